@@ -1,0 +1,48 @@
+# Everything starts from a fresh machine with only Python 3.11 and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup render check validate test lint bench clean
+
+$(STAMP): pyproject.toml tools/install_helm.py
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	command -v helm >/dev/null 2>&1 || $(BIN)/python tools/install_helm.py --dest $(BIN)
+	touch $(STAMP)
+
+## setup: create .venv, install the pinned dependencies and a pinned Helm
+setup: $(STAMP)
+
+## render: render every environment into applications/ and rendered/
+render: $(STAMP)
+	$(BIN)/python render.py render
+
+## check: fail when the committed output is not what the sources render
+check: $(STAMP)
+	$(BIN)/python render.py render --check
+
+## validate: schema and policy checks over the sources and the committed output
+validate: $(STAMP)
+	$(BIN)/python render.py validate
+
+## lint: ruff and mypy --strict
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+## test: the whole test suite, then the drift check, validation and lint
+test: $(STAMP)
+	$(BIN)/python -m pytest
+	$(BIN)/python render.py render --check
+	$(MAKE) --no-print-directory lint
+
+## bench: the benchmark (see README, Performance)
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

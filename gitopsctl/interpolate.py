@@ -1,0 +1,58 @@
+"""String interpolation of a closed set of variables: ``${env.domain}``; ``$${`` is a literal ``${``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from gitopsctl.errors import Problem
+from gitopsctl.layering import Origin, Tracked, leaves
+
+_VARIABLE = re.compile(r"\$\$\{|\$\{([^}]*)\}")
+
+
+class UndefinedVariable(Exception):
+    def __init__(self, name: str, known: Mapping[str, str]) -> None:
+        self.name = name
+        choices = ", ".join(sorted(known))
+        super().__init__(f"undefined variable ${{{name}}} (defined here: {choices})")
+
+
+def substitute(text: str, variables: Mapping[str, str]) -> str:
+    def replace(match: re.Match[str]) -> str:
+        if match.group(0) == "$${":
+            return "${"
+        name = match.group(1).strip()
+        if name not in variables:
+            raise UndefinedVariable(name, variables)
+        return variables[name]
+
+    return _VARIABLE.sub(replace, text)
+
+
+def interpolate_values(values: Tracked, variables: Mapping[str, str]) -> list[Problem]:
+    """Substitute every string leaf in place; each undefined variable is a problem at its origin."""
+    problems: list[Problem] = []
+    for path, value in list(leaves(values.data)):
+        if not isinstance(value, str) or "$" not in value:
+            continue
+        try:
+            result = substitute(value, variables)
+        except UndefinedVariable as error:
+            problems.append(_at(values.origin(path), str(error)))
+            continue
+        _assign(values.data, path, result)
+    return problems
+
+
+def _assign(data: object, path: tuple[str | int, ...], value: str) -> None:
+    node = data
+    for key in path[:-1]:
+        node = node[key]  # type: ignore[index]
+    node[path[-1]] = value  # type: ignore[index]
+
+
+def _at(origin: Origin | None, message: str) -> Problem:
+    if origin is None:
+        return Problem(message)
+    return Problem(message, origin.file, origin.line, origin.column)

@@ -1,0 +1,175 @@
+"""Values that remember where each piece came from, and the deep merge of layers.
+
+Merge semantics: mappings merge key by key, anything else (lists and scalars) replaces what was
+below, and an explicit ``null`` removes the key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from gitopsctl import yamlio
+
+ValuePath = tuple[str | int, ...]
+
+
+class Origin(NamedTuple):
+    """The source position that set a value, and the layer it belongs to."""
+
+    file: str
+    line: int
+    column: int
+    layer: str
+
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass
+class Tracked:
+    """Plain data plus the origin of every mapping entry, list item and leaf."""
+
+    data: dict[str, Any] = field(default_factory=dict)
+    origins: dict[ValuePath, Origin] = field(default_factory=dict)
+
+    def set(self, path: ValuePath, value: Any, origin: Origin) -> None:
+        """Set a value at a path, creating mappings on the way; every new piece gets the origin."""
+        origins = _origins_below(path, value, origin)
+        for end in range(1, len(path)):
+            if path[:end] in self.origins:
+                del origins[path[:end]]
+        self.merge(Tracked(_nest(path, value), origins))
+
+    def merge(self, over: Tracked) -> None:
+        """Layer ``over`` on top of this one."""
+        self.data = merge_values(self.data, over.data)
+        self.origins = _merged_origins(self.data, self.origins, over.origins)
+
+    def get(self, path: ValuePath) -> Any:
+        node: Any = self.data
+        for key in path:
+            if isinstance(node, dict) and isinstance(key, str) and key in node:
+                node = node[key]
+            elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+                node = node[key]
+            else:
+                return None
+        return node
+
+    def origin(self, path: ValuePath) -> Origin | None:
+        """The origin of a path, or of its closest ancestor that has one."""
+        for end in range(len(path), -1, -1):
+            found = self.origins.get(path[:end])
+            if found is not None:
+                return found
+        return None
+
+
+def merge_values(base: Any, over: Any) -> Any:
+    if not (isinstance(base, dict) and isinstance(over, dict)):
+        return over
+    merged = dict(base)
+    for key, value in over.items():
+        if value is None:
+            merged.pop(key, None)
+        elif key in merged:
+            merged[key] = merge_values(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _merged_origins(
+    result: Any, below: dict[ValuePath, Origin], above: dict[ValuePath, Origin]
+) -> dict[ValuePath, Origin]:
+    merged: dict[ValuePath, Origin] = {}
+    for path in walk_paths(result):
+        origin = above.get(path) or below.get(path)
+        if origin is not None:
+            merged[path] = origin
+    return merged
+
+
+def walk_paths(data: Any, prefix: ValuePath = ()) -> Iterator[ValuePath]:
+    """Every path in a tree, containers before their contents."""
+    if prefix:
+        yield prefix
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from walk_paths(value, (*prefix, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from walk_paths(value, (*prefix, index))
+
+
+def leaves(data: Any, prefix: ValuePath = ()) -> Iterator[tuple[ValuePath, Any]]:
+    """Every scalar, empty mapping and empty list with its path, in document order."""
+    if isinstance(data, dict) and data:
+        for key, value in data.items():
+            yield from leaves(value, (*prefix, key))
+    elif isinstance(data, list) and data:
+        for index, value in enumerate(data):
+            yield from leaves(value, (*prefix, index))
+    else:
+        yield prefix, data
+
+
+def from_node(node: Any, file: str, layer: str, prefix: ValuePath = ()) -> Tracked:
+    """Plain data from a round-trip node, each entry's origin the position of its key or item."""
+    origins: dict[ValuePath, Origin] = {}
+    _collect_origins(node, file, layer, prefix, origins)
+    data = yamlio.to_plain(node)
+    return Tracked(_nest(prefix, data) if prefix else data, origins)
+
+
+def _collect_origins(
+    node: Any, file: str, layer: str, prefix: ValuePath, out: dict[ValuePath, Origin]
+) -> None:
+    if isinstance(node, CommentedMap):
+        for key, value in node.items():
+            _record(out, (*prefix, str(key)), yamlio.key_position(node, key), file, layer)
+            _collect_origins(value, file, layer, (*prefix, str(key)), out)
+    elif isinstance(node, CommentedSeq):
+        for index, value in enumerate(node):
+            _record(out, (*prefix, index), yamlio.key_position(node, index), file, layer)
+            _collect_origins(value, file, layer, (*prefix, index), out)
+
+
+def _record(
+    out: dict[ValuePath, Origin],
+    path: ValuePath,
+    position: yamlio.Position | None,
+    file: str,
+    layer: str,
+) -> None:
+    if position is not None:
+        out[path] = Origin(file, position[0], position[1], layer)
+
+
+def _nest(path: ValuePath, value: Any) -> Any:
+    for key in reversed(path):
+        value = {key: value}
+    return value
+
+
+def _origins_below(path: ValuePath, value: Any, origin: Origin) -> dict[ValuePath, Origin]:
+    origins = {path[:end]: origin for end in range(1, len(path) + 1)}
+    for below in walk_paths(value, path):
+        origins[below] = origin
+    return origins
+
+
+def format_path(path: ValuePath) -> str:
+    """A dotted path for people: list items as [n], keys with dots or spaces quoted."""
+    text = ""
+    for key in path:
+        if isinstance(key, int):
+            text += f"[{key}]"
+            continue
+        part = f'"{key}"' if any(c in key for c in '. "[]') else key
+        text += f".{part}" if text else part
+    return text

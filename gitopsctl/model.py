@@ -1,0 +1,418 @@
+"""The sources as typed definitions, with the cross-references between files checked."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from ruamel.yaml.comments import CommentedMap
+
+from gitopsctl import yamlio
+from gitopsctl.errors import InputError, Problem
+from gitopsctl.layering import Origin, ValuePath
+from gitopsctl.scheduling import NodeGroup, Taint, normalize_effect
+from gitopsctl.sources import SourceFile, SourceFiles
+
+EVERY_NODE = "*"
+
+
+def origin_of(source: SourceFile, path: ValuePath, layer: str) -> Origin:
+    """The position of the key or item at ``path`` in a source file (its parent's when absent)."""
+    node: Any = source.node
+    line, column = 1, 1
+    for key in path:
+        position = yamlio.key_position(node, key)
+        if position is None:
+            break
+        line, column = position
+        node = node[key]
+    return Origin(source.name, line, column, layer)
+
+
+@dataclass(frozen=True)
+class Platform:
+    source: SourceFile
+    argocd_namespace: str
+    argocd_project: str
+    repo_url: str
+    revision: str
+    kubernetes_version: str
+    node_groups: dict[str, NodeGroup]
+    ingress_class: str
+    ingress_provider: str
+    database_namespace: str
+    database_node_group: str
+    database_chart: str
+    database_provider: str
+
+    def taints(self) -> list[Taint]:
+        """Every taint of every node group, once, in declaration order."""
+        seen: dict[Taint, None] = {}
+        for group in self.node_groups.values():
+            seen.update(dict.fromkeys(group.taints))
+        return list(seen)
+
+
+class ChartRef(NamedTuple):
+    repo: str | None
+    name: str
+    version: str | None
+    path: str | None
+
+    @property
+    def local(self) -> bool:
+        return self.path is not None
+
+
+@dataclass(frozen=True)
+class DatabaseDef:
+    name: str
+    database: str
+    owner: str
+    instances: int
+    storage: str
+    source: SourceFile
+    path: ValuePath
+
+    @property
+    def values_node(self) -> Any:
+        return self.source.node["databases"][self.name].get("values")
+
+
+@dataclass(frozen=True)
+class AppDef:
+    name: str
+    source: SourceFile
+    chart: ChartRef
+    profile: str
+    namespace: str
+    sync_wave: int | None
+    depends_on: tuple[str, ...]
+    provides_apis: tuple[str, ...]
+    uses_apis: tuple[str, ...]
+    node_group: str | None
+    workload_groups: dict[str, str]
+    ingresses: dict[str, str]
+    databases: dict[str, DatabaseDef]
+
+
+@dataclass(frozen=True)
+class EnvironmentDef:
+    name: str
+    source: SourceFile
+    cluster_server: str | None
+    cluster_name: str | None
+    domain: str
+    issuer: str
+    tier: str
+    apps: tuple[str, ...]
+
+    def override(self, app: str) -> Mapping[str, Any]:
+        found = self.source.node["apps"].get(app)
+        return found if isinstance(found, Mapping) else {}
+
+
+class WorkloadSpot(NamedTuple):
+    """Where a chart keeps one workload's pod placement."""
+
+    name: str
+    path: tuple[str, ...]
+    kind: str
+    replicas: tuple[str, ...] | None
+    topology_spread: tuple[str, ...] | None
+
+
+class IngressSpot(NamedTuple):
+    """Where a chart keeps one ingress, and how it spells hosts and TLS."""
+
+    name: str
+    path: tuple[str, ...]
+    hosts: str
+    tls: str
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    source: SourceFile
+    workloads: dict[str, WorkloadSpot]
+    ingresses: dict[str, IngressSpot]
+
+
+@dataclass(frozen=True)
+class Model:
+    platform: Platform
+    environments: dict[str, EnvironmentDef]
+    apps: dict[str, AppDef]
+    profiles: dict[str, Profile]
+
+
+def split_path(text: str) -> tuple[str, ...]:
+    return tuple(text.split(".")) if text else ()
+
+
+def build_model(files: SourceFiles) -> Model:
+    """Typed definitions from schema-valid sources; broken cross-references raise InputError."""
+    model = Model(
+        platform=_platform(files.platform),
+        environments={name: _environment(name, src) for name, src in files.environments.items()},
+        apps={name: _app(name, src) for name, src in files.apps.items()},
+        profiles={name: _profile(name, src) for name, src in files.profiles.items()},
+    )
+    problems = list(_reference_problems(model))
+    if problems:
+        raise InputError(problems)
+    return model
+
+
+def _platform(source: SourceFile) -> Platform:
+    node = source.node
+    return Platform(
+        source=source,
+        argocd_namespace=node["argocd"]["namespace"],
+        argocd_project=node["argocd"]["project"],
+        repo_url=node["repository"]["url"],
+        revision=node["repository"]["revision"],
+        kubernetes_version=node["kubernetesVersion"],
+        node_groups={group["name"]: _node_group(group) for group in node["nodeGroups"]},
+        ingress_class=node["ingress"]["className"],
+        ingress_provider=node["ingress"]["providedBy"],
+        database_namespace=node["databases"]["namespace"],
+        database_node_group=node["databases"]["nodeGroup"],
+        database_chart=node["databases"]["chart"],
+        database_provider=node["databases"]["providedBy"],
+    )
+
+
+def _node_group(node: Mapping[str, Any]) -> NodeGroup:
+    taints = tuple(
+        Taint(str(t["key"]), str(t.get("value", "")), normalize_effect(str(t["effect"])))
+        for t in node.get("taints", [])
+    )
+    optional: dict[str, Any] = {}
+    if node.get("zones"):
+        optional["zones"] = tuple(node["zones"])
+    if node.get("arch"):
+        optional["arch"] = node["arch"]
+    return NodeGroup(
+        name=node["name"],
+        labels={str(k): str(v) for k, v in node.get("labels", {}).items()},
+        taints=taints,
+        instance_types=tuple(node.get("instanceTypes", ())),
+        **optional,
+    )
+
+
+def _environment(name: str, source: SourceFile) -> EnvironmentDef:
+    node = source.node
+    return EnvironmentDef(
+        name=name,
+        source=source,
+        cluster_server=node["cluster"].get("server"),
+        cluster_name=node["cluster"].get("name"),
+        domain=node["domain"],
+        issuer=node["issuer"],
+        tier=node["tier"],
+        apps=tuple(node["apps"]),
+    )
+
+
+def _app(name: str, source: SourceFile) -> AppDef:
+    node = source.node
+    chart = node["chart"]
+    chart_ref = ChartRef(chart.get("repo"), chart.get("name", ""), chart.get("version"), None)
+    if "path" in chart:
+        chart_ref = ChartRef(None, chart["path"].split("/")[-1], None, chart["path"])
+    placement = node.get("placement", {})
+    apis = node.get("apis", {})
+    return AppDef(
+        name=name,
+        source=source,
+        chart=chart_ref,
+        profile=node.get("profile", chart_ref.name),
+        namespace=node["namespace"],
+        sync_wave=node.get("syncWave"),
+        depends_on=tuple(node.get("dependsOn", ())),
+        provides_apis=tuple(apis.get("provides", ())),
+        uses_apis=tuple(apis.get("uses", ())),
+        node_group=placement.get("nodeGroup"),
+        workload_groups=dict(placement.get("workloads", {})),
+        ingresses={key: value["host"] for key, value in node.get("ingresses", {}).items()},
+        databases={
+            key: _database(key, value, source) for key, value in node.get("databases", {}).items()
+        },
+    )
+
+
+def _database(name: str, node: CommentedMap, source: SourceFile) -> DatabaseDef:
+    return DatabaseDef(
+        name=name,
+        database=node["database"],
+        owner=node["owner"],
+        instances=node.get("instances", 1),
+        storage=node.get("storage", "10Gi"),
+        source=source,
+        path=("databases", name),
+    )
+
+
+def _profile(name: str, source: SourceFile) -> Profile:
+    node = source.node
+    workloads = {
+        key: WorkloadSpot(
+            key,
+            split_path(spot["path"]),
+            spot["kind"],
+            split_path(spot["replicas"]) if "replicas" in spot else None,
+            split_path(spot["topologySpread"]) if "topologySpread" in spot else None,
+        )
+        for key, spot in node.get("workloads", {}).items()
+    }
+    ingresses = {
+        key: IngressSpot(key, split_path(spot["path"]), spot["hosts"], spot["tls"])
+        for key, spot in node.get("ingresses", {}).items()
+    }
+    return Profile(name, source, workloads, ingresses)
+
+
+def _reference_problems(model: Model) -> Iterator[Problem]:
+    yield from _platform_problems(model)
+    for env in model.environments.values():
+        yield from _environment_problems(model, env)
+    for app in model.apps.values():
+        yield from _app_problems(model, app)
+    yield from _cycle_problems(model)
+
+
+def _problem_at(source: SourceFile, path: ValuePath, message: str) -> Problem:
+    origin = origin_of(source, path, "")
+    return Problem(message, origin.file, origin.line, origin.column)
+
+
+def _platform_problems(model: Model) -> Iterator[Problem]:
+    platform = model.platform
+    source = platform.source
+    for path, app in (
+        (("ingress", "providedBy"), platform.ingress_provider),
+        (("databases", "providedBy"), platform.database_provider),
+    ):
+        if app not in model.apps:
+            yield _problem_at(source, path, _unknown("app", app, model.apps))
+    if platform.database_node_group not in platform.node_groups:
+        yield _problem_at(
+            source,
+            ("databases", "nodeGroup"),
+            _unknown("node group", platform.database_node_group, platform.node_groups),
+        )
+    names = [group["name"] for group in source.node["nodeGroups"]]
+    for index, name in enumerate(names):
+        if name in names[:index]:
+            yield _problem_at(source, ("nodeGroups", index), f"node group {name!r} is defined twice")
+
+
+def _unknown(what: str, name: str, known: Mapping[str, Any]) -> str:
+    choices = ", ".join(sorted(known)) or "none defined"
+    return f"unknown {what} {name!r} (known: {choices})"
+
+
+def _environment_problems(model: Model, env: EnvironmentDef) -> Iterator[Problem]:
+    for app in env.apps:
+        if app not in model.apps:
+            yield _problem_at(env.source, ("apps", app), _unknown("app", app, model.apps))
+            continue
+        databases = env.override(app).get("databases", {})
+        for name in databases:
+            if name not in model.apps[app].databases:
+                yield _problem_at(
+                    env.source,
+                    ("apps", app, "databases", name),
+                    _unknown(f"database of app {app!r}", name, model.apps[app].databases),
+                )
+
+
+def _app_problems(model: Model, app: AppDef) -> Iterator[Problem]:
+    source = app.source
+    for index, dependency in enumerate(app.depends_on):
+        if dependency not in model.apps:
+            yield _problem_at(
+                source, ("dependsOn", index), _unknown("app", dependency, model.apps)
+            )
+    groups = model.platform.node_groups
+    if app.node_group is not None and app.node_group not in groups:
+        yield _problem_at(
+            source, ("placement", "nodeGroup"), _unknown("node group", app.node_group, groups)
+        )
+    for workload, group in app.workload_groups.items():
+        if group != EVERY_NODE and group not in groups:
+            yield _problem_at(
+                source, ("placement", "workloads", workload), _unknown("node group", group, groups)
+            )
+    yield from _profile_problems(model, app)
+
+
+def _profile_problems(model: Model, app: AppDef) -> Iterator[Problem]:
+    needs_profile = app.node_group or app.workload_groups or app.ingresses
+    profile = model.profiles.get(app.profile)
+    if profile is None:
+        if needs_profile:
+            where = "profile" if "profile" in app.source.node else "chart"
+            yield _problem_at(
+                app.source,
+                (where,),
+                f"no chart profile {app.profile!r}: add sources/profiles/{app.profile}.yaml "
+                "saying where the chart keeps placement and ingress settings",
+            )
+        return
+    for workload in app.workload_groups:
+        if workload not in profile.workloads:
+            yield _problem_at(
+                app.source,
+                ("placement", "workloads", workload),
+                _unknown(f"workload of profile {profile.name!r}", workload, profile.workloads),
+            )
+    for ingress in app.ingresses:
+        if ingress not in profile.ingresses:
+            yield _problem_at(
+                app.source,
+                ("ingresses", ingress),
+                _unknown(f"ingress of profile {profile.name!r}", ingress, profile.ingresses),
+            )
+
+
+def _cycle_problems(model: Model) -> Iterator[Problem]:
+    graph = {name: [d for d in app.depends_on if d in model.apps] for name, app in model.apps.items()}
+    cycle = find_cycle(graph)
+    if cycle:
+        app = model.apps[cycle[0]]
+        index = app.depends_on.index(cycle[1])
+        yield _problem_at(
+            app.source, ("dependsOn", index), "dependency cycle: " + " -> ".join(cycle)
+        )
+
+
+def find_cycle(graph: Mapping[str, list[str]]) -> list[str]:
+    """One dependency cycle as a closed walk (first node repeated at the end), or []."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str]:
+        state[node] = 1
+        stack.append(node)
+        for nxt in graph.get(node, []):
+            if state.get(nxt) == 1:
+                return [*stack[stack.index(nxt) :], nxt]
+            if nxt not in state:
+                found = visit(nxt)
+                if found:
+                    return found
+        stack.pop()
+        state[node] = 2
+        return []
+
+    for start in sorted(graph):
+        if start not in state:
+            found = visit(start)
+            if found:
+                return found
+    return []

@@ -1,0 +1,492 @@
+"""Where a pod may run: taints, tolerations, nodeSelector and required node affinity.
+
+The verdicts follow the Kubernetes scheduler's filters (TaintToleration and NodeAffinity) and the
+API server's validation of the same fields, so a pod this module places on a node group is one
+the real cluster would schedule there, and a pod spec the API server would reject is a
+``ValueError`` here rather than a silent verdict.
+
+- A toleration matches a taint when its effect is empty or equal to the taint's, its key is empty
+  or equal, and its operator is ``Exists`` or ``Equal`` (the default) with an equal value.
+- Only ``NoSchedule`` and ``NoExecute`` taints repel; ``PreferNoSchedule`` is a preference.
+- Every ``nodeSelector`` entry must match; required ``nodeSelectorTerms`` are ORed, the
+  requirements inside a term ANDed; an empty term matches nothing.
+
+A node group stands for many nodes, so a label may have several possible values (one zone per
+node) or an unknown one (the hostname). A term fits a group when some single node of it could
+satisfy the term together with the nodeSelector: requirements on the same key must agree on one
+value, which is stricter, and truer, than checking each requirement alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple, TypeAlias
+
+NO_SCHEDULE = "NoSchedule"
+PREFER_NO_SCHEDULE = "PreferNoSchedule"
+NO_EXECUTE = "NoExecute"
+
+_EFFECTS: dict[str, str] = {
+    NO_SCHEDULE: NO_SCHEDULE,
+    PREFER_NO_SCHEDULE: PREFER_NO_SCHEDULE,
+    NO_EXECUTE: NO_EXECUTE,
+    "NO_SCHEDULE": NO_SCHEDULE,
+    "PREFER_NO_SCHEDULE": PREFER_NO_SCHEDULE,
+    "NO_EXECUTE": NO_EXECUTE,
+}
+_BLOCKING_EFFECTS = frozenset({NO_SCHEDULE, NO_EXECUTE})
+
+EQUAL = "Equal"
+EXISTS = "Exists"
+_TOLERATION_OPERATORS = (EQUAL, EXISTS)
+
+IN, NOT_IN, DOES_NOT_EXIST, GT, LT = "In", "NotIn", "DoesNotExist", "Gt", "Lt"
+_LABEL_OPERATORS = (IN, NOT_IN, EXISTS, DOES_NOT_EXIST, GT, LT)
+_HOLD_WHEN_ABSENT = frozenset({NOT_IN, DOES_NOT_EXIST})
+
+OS_LABEL = "kubernetes.io/os"
+ARCH_LABEL = "kubernetes.io/arch"
+HOSTNAME_LABEL = "kubernetes.io/hostname"
+ZONE_LABEL = "topology.kubernetes.io/zone"
+INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"
+NODEGROUP_LABEL = "eks.amazonaws.com/nodegroup"
+NODE_NAME_FIELD = "metadata.name"
+
+_REQUIRED_PATH = "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"
+_NAME = r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
+_LABEL_VALUE = re.compile(rf"({_NAME})?")
+_LABEL_NAME = re.compile(_NAME)
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_INT64 = re.compile(r"[+-]?[0-9]+")
+_INT64_RANGE = range(-(2**63), 2**63)
+
+# The values a label may take on a group's nodes: a set, or None for "present, value unknown".
+# A key missing from the mapping means no node of the group carries the label.
+PossibleValues: TypeAlias = frozenset[str] | None
+
+
+class Taint(NamedTuple):
+    key: str
+    value: str
+    effect: str
+
+    def __str__(self) -> str:
+        effect = _EFFECTS.get(self.effect, self.effect)
+        return f"{self.key}={self.value}:{effect}" if self.value else f"{self.key}:{effect}"
+
+
+class Toleration(NamedTuple):
+    key: str = ""
+    operator: str = EQUAL
+    value: str = ""
+    effect: str = ""
+
+
+class NodeGroup(NamedTuple):
+    name: str
+    labels: Mapping[str, str]
+    taints: tuple[Taint, ...]
+    zones: tuple[str, ...] = ("eu-west-1a", "eu-west-1b", "eu-west-1c")
+    instance_types: tuple[str, ...] = ()
+    arch: str = "amd64"
+
+
+class Requirement(NamedTuple):
+    key: str
+    operator: str
+    values: tuple[str, ...]
+
+    def __str__(self) -> str:
+        if not self.values:
+            return f"{self.key} {self.operator}"
+        return f"{self.key} {self.operator} [{', '.join(self.values)}]"
+
+
+class Placement(NamedTuple):
+    node_selector: Mapping[str, str]
+    required_terms: tuple[tuple[Requirement, ...], ...] | None
+    tolerations: tuple[Toleration, ...]
+
+
+# --- taints and tolerations ------------------------------------------------------------------
+
+
+def normalize_effect(effect: str) -> str:
+    """The Kubernetes spelling of a taint effect; "" (a toleration matching every effect) stays."""
+    if effect == "":
+        return ""
+    try:
+        return _EFFECTS[effect]
+    except KeyError:
+        raise ValueError(
+            f"unknown taint effect {effect!r}: expected NoSchedule, PreferNoSchedule or NoExecute"
+            " (or the EKS/Terraform spelling NO_SCHEDULE, PREFER_NO_SCHEDULE or NO_EXECUTE)"
+        ) from None
+
+
+def parse_taint(obj: Mapping[str, Any]) -> Taint:
+    """A taint from a Kubernetes or EKS/Terraform mapping: key, value (optional), effect."""
+    mapping = _mapping(obj, "taint")
+    key = _string(mapping, "key", "taint")
+    if not key:
+        raise ValueError("taint: key is required")
+    _check_label_key(key, f"taint {key}")
+    value = _string(mapping, "value", f"taint {key}")
+    _check_label_value(value, f"taint {key}: value")
+    effect = _string(mapping, "effect", f"taint {key}")
+    if not effect:
+        raise ValueError(f"taint {key}: effect is required")
+    return Taint(key, value, normalize_effect(effect))
+
+
+def parse_toleration(obj: Mapping[str, Any], where: str = "toleration") -> Toleration:
+    """A toleration as the API server accepts it; a missing operator means Equal."""
+    mapping = _mapping(obj, where)
+    toleration = Toleration(
+        key=_string(mapping, "key", where),
+        operator=_string(mapping, "operator", where) or EQUAL,
+        value=_string(mapping, "value", where),
+        effect=normalize_effect(_string(mapping, "effect", where)),
+    )
+    problem = _toleration_problem(toleration, mapping.get("tolerationSeconds") is not None)
+    if problem:
+        raise ValueError(f"{where}: {problem}")
+    return toleration
+
+
+def _toleration_problem(toleration: Toleration, has_seconds: bool) -> str | None:
+    key, operator, value, effect = toleration
+    if operator not in _TOLERATION_OPERATORS:
+        return f"operator {operator!r} is not one of {', '.join(_TOLERATION_OPERATORS)}"
+    if not key and operator != EXISTS:
+        return 'operator must be Exists when key is empty ("match all keys and values")'
+    if operator == EXISTS and value:
+        return "value must be empty when operator is Exists"
+    if has_seconds and effect != NO_EXECUTE:
+        return "effect must be NoExecute when tolerationSeconds is set"
+    key_problem = _label_key_problem(key) if key else None
+    return key_problem or _label_value_problem(value)
+
+
+def tolerates(toleration: Toleration, taint: Taint) -> bool:
+    """Whether the toleration matches the taint (Kubernetes' ToleratesTaint)."""
+    effect = normalize_effect(toleration.effect)
+    if effect and effect != normalize_effect(taint.effect):
+        return False
+    if toleration.key and toleration.key != taint.key:
+        return False
+    if toleration.operator in ("", EQUAL):
+        return toleration.value == taint.value
+    return toleration.operator == EXISTS
+
+
+def blocking_taints(group: NodeGroup, tolerations: Sequence[Toleration]) -> list[Taint]:
+    """The group's NoSchedule and NoExecute taints that none of the tolerations match."""
+    return [
+        taint
+        for taint in group.taints
+        if normalize_effect(taint.effect) in _BLOCKING_EFFECTS
+        and not any(tolerates(toleration, taint) for toleration in tolerations)
+    ]
+
+
+# --- node labels -------------------------------------------------------------------------------
+
+
+def node_label_values(group: NodeGroup) -> dict[str, frozenset[str] | None]:
+    """Every label a node of the group may carry: its own, then the ones EKS and kubelet set."""
+    values: dict[str, PossibleValues] = {k: frozenset({v}) for k, v in group.labels.items()}
+    values[OS_LABEL] = frozenset({"linux"})
+    values[ARCH_LABEL] = frozenset({group.arch})
+    values[HOSTNAME_LABEL] = None
+    values[NODEGROUP_LABEL] = frozenset({group.name})
+    if group.zones:
+        values[ZONE_LABEL] = frozenset(group.zones)
+    if group.instance_types:
+        values[INSTANCE_TYPE_LABEL] = frozenset(group.instance_types)
+    return values
+
+
+# --- parsing a pod spec --------------------------------------------------------------------------
+
+
+def parse_placement(pod_spec: Mapping[str, Any]) -> Placement:
+    """The scheduling constraints of a pod spec; absent or null pieces constrain nothing."""
+    spec = _mapping(pod_spec, "pod spec")
+    tolerations = _sequence(spec.get("tolerations"), "tolerations")
+    return Placement(
+        node_selector=_parse_node_selector(spec.get("nodeSelector")),
+        required_terms=_parse_required_terms(spec.get("affinity")),
+        tolerations=tuple(
+            parse_toleration(item, f"tolerations[{index}]")
+            for index, item in enumerate(tolerations)
+        ),
+    )
+
+
+def _parse_node_selector(raw: object) -> dict[str, str]:
+    selector: dict[str, str] = {}
+    for key, value in _mapping(raw, "nodeSelector").items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise ValueError(f"nodeSelector: {key!r}: {value!r} must map a string to a string")
+        _check_label_key(key, f"nodeSelector {key}")
+        _check_label_value(value, f"nodeSelector {key}")
+        selector[key] = value
+    return selector
+
+
+def _parse_required_terms(raw: object) -> tuple[tuple[Requirement, ...], ...] | None:
+    node_affinity = _mapping(_mapping(raw, "affinity").get("nodeAffinity"), "affinity.nodeAffinity")
+    required = node_affinity.get("requiredDuringSchedulingIgnoredDuringExecution")
+    if required is None:
+        return None
+    where = f"{_REQUIRED_PATH}.nodeSelectorTerms"
+    terms = _sequence(_mapping(required, _REQUIRED_PATH).get("nodeSelectorTerms"), where)
+    if not terms:
+        raise ValueError(f"{where}: must have at least one node selector term")
+    return tuple(_parse_term(term, f"{where}[{index}]") for index, term in enumerate(terms))
+
+
+def _parse_term(raw: object, where: str) -> tuple[Requirement, ...]:
+    term = _mapping(raw, where)
+    expressions = _sequence(term.get("matchExpressions"), f"{where}.matchExpressions")
+    fields = _sequence(term.get("matchFields"), f"{where}.matchFields")
+    return tuple(
+        _parse_expression(item, f"{where}.matchExpressions[{index}]")
+        for index, item in enumerate(expressions)
+    ) + tuple(
+        _parse_field(item, f"{where}.matchFields[{index}]") for index, item in enumerate(fields)
+    )
+
+
+def _parse_expression(raw: object, where: str) -> Requirement:
+    requirement = _requirement(raw, where)
+    problem = _expression_problem(requirement)
+    if problem:
+        raise ValueError(f"{where}: {problem}")
+    return requirement
+
+
+def _expression_problem(requirement: Requirement) -> str | None:
+    key, operator, values = requirement
+    if operator not in _LABEL_OPERATORS:
+        return f"operator {operator!r} is not one of {', '.join(_LABEL_OPERATORS)}"
+    if operator in (IN, NOT_IN) and not values:
+        return f"values must not be empty when operator is {operator}"
+    if operator in (EXISTS, DOES_NOT_EXIST) and values:
+        return f"values must be empty when operator is {operator}"
+    if operator in (GT, LT) and (len(values) != 1 or _parse_int64(values[0]) is None):
+        return f"values must be a single integer when operator is {operator}, got {list(values)}"
+    problems = [_label_key_problem(key), *(_label_value_problem(value) for value in values)]
+    return next((problem for problem in problems if problem), None)
+
+
+def _parse_field(raw: object, where: str) -> Requirement:
+    """A matchFields requirement; the node name is unknown here, like the hostname label."""
+    key, operator, values = _requirement(raw, where)
+    if key != NODE_NAME_FIELD:
+        raise ValueError(f"{where}: key {key!r} is not supported, only {NODE_NAME_FIELD}")
+    if operator not in (IN, NOT_IN):
+        raise ValueError(f"{where}: operator {operator!r} is not one of In, NotIn")
+    if len(values) != 1:
+        raise ValueError(f"{where}: values must have exactly one element, got {list(values)}")
+    return Requirement(HOSTNAME_LABEL, operator, values)
+
+
+def _requirement(raw: object, where: str) -> Requirement:
+    mapping = _mapping(raw, where)
+    values = _sequence(mapping.get("values"), f"{where}.values")
+    if not all(isinstance(value, str) for value in values):
+        raise ValueError(f"{where}: values must be strings, got {values!r}")
+    return Requirement(_string(mapping, "key", where), _string(mapping, "operator", where), values)
+
+
+# --- verdicts ------------------------------------------------------------------------------------
+
+
+def misfit_reasons(placement: Placement, group: NodeGroup) -> list[str]:
+    """Why a pod with this placement cannot run on the group's nodes; empty when it can."""
+    reasons, selected = _apply_node_selector(placement.node_selector, node_label_values(group))
+    affinity = _affinity_mismatch(placement.required_terms, selected)
+    reasons.extend([affinity] if affinity else [])
+    reasons.extend(
+        f"does not tolerate taint {taint}"
+        for taint in blocking_taints(group, placement.tolerations)
+    )
+    return reasons
+
+
+def fitting_groups(placement: Placement, groups: Sequence[NodeGroup]) -> list[NodeGroup]:
+    """The groups, in order, whose nodes a pod with this placement can be scheduled on."""
+    return [group for group in groups if not misfit_reasons(placement, group)]
+
+
+def _apply_node_selector(
+    node_selector: Mapping[str, str], labels: Mapping[str, PossibleValues]
+) -> tuple[list[str], dict[str, PossibleValues]]:
+    """The nodeSelector mismatches, and the labels of the nodes that match its other entries.
+
+    Required terms are then judged on those nodes only: both must hold on one node.
+    """
+    reasons: list[str] = []
+    selected = dict(labels)
+    for key, value in node_selector.items():
+        reason = _selector_mismatch(key, value, labels)
+        if reason:
+            reasons.append(reason)
+        else:
+            selected[key] = frozenset({value})
+    return reasons, selected
+
+
+def _selector_mismatch(key: str, value: str, labels: Mapping[str, PossibleValues]) -> str | None:
+    if key not in labels:
+        return f"nodeSelector {key}={value} does not match (the group has no {key} label)"
+    possible = labels[key]
+    if possible is None or value in possible:
+        return None
+    return f"nodeSelector {key}={value} does not match (the group has {_describe(key, possible)})"
+
+
+def _describe(key: str, possible: frozenset[str]) -> str:
+    if len(possible) == 1:
+        return f"{key}={next(iter(possible))}"
+    return f"{key} in [{', '.join(sorted(possible))}]"
+
+
+def _affinity_mismatch(
+    terms: tuple[tuple[Requirement, ...], ...] | None, labels: Mapping[str, PossibleValues]
+) -> str | None:
+    if terms is None:
+        return None
+    explanations: list[str] = []
+    for number, term in enumerate(terms, start=1):
+        explanation = _term_mismatch(term, labels)
+        if explanation is None:
+            return None
+        explanations.append(f"term {number}: {explanation}")
+    return f"no required nodeSelectorTerm matches ({'; '.join(explanations) or 'no terms'})"
+
+
+def _term_mismatch(
+    term: tuple[Requirement, ...], labels: Mapping[str, PossibleValues]
+) -> str | None:
+    if not term:
+        return "an empty term matches nothing"
+    failures = _failing_requirements(term, labels)
+    return ", ".join(f"{requirement} fails" for requirement in failures) or None
+
+
+def _failing_requirements(
+    term: tuple[Requirement, ...], labels: Mapping[str, PossibleValues]
+) -> list[Requirement]:
+    """The requirements no node can meet, narrowing each label's values as the term goes."""
+    candidates = dict(labels)
+    failed: set[int] = set()
+    # In first: it pins an unknown value (the hostname) to a list the others can then test.
+    for index in sorted(range(len(term)), key=lambda i: term[i].operator != IN):
+        requirement = term[index]
+        if requirement.key not in candidates:
+            if requirement.operator not in _HOLD_WHEN_ABSENT:
+                failed.add(index)
+            continue
+        narrowed = _narrow(requirement, candidates[requirement.key])
+        if narrowed is not None and not narrowed:
+            failed.add(index)
+        else:
+            candidates[requirement.key] = narrowed
+    return [term[index] for index in sorted(failed)]
+
+
+def _narrow(requirement: Requirement, possible: PossibleValues) -> PossibleValues:
+    """The values of a present label that still satisfy the requirement."""
+    if possible is not None:
+        return frozenset(value for value in possible if _satisfies(requirement, value))
+    if requirement.operator == IN:
+        return frozenset(requirement.values)
+    return frozenset() if requirement.operator == DOES_NOT_EXIST else None
+
+
+def _satisfies(requirement: Requirement, value: str) -> bool:
+    operator, values = requirement.operator, requirement.values
+    if operator in (IN, NOT_IN):
+        return (value in values) == (operator == IN)
+    if operator in (GT, LT) and len(values) == 1:
+        return _compare(operator, value, values[0])
+    return operator == EXISTS
+
+
+def _compare(operator: str, label_value: str, bound: str) -> bool:
+    """Gt/Lt as the scheduler does it: a label that is not an int64 never satisfies them."""
+    number, limit = _parse_int64(label_value), _parse_int64(bound)
+    if number is None or limit is None:
+        return False
+    return number > limit if operator == GT else number < limit
+
+
+# --- input checks --------------------------------------------------------------------------------
+
+
+def _parse_int64(text: str) -> int | None:
+    """Go's strconv.ParseInt(text, 10, 64): optional sign, decimal digits, 64-bit range."""
+    if not _INT64.fullmatch(text):
+        return None
+    number = int(text)
+    return number if number in _INT64_RANGE else None
+
+
+def _label_value_problem(value: str) -> str | None:
+    if len(value) <= 63 and _LABEL_VALUE.fullmatch(value):
+        return None
+    return (
+        f"{value!r} is not a valid label value (at most 63 characters: alphanumerics,"
+        " '-', '_' or '.', starting and ending with an alphanumeric)"
+    )
+
+
+def _label_key_problem(key: str) -> str | None:
+    prefix, _, name = key.rpartition("/")
+    valid_prefix = not prefix or (len(prefix) <= 253 and _DNS_SUBDOMAIN.fullmatch(prefix))
+    if valid_prefix and len(name) <= 63 and _LABEL_NAME.fullmatch(name):
+        return None
+    return (
+        f"{key!r} is not a valid label key (an optional DNS subdomain prefix and '/', then a name)"
+    )
+
+
+def _check_label_key(key: str, where: str) -> None:
+    problem = _label_key_problem(key)
+    if problem:
+        raise ValueError(f"{where}: {problem}")
+
+
+def _check_label_value(value: str, where: str) -> None:
+    problem = _label_value_problem(value)
+    if problem:
+        raise ValueError(f"{where}: {problem}")
+
+
+def _mapping(raw: object, where: str) -> Mapping[str, Any]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise ValueError(f"{where} must be a mapping, got {type(raw).__name__}")
+    return raw
+
+
+def _sequence(raw: object, where: str) -> tuple[Any, ...]:
+    if raw is None:
+        return ()
+    if isinstance(raw, str | bytes | Mapping) or not isinstance(raw, Sequence):
+        raise ValueError(f"{where} must be a list, got {type(raw).__name__}")
+    return tuple(raw)
+
+
+def _string(mapping: Mapping[str, Any], field: str, where: str) -> str:
+    value = mapping.get(field)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValueError(f"{where}: {field} must be a string, got {value!r}")
+    return value

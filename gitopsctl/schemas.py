@@ -1,0 +1,69 @@
+"""The project's JSON Schemas for source files, checked with positions mapped back to the file."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from gitopsctl import yamlio
+from gitopsctl.errors import Problem
+
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+
+
+@cache
+def validator(kind: str) -> Draft202012Validator:
+    """The validator for one schema under schemas/, built once per process."""
+    schema = json.loads((SCHEMA_DIR / f"{kind}.schema.json").read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def check(kind: str, node: Any, file: str) -> list[Problem]:
+    """Every schema error of a loaded document, at the line of the failing key."""
+    data = yamlio.to_plain(node)
+    errors = sorted(validator(kind).iter_errors(data), key=lambda e: list(map(str, e.path)))
+    return [_problem(error, node, file) for error in errors]
+
+
+def _problem(error: ValidationError, root: Any, file: str) -> Problem:
+    path = list(error.absolute_path)
+    if error.validator == "additionalProperties":
+        path.append(_unknown_keys(error)[0])
+    line, column = _position(root, path)
+    key_path = ".".join(str(part) for part in error.absolute_path) or "(top level)"
+    return Problem(f"{key_path}: {_message(error)}", file, line, column)
+
+
+def _unknown_keys(error: ValidationError) -> list[str]:
+    known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+    return sorted(str(key) for key in error.instance if key not in known)
+
+
+def _message(error: ValidationError) -> str:
+    if error.validator == "additionalProperties":
+        allowed = ", ".join(sorted(error.schema.get("properties", {})))
+        unknown = ", ".join(repr(key) for key in _unknown_keys(error))
+        return f"unknown key {unknown} (allowed: {allowed})"
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        best = min(error.context, key=lambda e: (len(list(e.path)), e.message))
+        return best.message
+    return error.message
+
+
+def _position(root: Any, path: list[Any]) -> tuple[int, int]:
+    """The position of the failing key, else of its closest parent that has one."""
+    node = root
+    found = yamlio.node_position(root) or (1, 1)
+    for key in path:
+        position = yamlio.key_position(node, key)
+        if position is None:
+            break
+        found = position
+        node = node[key]
+    return found

@@ -1,0 +1,98 @@
+"""Reading the hand-written sources: every file parsed with positions and checked against its schema."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap
+
+from gitopsctl import schemas, yamlio
+from gitopsctl.errors import InputError, Problem
+
+SOURCES = "sources"
+PLATFORM_FILE = f"{SOURCES}/platform.yaml"
+KIND_DIRS = {"environment": "environments", "app": "apps", "profile": "profiles"}
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One parsed source document; ``name`` is the repo-relative path used in messages."""
+
+    name: str
+    node: CommentedMap
+
+    @property
+    def stem(self) -> str:
+        return Path(self.name).stem
+
+
+@dataclass(frozen=True)
+class SourceFiles:
+    platform: SourceFile
+    environments: dict[str, SourceFile]
+    apps: dict[str, SourceFile]
+    profiles: dict[str, SourceFile]
+
+
+def read_sources(repo: Path) -> SourceFiles:
+    """Parse and schema-check every source file; all problems are reported together."""
+    if not (repo / SOURCES).is_dir():
+        raise InputError(
+            Problem(f"no {SOURCES}/ folder in {repo}: run from a repository root or pass --repo DIR")
+        )
+    problems: list[Problem] = []
+    platform = _read(repo, PLATFORM_FILE, "platform", problems)
+    groups = {kind: _read_dir(repo, folder, kind, problems) for kind, folder in KIND_DIRS.items()}
+    if not groups["environment"] and not problems:
+        problems.append(Problem(f"no environments: add a file under {SOURCES}/environments/"))
+    if problems or platform is None:
+        raise InputError(problems)
+    return SourceFiles(platform, groups["environment"], groups["app"], groups["profile"])
+
+
+def _read_dir(repo: Path, folder: str, kind: str, problems: list[Problem]) -> dict[str, SourceFile]:
+    found: dict[str, SourceFile] = {}
+    directory = repo / SOURCES / folder
+    if not directory.is_dir():
+        return found
+    for path in sorted(directory.iterdir()):
+        name = f"{SOURCES}/{folder}/{path.name}"
+        if path.suffix == ".yml":
+            problems.append(Problem(f"rename to {path.stem}.yaml: sources use the .yaml suffix", name))
+        if path.suffix != ".yaml":
+            continue
+        if not DNS_LABEL.match(path.stem):
+            problems.append(Problem(_bad_name(kind, path.stem), name))
+            continue
+        source = _read(repo, name, kind, problems)
+        if source is not None:
+            found[path.stem] = source
+    return found
+
+
+def _bad_name(kind: str, stem: str) -> str:
+    return (
+        f"{kind} name {stem!r} is not a DNS-1123 label: use lower-case letters, digits and '-', "
+        "starting and ending with a letter or digit, at most 63 characters"
+    )
+
+
+def _read(repo: Path, name: str, kind: str, problems: list[Problem]) -> SourceFile | None:
+    if not (repo / name).is_file():
+        problems.append(Problem(f"missing {kind} file", name))
+        return None
+    try:
+        node: Any = yamlio.load_file(repo / name, name)
+    except InputError as error:
+        problems.extend(error.problems)
+        return None
+    if not isinstance(node, CommentedMap):
+        problems.append(Problem(f"a {kind} file must be a YAML mapping of keys to values", name, 1, 1))
+        return None
+    found = schemas.check(kind, node, name)
+    problems.extend(found)
+    return None if found else SourceFile(name, node)

@@ -1,0 +1,173 @@
+"""The layered chart values of one app or database in one environment.
+
+Layers, lowest first: chart profile defaults < platform settings the renderer injects (node
+placement, ingress class, issuer annotation, hosts, TLS) < app values < environment overrides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from gitopsctl.layering import Origin, Tracked, from_node
+from gitopsctl.model import (
+    EVERY_NODE,
+    AppDef,
+    DatabaseDef,
+    EnvironmentDef,
+    IngressSpot,
+    Model,
+    Profile,
+    WorkloadSpot,
+    origin_of,
+)
+from gitopsctl.scheduling import Taint
+
+LAYER_PROFILE = "profile defaults"
+LAYER_PLACEMENT = "placement"
+LAYER_INGRESS = "ingress"
+LAYER_APP = "app values"
+LAYER_ENVIRONMENT = "environment override"
+BLOCKING_EFFECTS = ("NoSchedule", "NoExecute")
+
+
+def app_values(
+    model: Model, env: EnvironmentDef, app: AppDef, hosts: Mapping[str, str]
+) -> Tracked:
+    """Layered values before interpolation; ``hosts`` are the app's ingress hosts, resolved."""
+    profile = model.profiles.get(app.profile)
+    values = _profile_defaults(profile)
+    if profile is not None:
+        _inject_placement(values, model, app, profile)
+        _inject_ingresses(values, model, env, app, profile, hosts)
+    if "values" in app.source.node:
+        values.merge(from_node(app.source.node["values"], app.source.name, LAYER_APP))
+    override = env.override(app.name)
+    if "values" in override:
+        values.merge(from_node(override["values"], env.source.name, LAYER_ENVIRONMENT))
+    return values
+
+
+def database_values(model: Model, env: EnvironmentDef, app: AppDef, db: DatabaseDef) -> Tracked:
+    platform = model.platform
+    profile = model.profiles.get(platform.database_chart.split("/")[-1])
+    values = _profile_defaults(profile)
+    if profile is not None:
+        placement = origin_of(platform.source, ("databases", "nodeGroup"), LAYER_PLACEMENT)
+        for spot in profile.workloads.values():
+            _place(values, model, spot, platform.database_node_group, placement)
+    _set_field(values, db, "database", db.database)
+    _set_field(values, db, "owner", db.owner)
+    _set_field(values, db, "instances", db.instances)
+    _set_field(values, db, "storage", {"size": db.storage})
+    if db.values_node is not None:
+        values.merge(from_node(db.values_node, db.source.name, LAYER_APP))
+    _database_override(values, env, app, db)
+    return values
+
+
+def _database_override(values: Tracked, env: EnvironmentDef, app: AppDef, db: DatabaseDef) -> None:
+    override = env.override(app.name).get("databases", {}).get(db.name)
+    if not override:
+        return
+    base = ("apps", app.name, "databases", db.name)
+    for key, value in (("instances", override.get("instances")),):
+        if value is not None:
+            values.set((key,), value, origin_of(env.source, (*base, key), LAYER_ENVIRONMENT))
+    if "storage" in override:
+        origin = origin_of(env.source, (*base, "storage"), LAYER_ENVIRONMENT)
+        values.set(("storage", "size"), override["storage"], origin)
+    if "values" in override:
+        values.merge(from_node(override["values"], env.source.name, LAYER_ENVIRONMENT))
+
+
+def _set_field(values: Tracked, db: DatabaseDef, key: str, value: Any) -> None:
+    field = key if key in db.source.node["databases"][db.name] else None
+    path = (*db.path, field) if field else db.path
+    values.set((key,), value, origin_of(db.source, path, LAYER_APP))
+
+
+def _profile_defaults(profile: Profile | None) -> Tracked:
+    if profile is None or "defaults" not in profile.source.node:
+        return Tracked()
+    return from_node(profile.source.node["defaults"], profile.source.name, LAYER_PROFILE)
+
+
+def _inject_placement(values: Tracked, model: Model, app: AppDef, profile: Profile) -> None:
+    for spot in profile.workloads.values():
+        group, origin = _group_for(app, spot)
+        if group is not None:
+            _place(values, model, spot, group, origin)
+
+
+def _group_for(app: AppDef, spot: WorkloadSpot) -> tuple[str | None, Origin]:
+    if spot.name in app.workload_groups:
+        path: tuple[str, ...] = ("placement", "workloads", spot.name)
+        return app.workload_groups[spot.name], origin_of(app.source, path, LAYER_PLACEMENT)
+    if spot.kind == "DaemonSet":
+        return EVERY_NODE, origin_of(app.source, ("chart",), LAYER_PLACEMENT)
+    origin = origin_of(app.source, ("placement", "nodeGroup"), LAYER_PLACEMENT)
+    return app.node_group, origin
+
+
+def _place(values: Tracked, model: Model, spot: WorkloadSpot, group: str, origin: Origin) -> None:
+    if group == EVERY_NODE:
+        selector: dict[str, str] = {}
+        taints = model.platform.taints()
+    else:
+        node_group = model.platform.node_groups[group]
+        selector, taints = dict(node_group.labels), list(node_group.taints)
+    if selector:
+        values.set((*spot.path, "nodeSelector"), selector, origin)
+    tolerations = list(_tolerations(taints))
+    if tolerations:
+        values.set((*spot.path, "tolerations"), tolerations, origin)
+
+
+def _tolerations(taints: list[Taint]) -> Iterator[dict[str, str]]:
+    for taint in taints:
+        if taint.effect in BLOCKING_EFFECTS:
+            yield {
+                "key": taint.key,
+                "operator": "Equal",
+                "value": taint.value,
+                "effect": taint.effect,
+            }
+
+
+def _inject_ingresses(
+    values: Tracked,
+    model: Model,
+    env: EnvironmentDef,
+    app: AppDef,
+    profile: Profile,
+    hosts: Mapping[str, str],
+) -> None:
+    for name, host in hosts.items():
+        spot = profile.ingresses[name]
+        origin = origin_of(app.source, ("ingresses", name, "host"), LAYER_INGRESS)
+        for key, value in _ingress_fields(spot, model, env, host):
+            values.set((*spot.path, *key), value, origin)
+
+
+def _ingress_fields(
+    spot: IngressSpot, model: Model, env: EnvironmentDef, host: str
+) -> Iterator[tuple[tuple[str, ...], Any]]:
+    yield ("enabled",), True
+    yield ("ingressClassName",), model.platform.ingress_class
+    yield ("annotations", "cert-manager.io/cluster-issuer"), env.issuer
+    if spot.hosts == "hostname":
+        yield ("hostname",), host
+    elif spot.hosts == "hosts":
+        yield ("hosts",), [host]
+    else:
+        yield ("hosts",), [{"host": host, "paths": [{"path": "/"}]}]
+    if spot.tls == "flag":
+        yield ("tls",), True
+    else:
+        yield ("tls",), [{"secretName": tls_secret_name(host), "hosts": [host]}]
+
+
+def tls_secret_name(host: str) -> str:
+    """The TLS secret cert-manager fills for a host."""
+    return host.replace(".", "-") + "-tls"

@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""The command line: parses options and calls one function of the gitopsctl package per command.
+
+Exit codes: 0 success, 1 findings (stale output, error-level findings), 2 unusable input or options.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from gitopsctl import commands
+from gitopsctl.errors import EXIT_USAGE, InputError
+
+ENV_HELP = "Limit to this environment (repeat for several). Default: every environment."
+
+
+def _run(command: Callable[[], int]) -> None:
+    try:
+        code = command()
+    except InputError as error:
+        for problem in error.problems:
+            click.echo(f"error: {problem}", err=True)
+        code = EXIT_USAGE
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--repo",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default="the current directory",
+    help="Repository root holding sources/, charts/, applications/ and rendered/.",
+)
+@click.pass_context
+def cli(context: click.Context, repo: Path) -> None:
+    """Render and validate a GitOps repository of Argo CD Applications and Helm values."""
+    context.obj = repo.resolve()
+
+
+@cli.command("render")
+@click.option("--env", "envs", multiple=True, metavar="ENV", help=ENV_HELP)
+@click.option(
+    "--check", is_flag=True, help="Write nothing; exit 1 with a diff if the committed output is stale."
+)
+@click.pass_obj
+def render_cmd(repo: Path, envs: tuple[str, ...], check: bool) -> None:
+    """Render sources/ into applications/ and rendered/ (atomically, pruning stale files)."""
+    _run(lambda: commands.render_command(repo, envs, check))
+
+
+@cli.command("explain")
+@click.option("--env", required=True, metavar="ENV", help="The environment.")
+@click.option("--app", required=True, metavar="APP", help="The app or database name.")
+@click.pass_obj
+def explain_cmd(repo: Path, env: str, app: str) -> None:
+    """Print an app's effective values with the source file:line that set each one."""
+    _run(lambda: commands.explain_command(repo, env, app))
+
+
+def main() -> None:
+    cli(prog_name="render.py")
+
+
+if __name__ == "__main__":
+    main()
