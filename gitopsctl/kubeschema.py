@@ -17,7 +17,6 @@ cached Python jsonschema validator built the way kubernetes-validate builds its 
 from __future__ import annotations
 
 import functools
-import json
 import math
 import os
 import re
@@ -151,6 +150,8 @@ class _SchemaFolder:
         return self._by_file[file_name]
 
     def read(self, file_name: str) -> dict[str, Any]:
+        import json
+
         with open(os.path.join(self.path, file_name), encoding="utf-8") as stream:
             document: dict[str, Any] = json.load(stream)
         return document
@@ -267,22 +268,34 @@ def _as_json(value: object) -> object:
     """A plain-JSON copy with the JSON types Python's jsonschema sees, or ``_NotJson``.
 
     Subclasses become their base type (ruamel's ScalarBoolean is an ``int`` to jsonschema too).
+    Exact ``str``/``int``/``bool``/``None`` are tested inline: the copy is the hot path's cost.
     """
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
     if isinstance(value, dict):
-        copy: dict[str, object] = {}
-        for key, item in value.items():
+        return _json_object(value)
+    if isinstance(value, list):
+        return [
+            item if (type(item) is str or type(item) is int) else _as_json(item) for item in value
+        ]
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return float(value)
+    raise _NotJson
+
+
+def _json_object(mapping: dict[Any, Any]) -> dict[str, object]:
+    copy: dict[str, object] = {}
+    for key, item in mapping.items():
+        if type(key) is not str:
             if not isinstance(key, str):
                 raise _NotJson
-            copy[key if type(key) is str else str.__str__(key)] = _as_json(item)
-        return copy
-    if isinstance(value, list):
-        return [_as_json(item) for item in value]
-    if isinstance(value, str):
-        return value if type(value) is str else str.__str__(value)
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return value if type(value) is int else int(value)
-    if isinstance(value, float) and math.isfinite(value):
-        return value if type(value) is float else float(value)
-    raise _NotJson
+            key = str.__str__(key)
+        kind = type(item)
+        plain = kind is str or kind is int or kind is bool or item is None
+        copy[key] = item if plain else _as_json(item)
+    return copy

@@ -298,7 +298,7 @@ def _requirement(raw: object, where: str) -> Requirement:
     mapping = _mapping(raw, where)
     values = _sequence(mapping.get("values"), f"{where}.values")
     if not all(isinstance(value, str) for value in values):
-        raise ValueError(f"{where}: values must be strings, got {values!r}")
+        raise ValueError(f"{where}: values must be strings, got {list(values)!r}")
     return Requirement(_string(mapping, "key", where), _string(mapping, "operator", where), values)
 
 
@@ -309,7 +309,8 @@ def misfit_reasons(placement: Placement, group: NodeGroup) -> list[str]:
     """Why a pod with this placement cannot run on the group's nodes; empty when it can."""
     reasons, selected = _apply_node_selector(placement.node_selector, node_label_values(group))
     affinity = _affinity_mismatch(placement.required_terms, selected)
-    reasons.extend([affinity] if affinity else [])
+    if affinity:
+        reasons.append(affinity)
     reasons.extend(
         f"does not tolerate taint {taint}"
         for taint in blocking_taints(group, placement.tolerations)

@@ -1,0 +1,348 @@
+"""Subjects of the rendered repository: the committed output, located through provenance.
+
+A value that matches what the sources render points at the source line that set it; a value that
+differs (edited by hand, stale) points at its line in the committed file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from gitopsctl import yamlio
+from gitopsctl.applications import SYNC_WAVE
+from gitopsctl.errors import InputError
+from gitopsctl.layering import Tracked, ValuePath
+from gitopsctl.model import IngressSpot, Model, Profile, WorkloadSpot, split_path
+from gitopsctl.renderer import RenderedApp, RenderedEnvironment, Rendering
+from gitopsctl.subjects import (
+    Application,
+    DatabaseCluster,
+    Environment,
+    Ingress,
+    Locate,
+    Location,
+    TlsEntry,
+    ValuesDocument,
+    Workload,
+)
+from gitopsctl.workloads import as_int, placement_of, spread_keys
+
+SCANNED = ("applications", "rendered", "charts")
+
+
+def read_committed(repo: Path, name: str) -> Any:
+    """A committed file parsed with positions, or None when it is missing or unreadable."""
+    path = repo / name
+    if not path.is_file():
+        return None
+    try:
+        return yamlio.load_file(path, name)
+    except InputError:
+        return None
+
+
+def lookup(node: Any, path: ValuePath) -> tuple[bool, Any]:
+    for key in path:
+        if isinstance(node, Mapping) and key in node:
+            node = node[key]
+        elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+            node = node[key]
+        else:
+            return False, None
+    return True, node
+
+
+def node_locator(node: Any, file: str, rendered: str | None = None) -> Locate:
+    """Positions inside one parsed document: the deepest existing part of a path."""
+
+    def locate(path: ValuePath) -> Location:
+        line, column = yamlio.node_position(node) or (1, 1)
+        current = node
+        for key in path:
+            position = yamlio.key_position(current, key)
+            if position is None:
+                break
+            line, column = position
+            current = current[key]
+        return Location(file, line, column, rendered)
+
+    return locate
+
+
+def values_locator(committed: Any, tracked: Tracked, file: str, fallback: Location) -> Locate:
+    in_file = node_locator(committed, file, file)
+
+    def locate(path: ValuePath) -> Location:
+        found, value = lookup(committed, path)
+        if yamlio.to_plain(value) == tracked.get(path):
+            origin = tracked.origin(path)
+            if origin is not None:
+                return Location(origin.file, origin.line, origin.column, file)
+            if not found:
+                return fallback._replace(rendered=file)
+        return in_file(path)
+
+    return locate
+
+
+def repository_environments(repo: Path, rendering: Rendering) -> Iterator[Environment]:
+    files = frozenset(_repo_files(repo))
+    for rendered in rendering.environments.values():
+        yield _environment(repo, rendering.model, rendered, files)
+
+
+def _repo_files(repo: Path) -> Iterator[str]:
+    for top in SCANNED:
+        for path in (repo / top).rglob("*"):
+            if path.is_file():
+                yield path.relative_to(repo).as_posix()
+
+
+def _environment(
+    repo: Path, model: Model, rendered: RenderedEnvironment, files: frozenset[str]
+) -> Environment:
+    env = rendered.env
+    platform = model.platform
+    enabled = set(env.apps)
+    providers = frozenset(
+        [platform.ingress_class] if platform.ingress_provider in enabled else []
+    )
+    issuer_app = _issuer_names(rendered)
+    subjects = Environment(
+        name=env.name,
+        tier=env.tier,
+        domain=env.domain,
+        issuer=env.issuer,
+        ingress_class=platform.ingress_class,
+        node_groups=list(platform.node_groups.values()),
+        database_namespace=platform.database_namespace,
+        database_node_group=platform.database_node_group,
+        ingress_class_providers=providers,
+        issuers=issuer_app,
+        locate_environment=node_locator(env.source.node, env.source.name),
+        files=files,
+    )
+    root = read_committed(repo, rendered.root_file)
+    if root is not None:
+        subjects = _with_root(subjects, root, rendered.root_file)
+    for app in rendered.apps.values():
+        _add_app(repo, model, subjects, app)
+    return subjects
+
+
+def _issuer_names(rendered: RenderedEnvironment) -> frozenset[str]:
+    """ClusterIssuers rendered in the environment: the `name` of every cluster-issuer chart."""
+    names = set()
+    for app in rendered.apps.values():
+        if app.unit.chart.local and app.unit.chart.name == "cluster-issuer":
+            name = app.values.get(("name",))
+            if isinstance(name, str):
+                names.add(name)
+    return frozenset(names)
+
+
+def _with_root(subjects: Environment, root: Any, file: str) -> Environment:
+    application = Application("root", str(_get(root, "metadata", "name")), None, (), (), (), root,
+                              node_locator(root, file, file))
+    return _replace(subjects, root=application)
+
+
+def _replace(subjects: Environment, **changes: Any) -> Environment:
+    from dataclasses import replace
+
+    return replace(subjects, **changes)
+
+
+def _get(node: Any, *path: str) -> Any:
+    return lookup(node, path)[1]
+
+
+def _add_app(repo: Path, model: Model, subjects: Environment, app: RenderedApp) -> None:
+    committed_values = read_committed(repo, app.values_file)
+    values_node = committed_values if committed_values is not None else app.values.data
+    source = app.unit.app.source
+    fallback = Location(source.name, 1, 1)
+    locate = values_locator(values_node, app.values, app.values_file, fallback)
+    values = yamlio.to_plain(values_node)
+    if not isinstance(values, Mapping):
+        values = {}
+    subjects.values.append(ValuesDocument(app.name, values, locate))
+    application = _application(repo, model, app)
+    subjects.applications.append(application)
+    if app.unit.database is not None:
+        subjects.databases.append(_database(app, application, values, locate))
+        return
+    profile = model.profiles.get(app.unit.app.profile)
+    subjects.workloads.extend(_workloads(app.name, profile, values, locate))
+    subjects.ingresses.extend(_ingresses(app.name, profile, values, locate))
+
+
+def _application(repo: Path, model: Model, app: RenderedApp) -> Application:
+    committed = read_committed(repo, app.application_file)
+    document = committed if committed is not None else app.application
+    wave = _wave(document)
+    definition = app.unit.app
+    is_app = app.unit.database is None
+    uses = definition.uses_apis if is_app else (_database_api(model),)
+    return Application(
+        app=app.name,
+        name=str(_get(document, "metadata", "name")),
+        wave=wave,
+        depends_on=app.unit.depends_on,
+        provides_apis=definition.provides_apis if is_app else (),
+        uses_apis=uses,
+        document=document,
+        locate=_application_locator(document, app),
+    )
+
+
+def _database_api(model: Model) -> str:
+    provider = model.apps.get(model.platform.database_provider)
+    return provider.provides_apis[0] if provider and provider.provides_apis else "postgresql.cnpg.io"
+
+
+def _application_locator(document: Any, app: RenderedApp) -> Locate:
+    in_file = node_locator(document, app.application_file, app.application_file)
+    source = app.unit.app.source
+
+    def locate(path: ValuePath) -> Location:
+        found, value = lookup(document, path)
+        wanted_found, wanted = lookup(app.application, path)
+        if found == wanted_found and yamlio.to_plain(value) == wanted:
+            key = "syncWave" if path[-1:] == (SYNC_WAVE,) else None
+            source_path: ValuePath = (key,) if key and key in source.node else ()
+            where = node_locator(source.node, source.name)(source_path)
+            return where._replace(rendered=app.application_file)
+        return in_file(path)
+
+    return locate
+
+
+def _wave(document: Any) -> int | None:
+    text = _get(document, "metadata", "annotations", SYNC_WAVE)
+    try:
+        return int(str(text)) if text is not None else 0
+    except ValueError:
+        return None
+
+
+def _workloads(
+    app: str, profile: Profile | None, values: Mapping[str, Any], locate: Locate
+) -> Iterator[Workload]:
+    spots = profile.workloads.values() if profile else _conventional_workloads(values)
+    for spot in spots:
+        yield _workload(app, spot, values, locate)
+
+
+def _workload(app: str, spot: WorkloadSpot, values: Mapping[str, Any], locate: Locate) -> Workload:
+    block = lookup(values, spot.path)[1]
+    placement, error = placement_of(block)
+    replicas = as_int(lookup(values, spot.replicas)[1]) if spot.replicas else None
+    spread = lookup(values, spot.topology_spread)[1] if spot.topology_spread else None
+    paths = {
+        "placement": spot.path,
+        "nodeSelector": (*spot.path, "nodeSelector"),
+        "tolerations": (*spot.path, "tolerations"),
+        "affinity": (*spot.path, "affinity"),
+        "replicas": spot.replicas or spot.path,
+        "spread": spot.topology_spread or spot.path,
+    }
+    return Workload(app, spot.name, spot.kind, placement, error, replicas, spread_keys(spread),
+                    locate, paths)
+
+
+def _conventional_workloads(values: Mapping[str, Any]) -> Iterator[WorkloadSpot]:
+    """Without a profile: every mapping that holds nodeSelector or tolerations is a workload."""
+    for path, block in _mappings(values, ()):
+        if "nodeSelector" in block or "tolerations" in block:
+            name = ".".join(str(p) for p in path) or "(root)"
+            yield WorkloadSpot(name, tuple(str(p) for p in path), "Deployment", None, None)
+
+
+def _mappings(node: Any, path: ValuePath) -> Iterator[tuple[ValuePath, Mapping[str, Any]]]:
+    if isinstance(node, Mapping):
+        yield path, node
+        for key, value in node.items():
+            yield from _mappings(value, (*path, key))
+
+
+def _ingresses(
+    app: str, profile: Profile | None, values: Mapping[str, Any], locate: Locate
+) -> Iterator[Ingress]:
+    spots = profile.ingresses.values() if profile else _conventional_ingresses(values)
+    for spot in spots:
+        block = lookup(values, spot.path)[1]
+        if isinstance(block, Mapping) and block.get("enabled") is True:
+            yield _ingress(app, spot, block, locate)
+
+
+def _conventional_ingresses(values: Mapping[str, Any]) -> Iterator[IngressSpot]:
+    for path, block in _mappings(values, ()):
+        if path and path[-1] == "ingress" and block.get("enabled") is True:
+            style = "hostname" if "hostname" in block else "hosts"
+            tls = "flag" if isinstance(block.get("tls"), bool) else "list"
+            yield IngressSpot(".".join(map(str, path)), split_path(".".join(map(str, path))),
+                              style, tls)
+
+
+def _ingress(app: str, spot: IngressSpot, block: Mapping[str, Any], locate: Locate) -> Ingress:
+    base = spot.path
+    annotations = block.get("annotations") if isinstance(block.get("annotations"), Mapping) else {}
+    return Ingress(
+        app=app,
+        name=spot.name,
+        class_name=block.get("ingressClassName"),
+        annotations={str(k): str(v) for k, v in (annotations or {}).items()},
+        hosts=tuple(_hosts(spot, block, base)),
+        tls=tuple(_tls(block, base)) if spot.tls == "list" else (),
+        tls_flag=spot.tls == "flag" and block.get("tls") is True,
+        locate=locate,
+        paths={
+            "ingress": base,
+            "class": (*base, "ingressClassName"),
+            "annotations": (*base, "annotations"),
+            "issuer": (*base, "annotations", "cert-manager.io/cluster-issuer"),
+            "tls": (*base, "tls"),
+        },
+    )
+
+
+def _hosts(spot: IngressSpot, block: Mapping[str, Any], base: ValuePath) -> Iterator[tuple[str, ValuePath]]:
+    if spot.hosts == "hostname":
+        if isinstance(block.get("hostname"), str):
+            yield block["hostname"], (*base, "hostname")
+        return
+    for index, item in enumerate(block.get("hosts") or []):
+        if isinstance(item, str):
+            yield item, (*base, "hosts", index)
+        elif isinstance(item, Mapping) and isinstance(item.get("host"), str):
+            yield item["host"], (*base, "hosts", index, "host")
+
+
+def _tls(block: Mapping[str, Any], base: ValuePath) -> Iterator[TlsEntry]:
+    for index, item in enumerate(block.get("tls") or []):
+        if isinstance(item, Mapping):
+            hosts = tuple(str(h) for h in item.get("hosts") or [])
+            yield TlsEntry(hosts, item.get("secretName"), (*base, "tls", index))
+
+
+def _database(
+    app: RenderedApp, application: Application, values: Mapping[str, Any], locate: Locate
+) -> DatabaseCluster:
+    placement, error = placement_of(values)
+    namespace_path = ("spec", "destination", "namespace")
+    destination = lookup(application.document, namespace_path)[1]
+    return DatabaseCluster(
+        app=app.name,
+        name=app.name,
+        namespace=destination,
+        instances=as_int(values.get("instances")),
+        placement=placement,
+        placement_error=error,
+        locate=locate,
+        paths={"instances": ("instances",), "nodeSelector": ("nodeSelector",),
+               "tolerations": ("tolerations",), "placement": ()},
+        namespace_location=application.locate(namespace_path),
+    )

@@ -1,0 +1,19 @@
+"""The rule catalog: an explicit registry, in the order the docs list the rules.
+
+Rule IDs are a public contract: never renamed or reused.
+"""
+
+from __future__ import annotations
+
+from gitopsctl.rules import ingress_class
+from gitopsctl.rules.base import Rule, rule_from_module
+
+RULES: dict[str, Rule] = {
+    rule.id: rule
+    for rule in map(
+        rule_from_module,
+        [
+            ingress_class,
+        ],
+    )
+}

@@ -1,0 +1,123 @@
+"""What the policy rules look at: workloads, ingresses, database clusters and Applications.
+
+The same records come from the rendered repository (chart values read through chart profiles)
+and from plain Kubernetes manifests, so one rule serves both. Every record can say where each of
+its fields lives, as the file and line a user should change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from gitopsctl.layering import ValuePath
+from gitopsctl.scheduling import NodeGroup, Placement
+
+
+class Location(NamedTuple):
+    file: str
+    line: int
+    column: int
+    rendered: str | None = None
+
+
+Locate = Callable[[ValuePath], Location]
+
+
+@dataclass(frozen=True)
+class Workload:
+    app: str | None
+    name: str
+    kind: str
+    placement: Placement | None
+    placement_error: str | None
+    replicas: int | None
+    spread_keys: tuple[str, ...]
+    locate: Locate
+    paths: Mapping[str, ValuePath]
+
+
+@dataclass(frozen=True)
+class TlsEntry:
+    hosts: tuple[str, ...]
+    secret_name: str | None
+    path: ValuePath
+
+
+@dataclass(frozen=True)
+class Ingress:
+    app: str | None
+    name: str
+    class_name: str | None
+    annotations: Mapping[str, str]
+    hosts: tuple[tuple[str, ValuePath], ...]
+    tls: tuple[TlsEntry, ...]
+    tls_flag: bool
+    locate: Locate
+    paths: Mapping[str, ValuePath]
+
+
+@dataclass(frozen=True)
+class DatabaseCluster:
+    app: str | None
+    name: str
+    namespace: str | None
+    instances: int | None
+    placement: Placement | None
+    placement_error: str | None
+    locate: Locate
+    paths: Mapping[str, ValuePath]
+    namespace_location: Location | None = None
+
+
+@dataclass(frozen=True)
+class Application:
+    """A child Application of an environment, as committed."""
+
+    app: str
+    name: str
+    wave: int | None
+    depends_on: tuple[str, ...]
+    provides_apis: tuple[str, ...]
+    uses_apis: tuple[str, ...]
+    document: Mapping[str, Any]
+    locate: Locate
+
+
+@dataclass(frozen=True)
+class ValuesDocument:
+    """One app's chart values, for rules that read values directly."""
+
+    app: str | None
+    values: Mapping[str, Any]
+    locate: Locate
+
+
+@dataclass(frozen=True)
+class Environment:
+    """Everything the rules need to know about one environment, and its subjects."""
+
+    name: str | None
+    tier: str
+    domain: str | None
+    issuer: str | None
+    ingress_class: str
+    node_groups: Sequence[NodeGroup]
+    database_namespace: str
+    database_node_group: str | None
+    ingress_class_providers: frozenset[str]
+    issuers: frozenset[str]
+    locate_environment: Locate
+    workloads: list[Workload] = field(default_factory=list)
+    ingresses: list[Ingress] = field(default_factory=list)
+    databases: list[DatabaseCluster] = field(default_factory=list)
+    applications: list[Application] = field(default_factory=list)
+    values: list[ValuesDocument] = field(default_factory=list)
+    root: Application | None = None
+    files: frozenset[str] = frozenset()
+    generated_files: Mapping[str, Location] = field(default_factory=dict)
+
+    @property
+    def production(self) -> bool:
+        return self.tier == "production"

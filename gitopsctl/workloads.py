@@ -1,0 +1,35 @@
+"""Reading pod placement, replicas and spread out of a mapping that holds them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from gitopsctl.scheduling import Placement, parse_placement
+
+PLACEMENT_KEYS = ("nodeSelector", "tolerations", "affinity")
+
+
+def placement_of(block: Any) -> tuple[Placement | None, str | None]:
+    """The placement a pod spec (or a chart's placement block) asks for, or why it is malformed."""
+    if not isinstance(block, Mapping):
+        return parse_placement({}), None
+    spec = {key: block[key] for key in PLACEMENT_KEYS if block.get(key) is not None}
+    try:
+        return parse_placement(spec), None
+    except ValueError as error:
+        return None, str(error)
+
+
+def spread_keys(constraints: Any) -> tuple[str, ...]:
+    if not isinstance(constraints, list):
+        return ()
+    return tuple(
+        str(item["topologyKey"])
+        for item in constraints
+        if isinstance(item, Mapping) and "topologyKey" in item
+    )
+
+
+def as_int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
