@@ -25,5 +25,6 @@ class Finding(NamedTuple):
     rendered: str | None = None
     excepted: bool = False
 
-    def sort_key(self) -> tuple[str, int, int, str, str]:
-        return (self.file, self.line, self.column, self.rule, self.message)
+    def sort_key(self) -> tuple[str, int, int, str, str, str, str]:
+        return (self.file, self.line, self.column, self.rule, self.env or "", self.app or "",
+                self.message)

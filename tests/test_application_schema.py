@@ -475,12 +475,12 @@ def _field_schemas(
 ) -> Iterator[tuple[tuple[str, ...], dict[str, Any]]]:
     """Each property and array item of the project schema with $refs resolved, once per path."""
     node = _resolve(root, node)
-    for name, sub in node.get("properties", {}).items():
-        yield path + (name,), _resolve(root, sub)
-        yield from _field_schemas(root, sub, path + (name,))
+    children = [(name, sub) for name, sub in node.get("properties", {}).items()]
     if "items" in node:
-        yield path + ("[]",), _resolve(root, node["items"])
-        yield from _field_schemas(root, node["items"], path + ("[]",))
+        children.append(("[]", node["items"]))
+    for step, sub in children:
+        yield (*path, step), _resolve(root, sub)
+        yield from _field_schemas(root, sub, (*path, step))
 
 
 def _resolve(root: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
