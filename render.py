@@ -45,7 +45,9 @@ def cli(context: click.Context, repo: Path) -> None:
 @cli.command("render")
 @click.option("--env", "envs", multiple=True, metavar="ENV", help=ENV_HELP)
 @click.option(
-    "--check", is_flag=True, help="Write nothing; exit 1 with a diff if the committed output is stale."
+    "--check",
+    is_flag=True,
+    help="Write nothing; exit 1 with a diff if the committed output is stale.",
 )
 @click.pass_obj
 def render_cmd(repo: Path, envs: tuple[str, ...], check: bool) -> None:
@@ -60,6 +62,49 @@ def render_cmd(repo: Path, envs: tuple[str, ...], check: bool) -> None:
 def explain_cmd(repo: Path, env: str, app: str) -> None:
     """Print an app's effective values with the source file:line that set each one."""
     _run(lambda: commands.explain_command(repo, env, app))
+
+
+@cli.command("validate")
+@click.option("--env", "envs", multiple=True, metavar="ENV", help=ENV_HELP)
+@click.option(
+    "--format",
+    "fmt",
+    default="text",
+    show_default=True,
+    metavar="text|json|sarif|github",
+    help="Report format.",
+)
+@click.option(
+    "--manifests",
+    metavar="PATH",
+    help="Check Kubernetes manifests (a file, a directory, or - for standard input) instead.",
+)
+@click.option(
+    "--node-groups",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --manifests: YAML `nodeGroups: [{name, labels, taints}]`. Default: the platform's.",
+)
+@click.pass_obj
+def validate_cmd(
+    repo: Path, envs: tuple[str, ...], fmt: str, manifests: str | None, node_groups: Path | None
+) -> None:
+    """Check sources and committed output (or any manifests) against schemas and policies.
+
+    Exit 0 when no error-level finding remains, 1 when one does, 2 for unusable input.
+    """
+    if manifests is not None:
+        _run(lambda: commands.validate_manifests_command(repo, manifests, node_groups, envs, fmt))
+    if node_groups is not None:
+        _run(lambda: commands.usage("--node-groups goes with --manifests"))
+    _run(lambda: commands.validate_command(repo, envs, fmt))
+
+
+@cli.command("rules")
+@click.argument("rule", required=False)
+@click.option("--markdown", is_flag=True, help="Print the catalog as docs/rules.md.")
+def rules_cmd(rule: str | None, markdown: bool) -> None:
+    """List every rule, or print one rule's rationale, options and examples."""
+    _run(lambda: commands.rules_command(rule, markdown))
 
 
 def main() -> None:

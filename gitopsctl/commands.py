@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
-from gitopsctl import output
-from gitopsctl.errors import EXIT_FINDINGS, EXIT_OK
+from gitopsctl import catalog, output
+from gitopsctl.errors import EXIT_FINDINGS, EXIT_OK, InputError
 from gitopsctl.explain import explain
+from gitopsctl.formatters import FORMATS, RuleInfo, format_report
 from gitopsctl.model import build_model
 from gitopsctl.renderer import Rendering, render
+from gitopsctl.rules import RULES
 from gitopsctl.sources import read_sources
+from gitopsctl.validation import exit_code, validate_manifests, validate_repository
 
 
 def load_and_render(repo: Path, envs: Sequence[str] = ()) -> Rendering:
@@ -47,4 +51,51 @@ def _stale_summary(plan: output.Plan) -> str:
 def explain_command(repo: Path, env: str, app: str) -> int:
     rendering = load_and_render(repo, [env])
     sys.stdout.write(explain(rendering, env, app))
+    return EXIT_OK
+
+
+def validate_command(repo: Path, envs: Sequence[str], fmt: str) -> int:
+    check_format(fmt)
+    findings = validate_repository(repo, envs, date.today())
+    sys.stdout.write(format_report(fmt, findings, rule_infos()))
+    return exit_code(findings)
+
+
+def validate_manifests_command(
+    repo: Path, target: str, node_groups: Path | None, envs: Sequence[str], fmt: str
+) -> int:
+    check_format(fmt)
+    if len(envs) > 1:
+        raise InputError("--manifests takes at most one --env")
+    env = envs[0] if envs else None
+    findings = validate_manifests(repo, target, node_groups, env, date.today())
+    sys.stdout.write(format_report(fmt, findings, rule_infos()))
+    return exit_code(findings)
+
+
+def check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        format_report(fmt, [], [])
+
+
+def rule_infos() -> list[RuleInfo]:
+    return [
+        RuleInfo(rule.id, rule.severity.value, rule.summary, rule.doc) for rule in RULES.values()
+    ]
+
+
+def usage(message: str) -> int:
+    raise InputError(message)
+
+
+def rules_command(rule_id: str | None, markdown: bool = False) -> int:
+    if markdown:
+        sys.stdout.write(catalog.markdown(RULES.values()))
+        return EXIT_OK
+    if rule_id is None:
+        sys.stdout.write(catalog.listing(RULES.values()))
+        return EXIT_OK
+    if rule_id not in RULES:
+        raise InputError(f"unknown rule {rule_id!r}; `python render.py rules` lists them")
+    sys.stdout.write(catalog.describe(RULES[rule_id]))
     return EXIT_OK

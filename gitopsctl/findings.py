@@ -26,5 +26,12 @@ class Finding(NamedTuple):
     excepted: bool = False
 
     def sort_key(self) -> tuple[str, int, int, str, str, str, str]:
-        return (self.file, self.line, self.column, self.rule, self.env or "", self.app or "",
-                self.message)
+        return (
+            self.file,
+            self.line,
+            self.column,
+            self.rule,
+            self.env or "",
+            self.app or "",
+            self.message,
+        )

@@ -52,9 +52,7 @@ class Tracked:
     def get(self, path: ValuePath) -> Any:
         node: Any = self.data
         for key in path:
-            if isinstance(node, dict) and isinstance(key, str) and key in node:
-                node = node[key]
-            elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+            if (isinstance(node, dict) and isinstance(key, str) and key in node) or (isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node)):
                 node = node[key]
             else:
                 return None

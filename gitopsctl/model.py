@@ -175,7 +175,7 @@ def _platform(source: SourceFile) -> Platform:
         repo_url=node["repository"]["url"],
         revision=node["repository"]["revision"],
         kubernetes_version=node["kubernetesVersion"],
-        node_groups={group["name"]: _node_group(group) for group in node["nodeGroups"]},
+        node_groups={group["name"]: node_group(group) for group in node["nodeGroups"]},
         ingress_class=node["ingress"]["className"],
         ingress_provider=node["ingress"]["providedBy"],
         database_namespace=node["databases"]["namespace"],
@@ -185,7 +185,7 @@ def _platform(source: SourceFile) -> Platform:
     )
 
 
-def _node_group(node: Mapping[str, Any]) -> NodeGroup:
+def node_group(node: Mapping[str, Any]) -> NodeGroup:
     taints = tuple(
         Taint(str(t["key"]), str(t.get("value", "")), normalize_effect(str(t["effect"])))
         for t in node.get("taints", [])
@@ -308,7 +308,9 @@ def _platform_problems(model: Model) -> Iterator[Problem]:
     names = [group["name"] for group in source.node["nodeGroups"]]
     for index, name in enumerate(names):
         if name in names[:index]:
-            yield _problem_at(source, ("nodeGroups", index), f"node group {name!r} is defined twice")
+            yield _problem_at(
+                source, ("nodeGroups", index), f"node group {name!r} is defined twice"
+            )
 
 
 def _unknown(what: str, name: str, known: Mapping[str, Any]) -> str:
@@ -335,9 +337,7 @@ def _app_problems(model: Model, app: AppDef) -> Iterator[Problem]:
     source = app.source
     for index, dependency in enumerate(app.depends_on):
         if dependency not in model.apps:
-            yield _problem_at(
-                source, ("dependsOn", index), _unknown("app", dependency, model.apps)
-            )
+            yield _problem_at(source, ("dependsOn", index), _unknown("app", dependency, model.apps))
     groups = model.platform.node_groups
     if app.node_group is not None and app.node_group not in groups:
         yield _problem_at(
@@ -381,7 +381,9 @@ def _profile_problems(model: Model, app: AppDef) -> Iterator[Problem]:
 
 
 def _cycle_problems(model: Model) -> Iterator[Problem]:
-    graph = {name: [d for d in app.depends_on if d in model.apps] for name, app in model.apps.items()}
+    graph = {
+        name: [d for d in app.depends_on if d in model.apps] for name, app in model.apps.items()
+    }
     cycle = find_cycle(graph)
     if cycle:
         app = model.apps[cycle[0]]

@@ -7,6 +7,7 @@ differs (edited by hand, stale) points at its line in the committed file.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from gitopsctl.applications import SYNC_WAVE
 from gitopsctl.errors import InputError
 from gitopsctl.layering import Tracked, ValuePath
 from gitopsctl.model import IngressSpot, Model, Profile, WorkloadSpot, split_path
+from gitopsctl.output import generated_on_disk
 from gitopsctl.renderer import RenderedApp, RenderedEnvironment, Rendering
 from gitopsctl.subjects import (
     Application,
@@ -45,9 +47,9 @@ def read_committed(repo: Path, name: str) -> Any:
 
 def lookup(node: Any, path: ValuePath) -> tuple[bool, Any]:
     for key in path:
-        if isinstance(node, Mapping) and key in node:
-            node = node[key]
-        elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+        if (isinstance(node, Mapping) and key in node) or (
+            isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node)
+        ):
             node = node[key]
         else:
             return False, None
@@ -106,10 +108,8 @@ def _environment(
     env = rendered.env
     platform = model.platform
     enabled = set(env.apps)
-    providers = frozenset(
-        [platform.ingress_class] if platform.ingress_provider in enabled else []
-    )
-    issuer_app = _issuer_names(rendered)
+    providers = frozenset([platform.ingress_class] if platform.ingress_provider in enabled else [])
+    issuer_app = issuer_names(rendered)
     subjects = Environment(
         name=env.name,
         tier=env.tier,
@@ -123,6 +123,9 @@ def _environment(
         issuers=issuer_app,
         locate_environment=node_locator(env.source.node, env.source.name),
         files=files,
+        generated_files={
+            name: Location(name, 1, 1, name) for name in generated_on_disk(repo, [env.name])
+        },
     )
     root = read_committed(repo, rendered.root_file)
     if root is not None:
@@ -132,7 +135,7 @@ def _environment(
     return subjects
 
 
-def _issuer_names(rendered: RenderedEnvironment) -> frozenset[str]:
+def issuer_names(rendered: RenderedEnvironment) -> frozenset[str]:
     """ClusterIssuers rendered in the environment: the `name` of every cluster-issuer chart."""
     names = set()
     for app in rendered.apps.values():
@@ -144,15 +147,9 @@ def _issuer_names(rendered: RenderedEnvironment) -> frozenset[str]:
 
 
 def _with_root(subjects: Environment, root: Any, file: str) -> Environment:
-    application = Application("root", str(_get(root, "metadata", "name")), None, (), (), (), root,
-                              node_locator(root, file, file))
-    return _replace(subjects, root=application)
-
-
-def _replace(subjects: Environment, **changes: Any) -> Environment:
-    from dataclasses import replace
-
-    return replace(subjects, **changes)
+    name = str(_get(root, "metadata", "name"))
+    application = Application("root", name, None, (), (), (), root, node_locator(root, file, file))
+    return replace(subjects, root=application)
 
 
 def _get(node: Any, *path: str) -> Any:
@@ -200,7 +197,9 @@ def _application(repo: Path, model: Model, app: RenderedApp) -> Application:
 
 def _database_api(model: Model) -> str:
     provider = model.apps.get(model.platform.database_provider)
-    return provider.provides_apis[0] if provider and provider.provides_apis else "postgresql.cnpg.io"
+    return (
+        provider.provides_apis[0] if provider and provider.provides_apis else "postgresql.cnpg.io"
+    )
 
 
 def _application_locator(document: Any, app: RenderedApp) -> Locate:
@@ -249,8 +248,9 @@ def _workload(app: str, spot: WorkloadSpot, values: Mapping[str, Any], locate: L
         "replicas": spot.replicas or spot.path,
         "spread": spot.topology_spread or spot.path,
     }
-    return Workload(app, spot.name, spot.kind, placement, error, replicas, spread_keys(spread),
-                    locate, paths)
+    return Workload(
+        app, spot.name, spot.kind, placement, error, replicas, spread_keys(spread), locate, paths
+    )
 
 
 def _conventional_workloads(values: Mapping[str, Any]) -> Iterator[WorkloadSpot]:
@@ -283,8 +283,9 @@ def _conventional_ingresses(values: Mapping[str, Any]) -> Iterator[IngressSpot]:
         if path and path[-1] == "ingress" and block.get("enabled") is True:
             style = "hostname" if "hostname" in block else "hosts"
             tls = "flag" if isinstance(block.get("tls"), bool) else "list"
-            yield IngressSpot(".".join(map(str, path)), split_path(".".join(map(str, path))),
-                              style, tls)
+            yield IngressSpot(
+                ".".join(map(str, path)), split_path(".".join(map(str, path))), style, tls
+            )
 
 
 def _ingress(app: str, spot: IngressSpot, block: Mapping[str, Any], locate: Locate) -> Ingress:
@@ -309,7 +310,9 @@ def _ingress(app: str, spot: IngressSpot, block: Mapping[str, Any], locate: Loca
     )
 
 
-def _hosts(spot: IngressSpot, block: Mapping[str, Any], base: ValuePath) -> Iterator[tuple[str, ValuePath]]:
+def _hosts(
+    spot: IngressSpot, block: Mapping[str, Any], base: ValuePath
+) -> Iterator[tuple[str, ValuePath]]:
     if spot.hosts == "hostname":
         if isinstance(block.get("hostname"), str):
             yield block["hostname"], (*base, "hostname")
@@ -342,7 +345,11 @@ def _database(
         placement=placement,
         placement_error=error,
         locate=locate,
-        paths={"instances": ("instances",), "nodeSelector": ("nodeSelector",),
-               "tolerations": ("tolerations",), "placement": ()},
+        paths={
+            "instances": ("instances",),
+            "nodeSelector": ("nodeSelector",),
+            "tolerations": ("tolerations",),
+            "placement": (),
+        },
         namespace_location=application.locate(namespace_path),
     )

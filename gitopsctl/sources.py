@@ -42,7 +42,9 @@ def read_sources(repo: Path) -> SourceFiles:
     """Parse and schema-check every source file; all problems are reported together."""
     if not (repo / SOURCES).is_dir():
         raise InputError(
-            Problem(f"no {SOURCES}/ folder in {repo}: run from a repository root or pass --repo DIR")
+            Problem(
+                f"no {SOURCES}/ folder in {repo}: run from a repository root or pass --repo DIR"
+            )
         )
     problems: list[Problem] = []
     platform = _read(repo, PLATFORM_FILE, "platform", problems)
@@ -62,7 +64,9 @@ def _read_dir(repo: Path, folder: str, kind: str, problems: list[Problem]) -> di
     for path in sorted(directory.iterdir()):
         name = f"{SOURCES}/{folder}/{path.name}"
         if path.suffix == ".yml":
-            problems.append(Problem(f"rename to {path.stem}.yaml: sources use the .yaml suffix", name))
+            problems.append(
+                Problem(f"rename to {path.stem}.yaml: sources use the .yaml suffix", name)
+            )
         if path.suffix != ".yaml":
             continue
         if not DNS_LABEL.match(path.stem):
@@ -91,7 +95,9 @@ def _read(repo: Path, name: str, kind: str, problems: list[Problem]) -> SourceFi
         problems.extend(error.problems)
         return None
     if not isinstance(node, CommentedMap):
-        problems.append(Problem(f"a {kind} file must be a YAML mapping of keys to values", name, 1, 1))
+        problems.append(
+            Problem(f"a {kind} file must be a YAML mapping of keys to values", name, 1, 1)
+        )
         return None
     found = schemas.check(kind, node, name)
     problems.extend(found)

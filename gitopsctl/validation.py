@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
 
-from gitopsctl.errors import EXIT_FINDINGS, EXIT_OK, Problem
+from gitopsctl.errors import EXIT_FINDINGS, EXIT_OK, InputError
+from gitopsctl.exceptions import apply_exceptions, declared_exceptions
 from gitopsctl.findings import Finding, Severity
 from gitopsctl.rules.base import Rule
 from gitopsctl.subjects import Environment
@@ -33,16 +37,6 @@ def _findings(rule: Rule, env: Environment) -> Iterator[Finding]:
         )
 
 
-def problem_findings(
-    rule: str, problems: Sequence[Problem], severity: Severity = Severity.ERROR
-) -> list[Finding]:
-    """Unusable sources as findings of ``rule``, at their file and line."""
-    return [
-        Finding(rule, severity, None, None, p.file or ".", p.line or 1, p.column or 1, p.message)
-        for p in problems
-    ]
-
-
 def exit_code(findings: Iterable[Finding]) -> int:
     failing = any(f.severity is Severity.ERROR and not f.excepted for f in findings)
     return EXIT_FINDINGS if failing else EXIT_OK
@@ -50,3 +44,80 @@ def exit_code(findings: Iterable[Finding]) -> int:
 
 def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
     return sorted(set(findings), key=Finding.sort_key)
+
+
+def validate_repository(repo: Path, envs: Sequence[str], today: date) -> list[Finding]:
+    """Findings for the sources and the committed output of the chosen environments."""
+    from gitopsctl import output
+    from gitopsctl.commands import load_and_render
+    from gitopsctl.repository import repository_environments
+    from gitopsctl.rules import RULES, render_drift, source_schema
+
+    try:
+        rendering = load_and_render(repo, envs)
+    except InputError as error:
+        if any(p.message.startswith("unknown environment") for p in error.problems):
+            raise
+        return sort_findings(source_schema.findings(error.problems))
+    plan = output.plan(repo, rendering.files, list(envs) or None)
+    found = list(render_drift.findings(repo, plan))
+    found += run_rules(repository_environments(repo, rendering), RULES.values())
+    exceptions = declared_exceptions(rendering.model.platform)
+    names = list(envs) or list(rendering.environments)
+    return sort_findings(apply_exceptions(found, exceptions, today, RULES, names))
+
+
+def validate_manifests(
+    repo: Path, target: str, node_groups: Path | None, env_name: str | None, today: date
+) -> list[Finding]:
+    """Findings for Kubernetes manifests, against the platform's (or the given) node groups."""
+    from gitopsctl.manifests import manifest_subjects, read_manifests, read_node_groups
+    from gitopsctl.rules import RULES
+
+    manifests = read_manifests(target)
+    base = _manifest_environment(repo, env_name)
+    if node_groups is not None:
+        base = replace(base, node_groups=read_node_groups(node_groups))
+    env = manifest_subjects(manifests, base)
+    return sort_findings(run_rules([env], RULES.values()))
+
+
+def _manifest_environment(repo: Path, env_name: str | None) -> Environment:
+    from gitopsctl.commands import load_and_render
+    from gitopsctl.model import build_model
+    from gitopsctl.repository import issuer_names, node_locator
+    from gitopsctl.sources import read_sources
+
+    if env_name is None:
+        model = build_model(read_sources(repo))
+        platform = model.platform
+        return Environment(
+            name=None,
+            tier="development",
+            domain=None,
+            issuer=None,
+            ingress_class=platform.ingress_class,
+            node_groups=list(platform.node_groups.values()),
+            database_namespace=platform.database_namespace,
+            database_node_group=platform.database_node_group,
+            ingress_class_providers=frozenset([platform.ingress_class]),
+            issuers=frozenset(),
+            locate_environment=node_locator({}, platform.source.name),
+        )
+    rendering = load_and_render(repo, [env_name])
+    platform = rendering.model.platform
+    rendered = rendering.environments[env_name]
+    env = rendered.env
+    return Environment(
+        name=env.name,
+        tier=env.tier,
+        domain=env.domain,
+        issuer=env.issuer,
+        ingress_class=platform.ingress_class,
+        node_groups=list(platform.node_groups.values()),
+        database_namespace=platform.database_namespace,
+        database_node_group=platform.database_node_group,
+        ingress_class_providers=frozenset([platform.ingress_class]),
+        issuers=issuer_names(rendered),
+        locate_environment=node_locator(env.source.node, env.source.name),
+    )

@@ -31,9 +31,7 @@ LAYER_ENVIRONMENT = "environment override"
 BLOCKING_EFFECTS = ("NoSchedule", "NoExecute")
 
 
-def app_values(
-    model: Model, env: EnvironmentDef, app: AppDef, hosts: Mapping[str, str]
-) -> Tracked:
+def app_values(model: Model, env: EnvironmentDef, app: AppDef, hosts: Mapping[str, str]) -> Tracked:
     """Layered values before interpolation; ``hosts`` are the app's ingress hosts, resolved."""
     profile = model.profiles.get(app.profile)
     values = _profile_defaults(profile)

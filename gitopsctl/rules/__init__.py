@@ -5,7 +5,7 @@ Rule IDs are a public contract: never renamed or reused.
 
 from __future__ import annotations
 
-from gitopsctl.rules import ingress_class
+from gitopsctl.rules import ingress_class, render_drift, source_schema
 from gitopsctl.rules.base import Rule, rule_from_module
 
 RULES: dict[str, Rule] = {
@@ -13,6 +13,8 @@ RULES: dict[str, Rule] = {
     for rule in map(
         rule_from_module,
         [
+            source_schema,
+            render_drift,
             ingress_class,
         ],
     )

@@ -1,0 +1,51 @@
+"""Shared by the render tests: a private copy of the example repository, and the command line."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from render import cli
+
+PROJECT = Path(__file__).resolve().parents[1]
+EXAMPLE_DIRS = ("sources", "charts", "applications", "rendered")
+OUTPUT_DIRS = ("applications", "rendered")
+
+
+@pytest.fixture
+def example_repo(tmp_path: Path) -> Path:
+    """The example's sources, charts and committed output, copied into ``tmp_path``."""
+    for name in EXAMPLE_DIRS:
+        shutil.copytree(PROJECT / name, tmp_path / name)
+    return tmp_path
+
+
+def run_cli(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``render.py --repo REPO ARGS...`` as a real process, from the project root."""
+    return subprocess.run(
+        [sys.executable, "render.py", "--repo", str(repo), *args],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def invoke_cli(repo: Path, *args: str) -> Result:
+    """The same command line in this process (fast, and monkeypatches apply)."""
+    return CliRunner().invoke(cli, ["--repo", str(repo), *args], catch_exceptions=False)
+
+
+def output_snapshot(repo: Path) -> dict[str, bytes]:
+    """Every file under applications/ and rendered/ (hidden and temporary ones included)."""
+    return {
+        path.relative_to(repo).as_posix(): path.read_bytes()
+        for top in OUTPUT_DIRS
+        for path in sorted((repo / top).rglob("*"))
+        if path.is_file()
+    }
