@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup render check validate test lint bench clean
+.PHONY: setup render check validate docs test lint bench clean
 
 $(STAMP): pyproject.toml tools/install_helm.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ check: $(STAMP)
 validate: $(STAMP)
 	$(BIN)/python render.py validate
 
+## docs: regenerate docs/rules.md from the rule docstrings
+docs: $(STAMP)
+	$(BIN)/python render.py rules --markdown > docs/rules.md.tmp && mv docs/rules.md.tmp docs/rules.md
+
 ## lint: ruff and mypy --strict
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -38,6 +42,7 @@ lint: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 	$(BIN)/python render.py render --check
+	$(BIN)/python render.py validate
 	$(MAKE) --no-print-directory lint
 
 ## bench: the benchmark (see README, Performance)

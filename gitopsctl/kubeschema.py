@@ -3,7 +3,7 @@
 A verdict here is the verdict of ``kubernetes_validate.validate(obj, version, strict)``: the same
 version folder, the same schema file for (apiVersion, kind), the same ``$ref`` targets, no
 ``format`` checks. The difference is cost. kubernetes-validate re-reads and re-resolves the
-1.3 MB ``_definitions.json`` for every object; here each folder's definitions are read once, each
+~1.3 MB ``_definitions.json`` for every object; here each folder's definitions are read once, each
 kind's schema is compiled by jsonschema-rs on first use, and every later object of that kind
 costs microseconds.
 
@@ -67,7 +67,10 @@ class KubeSchemas:
         return self._folder.schema(api_version, kind) is not None
 
     def errors(self, obj: Mapping[str, Any]) -> list[SchemaError] | None:
-        """Every violation in ``obj``; ``None`` when no schema exists for its kind."""
+        """Every violation in ``obj``, in the validator's order; ``[]`` when it is valid.
+
+        ``None`` when there is no schema: no string apiVersion and kind, or no file for them.
+        """
         api_version, kind = obj.get("apiVersion"), obj.get("kind")
         if not isinstance(api_version, str) or not isinstance(kind, str):
             return None
@@ -82,7 +85,11 @@ def supported_versions() -> list[str]:
 
 
 def _shipped_version(requested: str) -> str:
-    """The newest shipped version not newer than ``requested``, compared on major.minor."""
+    """The newest shipped version not newer than ``requested``, compared on major.minor.
+
+    kubernetes-validate compares these as strings, so for "1.3" it picks 1.29 ("1.29" <= "1.3");
+    here versions are numbers, and versions outside the shipped range are a ValueError.
+    """
     shipped = supported_versions()
     match = _REQUESTED_VERSION.match(requested)
     if match and shipped:

@@ -1,0 +1,257 @@
+"""End-to-end: the validate and rules commands, run as users run them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gitopsctl import catalog
+from gitopsctl.rules import RULES
+from tests.support import PROJECT, copy_example, edit, line_of, rerender
+
+
+def run(repo: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(PROJECT / "render.py"), "--repo", str(repo), *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        cwd=repo,
+        check=False,
+    )
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return copy_example(tmp_path)
+
+
+def test_example_validates_clean(repo: Path) -> None:
+    result = run(repo, "validate")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "no findings\n", "")
+
+
+def test_json_report_of_a_hand_edit_names_drift_and_policy(repo: Path) -> None:
+    values = "rendered/prod/monitoring/values.yaml"
+    edit(repo, values, "ingressClassName: traefik-ingress", "ingressClassName: nginx")
+    line = line_of(repo, values, "ingressClassName: nginx")
+    result = run(repo, "validate", "--format", "json", "--env", "prod")
+    report = json.loads(result.stdout)
+    assert result.returncode == 1
+    assert report == {
+        "version": 1,
+        "findings": [
+            {
+                "rule": "render-drift",
+                "severity": "error",
+                "env": "prod",
+                "app": None,
+                "file": values,
+                "line": line,
+                "column": 1,
+                "message": f"{values} differs from what the sources render: "
+                "run `make render` and commit the result",
+                "rendered": values,
+                "excepted": False,
+            },
+            {
+                "rule": "ingress-class",
+                "severity": "error",
+                "env": "prod",
+                "app": "monitoring",
+                "file": values,
+                "line": line,
+                "column": 5,
+                "message": "ingress 'grafana' uses class 'nginx', not the platform's "
+                "'traefik-ingress'",
+                "rendered": values,
+                "excepted": False,
+            },
+        ],
+        "summary": {"errors": 2, "warnings": 0, "excepted": 0},
+    }
+
+
+def test_text_report_points_at_the_source_line(repo: Path) -> None:
+    source = "sources/apps/retool.yaml"
+    edit(repo, source, "  replicaCount: 1\n", "  replicaCount: 1\n  ingress:\n    ingressClassName: nginx\n")
+    rerender(repo)
+    line = line_of(repo, source, "ingressClassName: nginx")
+    result = run(repo, "validate", "--env", "dev")
+    assert result.returncode == 1
+    assert result.stdout == (
+        f"{source}:{line}:5: error ingress-class: ingress 'main' uses class 'nginx', "
+        "not the platform's 'traefik-ingress' [dev/retool]\n"
+        "1 error, 0 warnings, 0 excepted\n"
+    )
+
+
+def test_github_format(repo: Path) -> None:
+    source = "sources/apps/retool.yaml"
+    edit(repo, source, "  replicaCount: 1\n", "  replicaCount: 1\n  ingress:\n    ingressClassName: nginx\n")
+    rerender(repo)
+    line = line_of(repo, source, "ingressClassName: nginx")
+    result = run(repo, "validate", "--env", "dev", "--format", "github")
+    assert result.stdout == (
+        f"::error file={source},line={line},col=5,title=ingress-class::ingress 'main' uses "
+        "class 'nginx', not the platform's 'traefik-ingress'\n"
+    )
+
+
+def test_broken_source_is_a_source_schema_finding(repo: Path) -> None:
+    edit(repo, "sources/apps/retool.yaml", "placement:", "placment:")
+    line = line_of(repo, "sources/apps/retool.yaml", "placment:")
+    result = run(repo, "validate")
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[0] == (
+        f"sources/apps/retool.yaml:{line}:1: error source-schema: (top level): unknown key "
+        "'placment' (allowed: apis, chart, databases, dependsOn, description, ingresses, "
+        "namespace, placement, profile, syncWave, values)"
+    )
+
+
+EXCEPTION = """
+exceptions:
+  - rule: ingress-class
+    env: dev
+    app: retool
+    reason: migrating retool to the nginx controller
+"""
+
+
+def test_exception_marks_the_finding_and_keeps_the_exit_code_zero(repo: Path) -> None:
+    source = "sources/apps/retool.yaml"
+    edit(repo, source, "  replicaCount: 1\n", "  replicaCount: 1\n  ingress:\n    ingressClassName: nginx\n")
+    (repo / "sources/platform.yaml").write_text(
+        (repo / "sources/platform.yaml").read_text() + EXCEPTION
+    )
+    rerender(repo)
+    result = run(repo, "validate", "--env", "dev", "--format", "json")
+    report = json.loads(result.stdout)
+    assert result.returncode == 0
+    assert [(f["rule"], f["excepted"]) for f in report["findings"]] == [("ingress-class", True)]
+    assert report["summary"] == {"errors": 0, "warnings": 0, "excepted": 1}
+
+
+def test_expired_and_unused_exceptions_are_reported(repo: Path) -> None:
+    platform = "sources/platform.yaml"
+    (repo / platform).write_text(
+        (repo / platform).read_text()
+        + EXCEPTION
+        + "  - rule: ha-replicas\n    reason: old\n    expires: 2020-01-01\n"
+    )
+    result = run(repo, "validate", "--format", "json")
+    findings = json.loads(result.stdout)["findings"]
+    first = line_of(repo, platform, "- rule: ingress-class")
+    second = line_of(repo, platform, "- rule: ha-replicas")
+    assert result.returncode == 1
+    assert [(f["rule"], f["severity"], f["line"], f["message"]) for f in findings] == [
+        (
+            "source-schema",
+            "warning",
+            first,
+            "exception for ingress-class [dev/retool] matches no finding: remove it",
+        ),
+        (
+            "source-schema",
+            "error",
+            second,
+            "exception for ha-replicas expired on 2020-01-01: fix what it excused or renew it "
+            "(reason given: old)",
+        ),
+    ]
+
+
+def test_exception_without_reason_is_a_schema_error(repo: Path) -> None:
+    platform = "sources/platform.yaml"
+    (repo / platform).write_text((repo / platform).read_text() + "exceptions:\n  - rule: x\n")
+    line = line_of(repo, platform, "- rule: x")
+    result = run(repo, "validate")
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[0] == (
+        f"{platform}:{line}:5: error source-schema: exceptions.0: 'reason' is a required property"
+    )
+
+
+MANIFEST = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+  namespace: shop
+spec:
+  template:
+    spec:
+      nodeSelector:
+        workload-type: large
+      containers:
+        - name: api
+          image: shop/api:1.0
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: api
+  namespace: shop
+spec:
+  ingressClassName: nginx
+  rules:
+    - host: api.example.com
+"""
+
+
+def test_manifests_from_stdin_are_checked_with_object_names(repo: Path) -> None:
+    result = run(repo, "validate", "--manifests", "-", stdin=MANIFEST)
+    assert result.returncode == 1
+    assert (
+        "<stdin>:21:3: error ingress-class: ingress 'Ingress/shop/api' uses class 'nginx', "
+        "not the platform's 'traefik-ingress'"
+    ) in result.stdout.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("case", "args", "stdin", "message"),
+    [
+        ("unknown-format", ["validate", "--format", "xml"], None,
+         "error: unknown format 'xml'; choose one of: github, json, sarif, text"),
+        ("missing-path", ["validate", "--manifests", "nowhere.yaml"], None,
+         "error: nowhere.yaml: no such file or directory (give a file, a folder or -)"),
+        ("unparseable", ["validate", "--manifests", "-"], "a: [1\nb: 2\n",
+         "error: <stdin>:2:2: YAML syntax error: expected ',' or ']', but got ':'"),
+        ("not-an-object", ["validate", "--manifests", "-"], "- 1\n",
+         "error: <stdin>:1:1: not a Kubernetes object (a mapping with kind)"),
+        ("node-groups-without-manifests", ["validate", "--node-groups", "groups.yaml"], None,
+         "error: --node-groups goes with --manifests"),
+        ("unknown-rule", ["rules", "no-such-rule"], None,
+         "error: unknown rule 'no-such-rule'; `python render.py rules` lists them"),
+    ],
+)
+def test_unusable_input_exits_2(
+    repo: Path, case: str, args: list[str], stdin: str | None, message: str
+) -> None:
+    result = run(repo, *args, stdin=stdin)
+    assert (result.returncode, result.stdout, result.stderr) == (2, "", message + "\n")
+
+
+def test_malformed_node_groups_file_exits_2(repo: Path) -> None:
+    (repo / "groups.yaml").write_text("nodeGroups:\n  - name: big\n    taints: [{key: a}]\n")
+    result = run(repo, "validate", "--manifests", "-", "--node-groups", "groups.yaml",
+                 stdin=MANIFEST)
+    assert result.returncode == 2
+    assert result.stderr == (
+        "error: groups.yaml:3:14: nodeGroups.0.taints.0: 'effect' is a required property\n"
+    )
+
+
+def test_rules_lists_every_rule() -> None:
+    result = run(PROJECT, "rules")
+    assert [line.split()[0] for line in result.stdout.splitlines()] == list(RULES)
+
+
+def test_docs_rules_md_is_current() -> None:
+    committed = (PROJECT / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert committed == catalog.markdown(RULES.values()), "run `make docs`"
