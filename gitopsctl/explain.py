@@ -1,4 +1,4 @@
-"""The effective values of one app with the origin of every leaf, like `git config --show-origin`."""
+"""An app's effective values with the origin of every leaf, like `git config --show-origin`."""
 
 from __future__ import annotations
 
@@ -34,5 +34,5 @@ def _value_lines(rendered: RenderedApp) -> Iterator[str]:
         layer = f"({origin.layer})" if origin else ""
         rows.append((where, format_path(path), json.dumps(value), layer))
     width = max((len(row[0]) for row in rows), default=0)
-    for where, path, value, layer in rows:
-        yield f"{where.ljust(width)}  {path}={value}  {layer}".rstrip()
+    for where, dotted, value, layer in rows:
+        yield f"{where.ljust(width)}  {dotted}={value}  {layer}".rstrip()

@@ -1,4 +1,4 @@
-"""A finding is an immutable record; rules yield positions and messages, the engine stamps the rest."""
+"""A finding is an immutable record: rules yield positions and messages, the engine the rest."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""String interpolation of a closed set of variables: ``${env.domain}``; ``$${`` is a literal ``${``."""
+"""Interpolation of a closed set of variables: ``${env.domain}``; ``$${`` is a literal ``${``."""
 
 from __future__ import annotations
 

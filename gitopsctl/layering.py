@@ -6,7 +6,7 @@ below, and an explicit ``null`` removes the key.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -50,13 +50,7 @@ class Tracked:
         self.origins = _merged_origins(self.data, self.origins, over.origins)
 
     def get(self, path: ValuePath) -> Any:
-        node: Any = self.data
-        for key in path:
-            if (isinstance(node, dict) and isinstance(key, str) and key in node) or (isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node)):
-                node = node[key]
-            else:
-                return None
-        return node
+        return lookup(self.data, path)[1]
 
     def origin(self, path: ValuePath) -> Origin | None:
         """The origin of a path, or of its closest ancestor that has one."""
@@ -65,6 +59,23 @@ class Tracked:
             if found is not None:
                 return found
         return None
+
+
+def lookup(node: Any, path: ValuePath) -> tuple[bool, Any]:
+    """Whether a path exists in a tree of mappings and lists, and the value there."""
+    for key in path:
+        found, node = _child(node, key)
+        if not found:
+            return False, None
+    return True, node
+
+
+def _child(node: Any, key: str | int) -> tuple[bool, Any]:
+    if isinstance(node, Mapping):
+        return key in node, node.get(key)
+    if isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+        return True, node[key]
+    return False, None
 
 
 def merge_values(base: Any, over: Any) -> Any:

@@ -14,8 +14,8 @@ from typing import Any, NamedTuple
 
 from gitopsctl import schemas, yamlio
 from gitopsctl.errors import InputError, Problem
-from gitopsctl.layering import ValuePath
-from gitopsctl.repository import lookup, node_locator
+from gitopsctl.layering import ValuePath, lookup
+from gitopsctl.repository import node_locator
 from gitopsctl.scheduling import NodeGroup
 from gitopsctl.subjects import (
     DatabaseCluster,

@@ -113,6 +113,8 @@ def apply(repo: Path, plan_: Plan) -> None:
             staged.append((_stage(repo / path, text), repo / path))
     except OSError as error:
         _discard(staged)
+        for path in plan_.writes:  # and the folders staging created for new files
+            _remove_empty_parents(repo, (repo / path).parent)
         raise InputError(f"could not write the rendered output, nothing changed: {error}") from None
     for temporary, target in staged:
         os.replace(temporary, target)

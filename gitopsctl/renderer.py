@@ -99,8 +99,8 @@ def render(model: Model, only: Sequence[str] = ()) -> Rendering:
         rendered = _render_environment(model, model.environments[name], problems)
         if rendered is not None:
             environments[name] = rendered
-    if problems:
-        raise InputError(problems)
+    if problems:  # an app enabled in several environments repeats the same problem
+        raise InputError(list(dict.fromkeys(problems)))
     files = {path: text for env in environments.values() for path, text in _files(model, env)}
     return Rendering(model, environments, dict(sorted(files.items())))
 
@@ -164,7 +164,7 @@ def _api_providers(model: Model, env: EnvironmentDef) -> dict[str, str]:
 
 def _collision(env: EnvironmentDef, unit: Unit, other: Unit | None) -> Problem:
     where = origin_of(unit.app.source, unit.database.path if unit.database else (), "")
-    clash = f"app {other.app.name!r}" if other else "a file the renderer writes itself"
+    clash = f"app {other.app.name!r}" if other else "the root Application or AppProject"
     message = (
         f"{unit.kind} {unit.name!r} renders to applications/{env.name}/{unit.name}.yaml, "
         f"which {clash} also renders to in environment {env.name!r}: rename one of them"

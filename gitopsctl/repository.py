@@ -14,7 +14,7 @@ from typing import Any
 from gitopsctl import yamlio
 from gitopsctl.applications import SYNC_WAVE
 from gitopsctl.errors import InputError
-from gitopsctl.layering import Tracked, ValuePath
+from gitopsctl.layering import Tracked, ValuePath, lookup
 from gitopsctl.model import IngressSpot, Model, Profile, WorkloadSpot, split_path
 from gitopsctl.output import generated_on_disk
 from gitopsctl.renderer import RenderedApp, RenderedEnvironment, Rendering
@@ -43,17 +43,6 @@ def read_committed(repo: Path, name: str) -> Any:
         return yamlio.load_file(path, name)
     except InputError:
         return None
-
-
-def lookup(node: Any, path: ValuePath) -> tuple[bool, Any]:
-    for key in path:
-        if (isinstance(node, Mapping) and key in node) or (
-            isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node)
-        ):
-            node = node[key]
-        else:
-            return False, None
-    return True, node
 
 
 def node_locator(node: Any, file: str, rendered: str | None = None) -> Locate:

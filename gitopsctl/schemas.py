@@ -35,6 +35,8 @@ def _problem(error: ValidationError, root: Any, file: str) -> Problem:
     path = list(error.absolute_path)
     if error.validator == "additionalProperties":
         path.append(_unknown_keys(error)[0])
+    elif "propertyNames" in error.schema_path:
+        path.append(str(error.instance))
     line, column = _position(root, path)
     key_path = ".".join(str(part) for part in error.absolute_path) or "(top level)"
     return Problem(f"{key_path}: {_message(error)}", file, line, column)
@@ -42,11 +44,12 @@ def _problem(error: ValidationError, root: Any, file: str) -> Problem:
 
 def _unknown_keys(error: ValidationError) -> list[str]:
     known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
-    return sorted(str(key) for key in error.instance if key not in known)
+    instance = error.instance if isinstance(error.instance, dict) else {}
+    return sorted(str(key) for key in instance if key not in known)
 
 
 def _message(error: ValidationError) -> str:
-    if error.validator == "additionalProperties":
+    if error.validator == "additionalProperties" and isinstance(error.schema, dict):
         allowed = ", ".join(sorted(error.schema.get("properties", {})))
         unknown = ", ".join(repr(key) for key in _unknown_keys(error))
         return f"unknown key {unknown} (allowed: {allowed})"

@@ -1,4 +1,4 @@
-"""Reading the hand-written sources: every file parsed with positions and checked against its schema."""
+"""Reading the hand-written sources: each file parsed with positions, checked against its schema."""
 
 from __future__ import annotations
 
@@ -96,7 +96,7 @@ def _read(repo: Path, name: str, kind: str, problems: list[Problem]) -> SourceFi
         return None
     if not isinstance(node, CommentedMap):
         problems.append(
-            Problem(f"a {kind} file must be a YAML mapping of keys to values", name, 1, 1)
+            Problem(f"the {kind} file must be a YAML mapping of keys to values", name, 1, 1)
         )
         return None
     found = schemas.check(kind, node, name)

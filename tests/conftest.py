@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
-from render import cli
+from gitopsctl.commands import load_and_render
+from gitopsctl.renderer import Rendering
 
 PROJECT = Path(__file__).resolve().parents[1]
 EXAMPLE_DIRS = ("sources", "charts", "applications", "rendered")
@@ -25,6 +29,12 @@ def example_repo(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@cache
+def project_rendering() -> Rendering:
+    """The example rendered in memory once per session (read-only: do not modify it)."""
+    return load_and_render(PROJECT)
+
+
 def run_cli(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """``render.py --repo REPO ARGS...`` as a real process, from the project root."""
     return subprocess.run(
@@ -36,9 +46,20 @@ def run_cli(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@cache
+def _cli() -> click.Group:
+    # By path: render.py is a script next to the package, importable only from the project root.
+    spec = importlib.util.spec_from_file_location("render", PROJECT / "render.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    group: click.Group = module.cli
+    return group
+
+
 def invoke_cli(repo: Path, *args: str) -> Result:
     """The same command line in this process (fast, and monkeypatches apply)."""
-    return CliRunner().invoke(cli, ["--repo", str(repo), *args], catch_exceptions=False)
+    return CliRunner().invoke(_cli(), ["--repo", str(repo), *args], catch_exceptions=False)
 
 
 def output_snapshot(repo: Path) -> dict[str, bytes]:

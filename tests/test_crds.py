@@ -512,7 +512,8 @@ LOAD_ERRORS = [
     ),
     pytest.param(
         {"dup.yaml": "kind: A\nkind: B\n"},
-        'dup.yaml:2:1: invalid YAML: found duplicate key "kind" with value "B" (original value: "A")',
+        'dup.yaml:2:1: invalid YAML: found duplicate key "kind" with value "B"'
+        ' (original value: "A")',
         id="duplicate-key",
     ),
     pytest.param(

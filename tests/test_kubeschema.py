@@ -670,7 +670,7 @@ def test_only_the_schema_files_a_run_needs_are_read(monkeypatch: pytest.MonkeyPa
 
 
 def test_import_loads_no_validator() -> None:
-    heavy = ["jsonschema", "jsonschema_rs", "kubernetes_validate", "referencing", "json"]
+    heavy = ["jsonschema", "jsonschema_rs", "kubernetes_validate", "referencing"]
     code = f"import sys, gitopsctl.kubeschema; print([m for m in {heavy!r} if m in sys.modules])"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True

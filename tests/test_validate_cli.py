@@ -25,6 +25,9 @@ def run(repo: Path, *args: str, stdin: str | None = None) -> subprocess.Complete
     )
 
 
+NGINX_OVERRIDE = "  replicaCount: 1\n  ingress:\n    ingressClassName: nginx\n"
+
+
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     return copy_example(tmp_path)
@@ -78,7 +81,7 @@ def test_json_report_of_a_hand_edit_names_drift_and_policy(repo: Path) -> None:
 
 def test_text_report_points_at_the_source_line(repo: Path) -> None:
     source = "sources/apps/retool.yaml"
-    edit(repo, source, "  replicaCount: 1\n", "  replicaCount: 1\n  ingress:\n    ingressClassName: nginx\n")
+    edit(repo, source, "  replicaCount: 1\n", NGINX_OVERRIDE)
     rerender(repo)
     line = line_of(repo, source, "ingressClassName: nginx")
     result = run(repo, "validate", "--env", "dev")
@@ -92,7 +95,7 @@ def test_text_report_points_at_the_source_line(repo: Path) -> None:
 
 def test_github_format(repo: Path) -> None:
     source = "sources/apps/retool.yaml"
-    edit(repo, source, "  replicaCount: 1\n", "  replicaCount: 1\n  ingress:\n    ingressClassName: nginx\n")
+    edit(repo, source, "  replicaCount: 1\n", NGINX_OVERRIDE)
     rerender(repo)
     line = line_of(repo, source, "ingressClassName: nginx")
     result = run(repo, "validate", "--env", "dev", "--format", "github")
@@ -125,7 +128,7 @@ exceptions:
 
 def test_exception_marks_the_finding_and_keeps_the_exit_code_zero(repo: Path) -> None:
     source = "sources/apps/retool.yaml"
-    edit(repo, source, "  replicaCount: 1\n", "  replicaCount: 1\n  ingress:\n    ingressClassName: nginx\n")
+    edit(repo, source, "  replicaCount: 1\n", NGINX_OVERRIDE)
     (repo / "sources/platform.yaml").write_text(
         (repo / "sources/platform.yaml").read_text() + EXCEPTION
     )
@@ -216,18 +219,42 @@ def test_manifests_from_stdin_are_checked_with_object_names(repo: Path) -> None:
 @pytest.mark.parametrize(
     ("case", "args", "stdin", "message"),
     [
-        ("unknown-format", ["validate", "--format", "xml"], None,
-         "error: unknown format 'xml'; choose one of: github, json, sarif, text"),
-        ("missing-path", ["validate", "--manifests", "nowhere.yaml"], None,
-         "error: nowhere.yaml: no such file or directory (give a file, a folder or -)"),
-        ("unparseable", ["validate", "--manifests", "-"], "a: [1\nb: 2\n",
-         "error: <stdin>:2:2: YAML syntax error: expected ',' or ']', but got ':'"),
-        ("not-an-object", ["validate", "--manifests", "-"], "- 1\n",
-         "error: <stdin>:1:1: not a Kubernetes object (a mapping with kind)"),
-        ("node-groups-without-manifests", ["validate", "--node-groups", "groups.yaml"], None,
-         "error: --node-groups goes with --manifests"),
-        ("unknown-rule", ["rules", "no-such-rule"], None,
-         "error: unknown rule 'no-such-rule'; `python render.py rules` lists them"),
+        (
+            "unknown-format",
+            ["validate", "--format", "xml"],
+            None,
+            "error: unknown format 'xml'; choose one of: github, json, sarif, text",
+        ),
+        (
+            "missing-path",
+            ["validate", "--manifests", "nowhere.yaml"],
+            None,
+            "error: nowhere.yaml: no such file or directory (give a file, a folder or -)",
+        ),
+        (
+            "unparseable",
+            ["validate", "--manifests", "-"],
+            "a: [1\nb: 2\n",
+            "error: <stdin>:2:2: YAML syntax error: expected ',' or ']', but got ':'",
+        ),
+        (
+            "not-an-object",
+            ["validate", "--manifests", "-"],
+            "- 1\n",
+            "error: <stdin>:1:1: not a Kubernetes object (a mapping with kind)",
+        ),
+        (
+            "node-groups-without-manifests",
+            ["validate", "--node-groups", "groups.yaml"],
+            None,
+            "error: --node-groups goes with --manifests",
+        ),
+        (
+            "unknown-rule",
+            ["rules", "no-such-rule"],
+            None,
+            "error: unknown rule 'no-such-rule'; `python render.py rules` lists them",
+        ),
     ],
 )
 def test_unusable_input_exits_2(
@@ -239,8 +266,9 @@ def test_unusable_input_exits_2(
 
 def test_malformed_node_groups_file_exits_2(repo: Path) -> None:
     (repo / "groups.yaml").write_text("nodeGroups:\n  - name: big\n    taints: [{key: a}]\n")
-    result = run(repo, "validate", "--manifests", "-", "--node-groups", "groups.yaml",
-                 stdin=MANIFEST)
+    result = run(
+        repo, "validate", "--manifests", "-", "--node-groups", "groups.yaml", stdin=MANIFEST
+    )
     assert result.returncode == 2
     assert result.stderr == (
         "error: groups.yaml:3:14: nodeGroups.0.taints.0: 'effect' is a required property\n"

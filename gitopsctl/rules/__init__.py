@@ -5,7 +5,16 @@ Rule IDs are a public contract: never renamed or reused.
 
 from __future__ import annotations
 
-from gitopsctl.rules import ingress_class, render_drift, source_schema
+from gitopsctl.rules import (
+    app_of_apps,
+    daemonset_coverage,
+    dedicated_node_intrusion,
+    ingress_class,
+    render_drift,
+    source_schema,
+    sync_order,
+    taint_toleration,
+)
 from gitopsctl.rules.base import Rule, rule_from_module
 
 RULES: dict[str, Rule] = {
@@ -15,7 +24,12 @@ RULES: dict[str, Rule] = {
         [
             source_schema,
             render_drift,
+            taint_toleration,
+            dedicated_node_intrusion,
+            daemonset_coverage,
             ingress_class,
+            sync_order,
+            app_of_apps,
         ],
     )
 }

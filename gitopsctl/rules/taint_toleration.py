@@ -40,6 +40,8 @@ SEVERITY = Severity.ERROR
 
 # The prefixes of scheduling's ValueError messages, and the field each one is about.
 _ERROR_FIELDS = ("tolerations", "nodeSelector", "affinity")
+# In a pod spec only tolerations name an effect, though this error does not say where it was.
+_UNKNOWN_EFFECT = "unknown taint effect"
 
 
 def check(env: Environment, options: Mapping[str, Any]) -> Iterator[Hit]:
@@ -69,6 +71,8 @@ def _hit(workload: Workload, field: str, message: str) -> Hit:
 
 
 def _error_field(error: str) -> str:
+    if error.startswith(_UNKNOWN_EFFECT):
+        return "tolerations"
     return next((field for field in _ERROR_FIELDS if error.startswith(field)), "placement")
 
 

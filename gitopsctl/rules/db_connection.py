@@ -1,0 +1,124 @@
+"""An app's database host must be the read-write service of a database cluster of its environment.
+
+CloudNativePG creates `<cluster>-rw`, `-ro` and `-r` services for every cluster; applications
+write, so they must connect to `<cluster>-rw.<database namespace>.svc.cluster.local` of a cluster
+that is rendered in the same environment. A host naming a cluster that does not exist (a typo, a
+cluster renamed, one not enabled in this environment), a read-only service, or another namespace
+fails only when the application starts.
+
+Checked in every app's values: any string holding a `*.svc.cluster.local` name whose first label
+ends in `-rw`, `-ro` or `-r` (inside a URL too), and every value of a `host` or `hostname` key
+(or `dbHost`, `DATABASE_HOSTNAME`...) under a path mentioning postgres, postgresql, database,
+db or externalDatabase. A `:port` after the host is allowed.
+
+Passing:
+
+    externalDatabase:
+      host: keycloak-db-rw.database.svc.cluster.local
+
+Failing (no cluster `kc-db` is rendered in the environment):
+
+    externalDatabase:
+      host: kc-db-rw.database.svc.cluster.local
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from gitopsctl.findings import Severity
+from gitopsctl.layering import ValuePath, format_path
+from gitopsctl.renderer import database_host
+from gitopsctl.rules.base import Hit
+from gitopsctl.subjects import Environment
+
+ID = "db-connection"
+SEVERITY = Severity.ERROR
+
+# A `<service>-rw|ro|r.<namespace>.svc.cluster.local` name anywhere in a string (a URL, a DSN).
+_SERVICE_HOST = re.compile(
+    r"(?<![-A-Za-z0-9.])"
+    r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?-(?:rw|ro|r)"
+    r"(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)+\.svc\.cluster\.local"
+    r"(?![-A-Za-z0-9]|\.[A-Za-z0-9])",
+    re.IGNORECASE,
+)
+_TRAILING_PORT = re.compile(r":[0-9]+$")
+_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+_HOST_WORDS = ("host", "hostname")
+_DATABASE_WORDS = frozenset({"db", "database", "postgres", "postgresql", "pg"})
+_SERVICE_SUFFIXES = ("-rw", "-ro", "-r")
+
+
+def check(env: Environment, options: Mapping[str, Any]) -> Iterator[Hit]:
+    clusters = sorted(db.name for db in env.databases)
+    for document in env.values:
+        for path, host in _database_hosts(document.values):
+            message = _problem(env, clusters, path, host)
+            if message is not None:
+                yield Hit(document.locate(path), message, document.app)
+
+
+def words(key: str) -> list[str]:
+    """The lower-case words of a key: camelCase, snake_case, kebab-case and dotted alike."""
+    return [word.lower() for word in _WORDS.findall(key)]
+
+
+def _database_hosts(values: Any, path: ValuePath = ()) -> Iterator[tuple[ValuePath, str]]:
+    """Every database host in a values tree, with its path; one host per string at most."""
+    if isinstance(values, Mapping):
+        for key, value in values.items():
+            yield from _database_hosts(value, (*path, str(key)))
+    elif isinstance(values, list):
+        for index, value in enumerate(values):
+            yield from _database_hosts(value, (*path, index))
+    elif isinstance(values, str) and values:
+        host = _host_in(values, path)
+        if host is not None:
+            yield path, host
+
+
+def _host_in(value: str, path: ValuePath) -> str | None:
+    if _is_database_host_key(path):
+        return _TRAILING_PORT.sub("", value.strip())
+    match = _SERVICE_HOST.search(value)
+    return match.group() if match else None
+
+
+def _is_database_host_key(path: ValuePath) -> bool:
+    if not path or not isinstance(path[-1], str):
+        return False
+    key = words(path[-1])
+    if not key or key[-1] not in _HOST_WORDS:
+        return False
+    return any(_mentions_database(str(part)) for part in path)
+
+
+def _mentions_database(part: str) -> bool:
+    lowered = part.lower()
+    return "postgres" in lowered or "database" in lowered or bool(_DATABASE_WORDS & {*words(part)})
+
+
+def _problem(env: Environment, clusters: Sequence[str], path: ValuePath, host: str) -> str | None:
+    expected = {name: database_host(name, env.database_namespace) for name in clusters}
+    if host.lower().rstrip(".") in expected.values():
+        return None
+    where = f"database host {host!r} at {format_path(path)}"
+    cluster = _cluster_named(host, clusters)
+    if cluster is not None:
+        return f"{where} is not the read-write service of {cluster!r}: use {expected[cluster]!r}"
+    if not clusters:
+        return f"{where} names no database cluster: none is rendered in this environment"
+    wanted = " or ".join(repr(expected[name]) for name in clusters)
+    return f"{where} names no database cluster of this environment: use {wanted}"
+
+
+def _cluster_named(host: str, clusters: Sequence[str]) -> str | None:
+    """The cluster a host means by its first label (bare, or with a service suffix)."""
+    label = host.lower().split(".", 1)[0]
+    for name in clusters:
+        if label == name or any(label == f"{name}{suffix}" for suffix in _SERVICE_SUFFIXES):
+            return name
+    return None

@@ -1,0 +1,207 @@
+"""Writing the output: atomic (a failure changes nothing), pruning, and hand-written files."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from gitopsctl import output
+from gitopsctl.commands import load_and_render
+from tests.conftest import OUTPUT_DIRS, invoke_cli, output_snapshot
+
+HAND_WRITTEN = b"# Notes for the on-call engineer; not generated.\nkind: ConfigMap\n"
+HAND_WRITTEN_ERROR = (
+    "error: {path}: a hand-written file is where the renderer must write: move it, "
+    "or delete it if it is an old output\n"
+)
+NEW_APP = "chart:\n  path: charts/cluster-issuer\nnamespace: reports\nvalues:\n  name: reports\n"
+
+
+def _replace_once(repo: Path, file: str, old: str, new: str) -> None:
+    path = repo / file
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{old!r} is not in {file} exactly once"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def _folders(repo: Path) -> list[str]:
+    return sorted(
+        path.relative_to(repo).as_posix()
+        for top in OUTPUT_DIRS
+        for path in (repo / top).rglob("*")
+        if path.is_dir()
+    )
+
+
+def _change_revision(repo: Path) -> None:
+    """Every Application of every environment names the revision."""
+    _replace_once(repo, "sources/platform.yaml", "  revision: main\n", "  revision: release-2\n")
+
+
+def _add_app_in_new_folders(repo: Path) -> None:
+    """A new app in dev: two new files, one of them in a new folder."""
+    (repo / "sources/apps/reports.yaml").write_text(NEW_APP, encoding="utf-8")
+    dev = repo / "sources/environments/dev.yaml"
+    dev.write_text(dev.read_text(encoding="utf-8") + "  reports:\n", encoding="utf-8")
+
+
+def _failing_stage(calls: int) -> Callable[[pytest.MonkeyPatch], None]:
+    def patch(monkeypatch: pytest.MonkeyPatch) -> None:
+        real = output._stage
+        staged: list[Path] = []
+
+        def stage(target: Path, text: str) -> Path:
+            staged.append(target)
+            if len(staged) == calls:
+                raise OSError(28, "No space left on device")
+            return real(target, text)
+
+        monkeypatch.setattr(output, "_stage", stage)
+
+    return patch
+
+
+def _failing_fsync(calls: int) -> Callable[[pytest.MonkeyPatch], None]:
+    """Fails inside the real staging step, after its temporary file and folder exist."""
+
+    def patch(monkeypatch: pytest.MonkeyPatch) -> None:
+        real = os.fsync
+        synced: list[int] = []
+
+        def fsync(descriptor: int) -> None:
+            synced.append(descriptor)
+            if len(synced) == calls:
+                raise OSError(28, "No space left on device")
+            real(descriptor)
+
+        monkeypatch.setattr(os, "fsync", fsync)
+
+    return patch
+
+
+@pytest.mark.parametrize(
+    ("edit", "failure"),
+    [
+        pytest.param(_change_revision, _failing_stage(1), id="first-file"),
+        pytest.param(_change_revision, _failing_stage(3), id="third-file"),
+        pytest.param(_change_revision, _failing_fsync(3), id="third-file-while-writing"),
+        pytest.param(_add_app_in_new_folders, _failing_fsync(2), id="file-in-new-folder"),
+    ],
+)
+def test_a_failed_write_changes_nothing(
+    example_repo: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    edit: Callable[[Path], None],
+    failure: Callable[[pytest.MonkeyPatch], None],
+) -> None:
+    edit(example_repo)
+    before, folders = output_snapshot(example_repo), _folders(example_repo)
+    failure(monkeypatch)
+
+    result = invoke_cli(example_repo, "render")
+
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        "error: could not write the rendered output, nothing changed: "
+        "[Errno 28] No space left on device\n"
+    )
+    assert output_snapshot(example_repo) == before
+    assert _folders(example_repo) == folders
+
+
+def _remove_app_block(repo: Path, env_file: str, app: str) -> None:
+    path = repo / env_file
+    text, count = re.subn(rf"(?m)^  {app}:\n(?:    .*\n)*", "", path.read_text(encoding="utf-8"))
+    assert count == 1
+    path.write_text(text, encoding="utf-8")
+
+
+def _disable_retool_in_prod(repo: Path) -> None:
+    _remove_app_block(repo, "sources/environments/prod.yaml", "retool")
+
+
+def _delete_staging(repo: Path) -> None:
+    (repo / "sources/environments/staging.yaml").unlink()
+
+
+@pytest.mark.parametrize(
+    ("edit", "hand_written", "pruned", "gone_folders"),
+    [
+        pytest.param(
+            _disable_retool_in_prod,
+            "applications/prod/NOTES.yaml",
+            {
+                "applications/prod/retool.yaml",
+                "applications/prod/retool-db.yaml",
+                "rendered/prod/retool/values.yaml",
+                "rendered/prod/retool-db/values.yaml",
+            },
+            ["rendered/prod/retool", "rendered/prod/retool-db"],
+            id="app-removed-from-environment",
+        ),
+        pytest.param(
+            _delete_staging,
+            "applications/staging/NOTES.yaml",
+            None,
+            ["rendered/staging"],
+            id="environment-deleted",
+        ),
+    ],
+)
+def test_render_prunes_exactly_the_generated_files_of_what_was_removed(
+    example_repo: Path,
+    edit: Callable[[Path], None],
+    hand_written: str,
+    pruned: set[str] | None,
+    gone_folders: list[str],
+) -> None:
+    (example_repo / hand_written).write_bytes(HAND_WRITTEN)
+    before, folders = output_snapshot(example_repo), _folders(example_repo)
+    edit(example_repo)
+    rendering = load_and_render(example_repo)
+    wanted = {path: text.encode() for path, text in rendering.files.items()}
+    expected_pruned = pruned or {path for path in before if "/staging/" in path} - {hand_written}
+    written = [path for path in wanted if wanted[path] != before.get(path)]
+
+    result = invoke_cli(example_repo, "render")
+
+    assert (result.exit_code, result.stderr) == (0, "")
+    after = output_snapshot(example_repo)
+    assert set(before) - set(after) == expected_pruned
+    assert after == {**wanted, hand_written: HAND_WRITTEN}
+    assert result.stdout == (
+        f"rendered {len(wanted)} files in {len(rendering.environments)} "
+        f"environments: {len(written)} written, {len(expected_pruned)} pruned\n"
+    )
+    assert _folders(example_repo) == [
+        folder
+        for folder in folders
+        if not any(folder == gone or folder.startswith(f"{gone}/") for gone in gone_folders)
+    ]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [pytest.param(("render",), id="render"), pytest.param(("render", "--check"), id="check")],
+)
+def test_a_hand_written_file_where_the_renderer_writes_stops_everything(
+    example_repo: Path, args: tuple[str, ...]
+) -> None:
+    _replace_once(
+        example_repo,
+        "sources/environments/dev.yaml",
+        "domain: dev.platform.example.com\n",
+        "domain: dev2.platform.example.com\n",
+    )
+    (example_repo / "applications/dev/retool.yaml").write_bytes(HAND_WRITTEN)
+    before = output_snapshot(example_repo)
+
+    result = invoke_cli(example_repo, *args)
+
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == HAND_WRITTEN_ERROR.format(path="applications/dev/retool.yaml")
+    assert output_snapshot(example_repo) == before

@@ -1,0 +1,274 @@
+"""db-connection: database hosts are the read-write service of a cluster of the environment."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gitopsctl.findings import Finding
+from gitopsctl.layering import ValuePath, format_path
+from gitopsctl.rules import db_connection
+from gitopsctl.rules.db_connection import check, words
+from gitopsctl.subjects import DatabaseCluster, Environment, Location, ValuesDocument
+from tests.support import copy_example, edit, line_of, rerender, rule_findings
+
+Row = tuple[str, str, str, int, str, str | None, str | None]
+RULE = "db-connection"
+ENVS = ("dev", "prod", "staging")
+KEYCLOAK = "sources/apps/keycloak.yaml"
+RETOOL = "sources/apps/retool.yaml"
+PROD = "sources/environments/prod.yaml"
+KEYCLOAK_VALUES = "rendered/prod/keycloak/values.yaml"
+KEYCLOAK_HOST = "keycloak-db-rw.database.svc.cluster.local"
+RETOOL_HOST = "retool-db-rw.database.svc.cluster.local"
+EITHER = f"use {KEYCLOAK_HOST!r} or {RETOOL_HOST!r}"
+
+
+def rows(findings: list[Finding]) -> list[Row]:
+    return [(f.rule, f.severity.value, f.file, f.line, f.message, f.env, f.app) for f in findings]
+
+
+@dataclass(frozen=True)
+class Case:
+    mutate: Callable[[Path], None]
+    expected: Callable[[Path], list[Row]]
+
+
+def unchanged(repo: Path) -> None:
+    """The shipped example."""
+
+
+def no_findings(repo: Path) -> list[Row]:
+    return []
+
+
+def source_edit(name: str, old: str, new: str) -> Callable[[Path], None]:
+    def mutate(repo: Path) -> None:
+        edit(repo, name, old, new)
+        rerender(repo)
+
+    return mutate
+
+
+def unknown_cluster_reported(repo: Path) -> list[Row]:
+    line = line_of(repo, KEYCLOAK, "host: kc-db-rw")
+    message = (
+        "database host 'kc-db-rw.database.svc.cluster.local' at externalDatabase.host "
+        f"names no database cluster of this environment: {EITHER}"
+    )
+    return [(RULE, "error", KEYCLOAK, line, message, env, "keycloak") for env in ENVS]
+
+
+def read_only_reported(repo: Path) -> list[Row]:
+    line = line_of(repo, RETOOL, "host: retool-db-ro")
+    message = (
+        "database host 'retool-db-ro.database.svc.cluster.local' at config.postgresql.host "
+        f"is not the read-write service of 'retool-db': use {RETOOL_HOST!r}"
+    )
+    return [(RULE, "error", RETOOL, line, message, env, "retool") for env in ENVS]
+
+
+GRAFANA_DATABASE = (
+    "      grafana:\n        replicas: 2\n        grafana.ini:\n          database:\n"
+    "            url: postgres://grafana@grafana-db-rw.database.svc.cluster.local:5432/grafana"
+)
+
+
+def url_reported(repo: Path) -> list[Row]:
+    line = line_of(repo, PROD, "url: postgres://")
+    message = (
+        "database host 'grafana-db-rw.database.svc.cluster.local' at "
+        f'grafana."grafana.ini".database.url names no database cluster of this environment: '
+        f"{EITHER}"
+    )
+    return [(RULE, "error", PROD, line, message, "prod", "monitoring")]
+
+
+def hand_edit_namespace(repo: Path) -> None:
+    edit(repo, KEYCLOAK_VALUES, KEYCLOAK_HOST, "keycloak-db-rw.keycloak.svc.cluster.local")
+
+
+def committed_reported(repo: Path) -> list[Row]:
+    line = line_of(repo, KEYCLOAK_VALUES, "keycloak-db-rw.keycloak")
+    message = (
+        "database host 'keycloak-db-rw.keycloak.svc.cluster.local' at externalDatabase.host "
+        f"is not the read-write service of 'keycloak-db': use {KEYCLOAK_HOST!r}"
+    )
+    return [(RULE, "error", KEYCLOAK_VALUES, line, message, "prod", "keycloak")]
+
+
+CASES = [
+    pytest.param(Case(unchanged, no_findings), id="example-PASSED"),
+    pytest.param(
+        Case(
+            source_edit(KEYCLOAK, "${db.keycloak-db.host}", "kc-db-rw.database.svc.cluster.local"),
+            unknown_cluster_reported,
+        ),
+        id="unknown-cluster-FAILED",
+    ),
+    pytest.param(
+        Case(
+            source_edit(RETOOL, "${db.retool-db.host}", "retool-db-ro.database.svc.cluster.local"),
+            read_only_reported,
+        ),
+        id="read-only-service-FAILED",
+    ),
+    pytest.param(
+        Case(
+            source_edit(PROD, "      grafana:\n        replicas: 2", GRAFANA_DATABASE),
+            url_reported,
+        ),
+        id="host-inside-url-FAILED",
+    ),
+    pytest.param(Case(hand_edit_namespace, committed_reported), id="committed-namespace-FAILED"),
+]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_example_repository(tmp_path: Path, case: Case) -> None:
+    repo = copy_example(tmp_path)
+    case.mutate(repo)
+    assert rows(rule_findings(db_connection, repo)) == case.expected(repo)
+
+
+# --- hand-built subjects ---------------------------------------------------------------------
+
+
+def located(path: ValuePath) -> Location:
+    """Each path located in a file named after it, so a hit shows which path it points at."""
+    return Location(format_path(path), 1, 1)
+
+
+def cluster(name: str) -> DatabaseCluster:
+    return DatabaseCluster(name, name, "database", 2, None, None, located, {})
+
+
+def environment(values: dict[str, Any], *clusters: str) -> Environment:
+    return Environment(
+        name="prod",
+        tier="production",
+        domain="platform.example.com",
+        issuer="letsencrypt-prod",
+        ingress_class="traefik-ingress",
+        node_groups=[],
+        database_namespace="database",
+        database_node_group="database",
+        ingress_class_providers=frozenset({"traefik-ingress"}),
+        issuers=frozenset({"letsencrypt-prod"}),
+        locate_environment=located,
+        databases=[cluster(name) for name in clusters],
+        values=[ValuesDocument("app", values, located)],
+    )
+
+
+def hits(env: Environment) -> list[tuple[str, str]]:
+    return [(hit.location.file, hit.message) for hit in check(env, {})]
+
+
+APP_HOST = "app-db-rw.database.svc.cluster.local"
+USE_APP = f"use {APP_HOST!r}"
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        pytest.param({"externalDatabase": {"host": APP_HOST}}, [], id="exact-PASSED"),
+        pytest.param(
+            {"postgresql": {"host": f"{APP_HOST.upper()}.:5432"}}, [], id="case-dot-port-PASSED"
+        ),
+        pytest.param({"env": {"DATABASE_HOSTNAME": APP_HOST}}, [], id="key-naming-db-PASSED"),
+        pytest.param(
+            {"ingress": {"hostname": "db.platform.example.com"}, "mongodb": {"host": "mongo"}},
+            [],
+            id="not-a-database-path-PASSED",
+        ),
+        pytest.param(
+            {"cache": {"url": "redis://redis-master.cache.svc.cluster.local:6379"}},
+            [],
+            id="not-a-cnpg-service-PASSED",
+        ),
+        pytest.param({"externalDatabase": {"host": "", "port": 5432}}, [], id="empty-PASSED"),
+        pytest.param(
+            {"db": {"host": "localhost"}},
+            [
+                (
+                    "db.host",
+                    "database host 'localhost' at db.host names no database cluster of this "
+                    f"environment: {USE_APP}",
+                )
+            ],
+            id="db-path-any-value-FAILED",
+        ),
+        pytest.param(
+            {"config": {"dbHost": "app-db-r.database.svc.cluster.local"}},
+            [
+                (
+                    "config.dbHost",
+                    "database host 'app-db-r.database.svc.cluster.local' at config.dbHost is "
+                    f"not the read-write service of 'app-db': {USE_APP}",
+                )
+            ],
+            id="any-read-service-FAILED",
+        ),
+        pytest.param(
+            {"database": {"host": "app-db"}},
+            [
+                (
+                    "database.host",
+                    "database host 'app-db' at database.host is not the read-write service of "
+                    f"'app-db': {USE_APP}",
+                )
+            ],
+            id="short-name-FAILED",
+        ),
+        pytest.param(
+            {
+                "extraEnv": [
+                    {
+                        "name": "JDBC_URL",
+                        "value": "jdbc:postgresql://old-rw.database.svc.cluster.local/app",
+                    }
+                ]
+            },
+            [
+                (
+                    "extraEnv[0].value",
+                    "database host 'old-rw.database.svc.cluster.local' at extraEnv[0].value "
+                    f"names no database cluster of this environment: {USE_APP}",
+                )
+            ],
+            id="inside-a-list-FAILED",
+        ),
+    ],
+)
+def test_hand_built(values: dict[str, Any], expected: list[tuple[str, str]]) -> None:
+    assert hits(environment(values, "app-db")) == expected
+
+
+def test_environment_without_databases() -> None:
+    env = environment({"externalDatabase": {"host": APP_HOST}})
+    assert hits(env) == [
+        (
+            "externalDatabase.host",
+            f"database host {APP_HOST!r} at externalDatabase.host names no database cluster: "
+            "none is rendered in this environment",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("externalDatabase", ["external", "database"]),
+        ("DATABASE_HOSTNAME", ["database", "hostname"]),
+        ("dbHost", ["db", "host"]),
+        ("JWTSecret", ["jwt", "secret"]),
+        ("auth.generic_oauth", ["auth", "generic", "oauth"]),
+    ],
+)
+def test_words(key: str, expected: list[str]) -> None:
+    assert words(key) == expected

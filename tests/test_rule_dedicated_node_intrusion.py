@@ -1,0 +1,336 @@
+"""dedicated-node-intrusion: fixtures named by outcome, on the example and on hand-built pods.
+
+Repository fixtures copy the example, change one thing (a source, then re-render; or the
+committed output by hand) and expect the finding at the line a user should change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gitopsctl.findings import Finding
+from gitopsctl.layering import ValuePath
+from gitopsctl.rules import dedicated_node_intrusion as rule
+from gitopsctl.rules.base import Hit
+from gitopsctl.scheduling import NodeGroup, Taint
+from gitopsctl.subjects import Environment, Location, Workload
+from gitopsctl.workloads import placement_of
+from tests.support import copy_example, edit, line_of, rerender, rule_findings
+
+# --- the example repository ----------------------------------------------------------------------
+
+MONITORING_SOURCE = "sources/apps/monitoring.yaml"
+PROD_MONITORING = "rendered/prod/monitoring/values.yaml"
+PROD_RETOOL = "rendered/prod/retool/values.yaml"
+ENVS = ("dev", "prod", "staging")
+TOLERATE_DATABASE_FLOW = (
+    "{key: workload-type, operator: Equal, value: database, effect: NoSchedule}"
+)
+
+
+def squats(workload: str, group: str, kind: str = "Deployment") -> str:
+    return (
+        f"workload {workload!r} ({kind}) tolerates taint workload-type={group}:NoSchedule of the"
+        f" dedicated node group {group!r} without selecting it, so it may take the nodes"
+        f" reserved there: select the group with nodeSelector workload-type={group}"
+        " or drop the toleration"
+    )
+
+
+Row = tuple[str, str | None, str | None, str, int, str]
+Fixture = Callable[[Path], list[Row]]
+
+
+def rows(findings: list[Finding]) -> list[Row]:
+    return [(f.rule, f.env, f.app, f.file, f.line, f.message) for f in findings]
+
+
+def grafana_on_workload_nodes(repo: Path) -> list[Row]:
+    return []
+
+
+def retool_also_tolerates_database(repo: Path) -> list[Row]:
+    toleration = f"tolerations:\n  - {TOLERATE_DATABASE_FLOW}\n"
+    edit(repo, PROD_RETOOL, "tolerations:\n", toleration)
+    return []
+
+
+def grafana_tolerates_database(repo: Path) -> list[Row]:
+    tolerations = f"    tolerations:\n      - {TOLERATE_DATABASE_FLOW}\n"
+    edit(
+        repo,
+        MONITORING_SOURCE,
+        "  grafana:\n    admin:\n",
+        f"  grafana:\n{tolerations}    admin:\n",
+    )
+    rerender(repo)
+    line = line_of(repo, MONITORING_SOURCE, "tolerations:")
+    message = squats("grafana", "database")
+    return [(rule.ID, env, "monitoring", MONITORING_SOURCE, line, message) for env in ENVS]
+
+
+def grafana_database_toleration_hand_edited(repo: Path) -> list[Row]:
+    tolerations = f"  tolerations: [{TOLERATE_DATABASE_FLOW}]\n"
+    edit(repo, PROD_MONITORING, "  replicas: 2\nprometheus:\n", f"{tolerations}prometheus:\n")
+    line = line_of(repo, PROD_MONITORING, "tolerations: [")
+    message = squats("grafana", "database")
+    return [(rule.ID, "prod", "monitoring", PROD_MONITORING, line, message)]
+
+
+def grafana_tolerates_everything(repo: Path) -> list[Row]:
+    tolerations = "  tolerations: [{operator: Exists}]\n"
+    edit(repo, PROD_MONITORING, "  replicas: 2\nprometheus:\n", f"{tolerations}prometheus:\n")
+    line = line_of(repo, PROD_MONITORING, "tolerations: [")
+    return [
+        (rule.ID, "prod", "monitoring", PROD_MONITORING, line, squats("grafana", group))
+        for group in ("database", "large")
+    ]
+
+
+@pytest.mark.parametrize(
+    "fixture",
+    [
+        pytest.param(grafana_on_workload_nodes, id="grafana-on-workload-nodes-PASSED"),
+        pytest.param(retool_also_tolerates_database, id="retool-also-tolerates-database-PASSED"),
+        pytest.param(grafana_tolerates_database, id="grafana-tolerates-database-FAILED"),
+        pytest.param(
+            grafana_database_toleration_hand_edited,
+            id="grafana-database-toleration-hand-edited-FAILED",
+        ),
+        pytest.param(grafana_tolerates_everything, id="grafana-tolerates-everything-FAILED"),
+    ],
+)
+def test_example_repository(tmp_path: Path, fixture: Fixture) -> None:
+    repo = copy_example(tmp_path)
+    expected = fixture(repo)
+    assert rows(rule_findings(rule, repo)) == expected
+
+
+# --- hand-built environments ---------------------------------------------------------------------
+
+WORKLOAD = NodeGroup("workload", {}, ())
+DATABASE = NodeGroup(
+    "database",
+    {"workload-type": "database"},
+    (Taint("workload-type", "database", "NoSchedule"),),
+    instance_types=("r6i.large",),
+)
+LARGE = NodeGroup(
+    "large", {"workload-type": "large"}, (Taint("workload-type", "large", "NoSchedule"),)
+)
+SEED_GROUPS = (WORKLOAD, DATABASE, LARGE)
+EKS_DATABASE = DATABASE._replace(taints=(Taint("workload-type", "database", "NO_SCHEDULE"),))
+# Two groups that make up one reservation, e.g. one per availability zone.
+DATABASE_A = DATABASE._replace(name="database-a", zones=("eu-west-1a",))
+DATABASE_B = DATABASE._replace(name="database-b", zones=("eu-west-1b",))
+SOFT = NodeGroup("soft", {"tier": "soft"}, (Taint("tier", "soft", "PreferNoSchedule"),))
+EVICTING = NodeGroup("evicting", {"tier": "evicting"}, (Taint("tier", "evicting", "NoExecute"),))
+# A group reserved by its taint alone: it has no labels of its own to select.
+GPU = NodeGroup("gpu", {}, (Taint("nvidia.com/gpu", "", "NoSchedule"),))
+
+SELECT_DATABASE = {"workload-type": "database"}
+TOLERATE_DATABASE = {"key": "workload-type", "value": "database", "effect": "NoSchedule"}
+TOLERATE_LARGE = {"key": "workload-type", "value": "large", "effect": "NoSchedule"}
+TOLERATE_EVERYTHING = {"operator": "Exists"}
+
+FIELD_LINES = {"placement": 1, "nodeSelector": 2, "affinity": 3, "tolerations": 4}
+PATHS: Mapping[str, ValuePath] = {field: (field,) for field in FIELD_LINES}
+TOLERATIONS = Location("values.yaml", FIELD_LINES["tolerations"], 1)
+
+
+def locate(path: ValuePath) -> Location:
+    return Location("values.yaml", FIELD_LINES[str(path[0])], 1)
+
+
+def workload(spec: Mapping[str, Any], kind: str) -> Workload:
+    placement, error = placement_of(spec)
+    return Workload("app", "api", kind, placement, error, None, (), locate, PATHS)
+
+
+def environment(groups: tuple[NodeGroup, ...], *workloads: Workload) -> Environment:
+    return Environment(
+        name="test",
+        tier="development",
+        domain=None,
+        issuer=None,
+        ingress_class="traefik-ingress",
+        node_groups=groups,
+        database_namespace="database",
+        database_node_group=None,
+        ingress_class_providers=frozenset(),
+        issuers=frozenset(),
+        locate_environment=locate,
+        workloads=list(workloads),
+    )
+
+
+def hits(groups: tuple[NodeGroup, ...], spec: Mapping[str, Any], kind: str) -> list[Hit]:
+    return list(rule.check(environment(groups, workload(spec, kind)), {}))
+
+
+def intrusion(group: str, taint: str, selector: str) -> Hit:
+    message = (
+        f"workload 'api' (Deployment) tolerates taint {taint} of the dedicated node group"
+        f" {group!r} without selecting it, so it may take the nodes reserved there:"
+        f" select the group with nodeSelector {selector} or drop the toleration"
+    )
+    return Hit(TOLERATIONS, message, "app")
+
+
+INTO_DATABASE = intrusion("database", "workload-type=database:NoSchedule", "workload-type=database")
+INTO_LARGE = intrusion("large", "workload-type=large:NoSchedule", "workload-type=large")
+
+
+def in_terms(key: str, *values: str) -> dict[str, Any]:
+    expression = {"key": key, "operator": "In", "values": list(values)}
+    terms = {"nodeSelectorTerms": [{"matchExpressions": [expression]}]}
+    return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": terms}}
+
+
+@pytest.mark.parametrize(
+    ("groups", "spec", "kind", "expected"),
+    [
+        pytest.param(
+            SEED_GROUPS,
+            {"nodeSelector": SELECT_DATABASE, "tolerations": [TOLERATE_DATABASE]},
+            "Deployment",
+            [],
+            id="selects-the-group-it-tolerates-PASSED",
+        ),
+        pytest.param(
+            SEED_GROUPS,
+            {"tolerations": [TOLERATE_DATABASE]},
+            "Deployment",
+            [INTO_DATABASE],
+            id="tolerates-without-selecting-FAILED",
+        ),
+        pytest.param(
+            SEED_GROUPS,
+            {"tolerations": [TOLERATE_EVERYTHING]},
+            "Deployment",
+            [INTO_DATABASE, INTO_LARGE],
+            id="exists-with-empty-key-squats-everywhere-FAILED",
+        ),
+        pytest.param(
+            SEED_GROUPS,
+            {"nodeSelector": SELECT_DATABASE, "tolerations": [TOLERATE_EVERYTHING]},
+            "Deployment",
+            [],
+            id="exists-with-empty-key-selecting-database-PASSED",
+        ),
+        pytest.param(
+            SEED_GROUPS,
+            {
+                "nodeSelector": {"workload-type": "large"},
+                "tolerations": [TOLERATE_LARGE, TOLERATE_DATABASE],
+            },
+            "Deployment",
+            [],
+            id="spare-toleration-of-a-group-it-cannot-reach-PASSED",
+        ),
+        pytest.param(
+            SEED_GROUPS,
+            {"tolerations": [TOLERATE_DATABASE]},
+            "DaemonSet",
+            [],
+            id="daemonset-left-to-daemonset-coverage-PASSED",
+        ),
+        pytest.param(
+            (WORKLOAD, EKS_DATABASE),
+            {"tolerations": [TOLERATE_DATABASE]},
+            "Deployment",
+            [INTO_DATABASE],
+            id="eks-taint-spelling-FAILED",
+        ),
+        pytest.param(
+            (WORKLOAD, DATABASE),
+            {"tolerations": [{**TOLERATE_DATABASE, "effect": "NO_SCHEDULE"}]},
+            "Deployment",
+            [INTO_DATABASE],
+            id="eks-toleration-spelling-FAILED",
+        ),
+        pytest.param(
+            (WORKLOAD, SOFT),
+            {"tolerations": [{"key": "tier", "operator": "Exists"}]},
+            "Deployment",
+            [],
+            id="prefer-no-schedule-does-not-reserve-PASSED",
+        ),
+        pytest.param(
+            (WORKLOAD, EVICTING),
+            {"tolerations": [{"key": "tier", "operator": "Exists"}]},
+            "Deployment",
+            [intrusion("evicting", "tier=evicting:NoExecute", "tier=evicting")],
+            id="no-execute-reserves-FAILED",
+        ),
+        pytest.param(
+            (WORKLOAD, DATABASE_A, DATABASE_B),
+            {"nodeSelector": SELECT_DATABASE, "tolerations": [TOLERATE_DATABASE]},
+            "Deployment",
+            [],
+            id="groups-labelled-alike-are-one-reservation-PASSED",
+        ),
+        pytest.param(
+            SEED_GROUPS,
+            {
+                "affinity": in_terms("workload-type", "database", "large"),
+                "tolerations": [TOLERATE_DATABASE, TOLERATE_LARGE],
+            },
+            "Deployment",
+            [INTO_DATABASE, INTO_LARGE],
+            id="affinity-spanning-two-reservations-FAILED",
+        ),
+        pytest.param(
+            SEED_GROUPS,
+            {
+                "nodeSelector": {"eks.amazonaws.com/nodegroup": "database"},
+                "tolerations": [TOLERATE_DATABASE],
+            },
+            "Deployment",
+            [],
+            id="selects-by-nodegroup-label-PASSED",
+        ),
+        pytest.param(
+            SEED_GROUPS,
+            {
+                "nodeSelector": {"node.kubernetes.io/instance-type": "r6i.large"},
+                "tolerations": [TOLERATE_DATABASE],
+            },
+            "Deployment",
+            [INTO_DATABASE],
+            id="instance-type-is-not-the-group-label-FAILED",
+        ),
+        pytest.param(
+            (WORKLOAD, GPU),
+            {"tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists"}]},
+            "Deployment",
+            [intrusion("gpu", "nvidia.com/gpu:NoSchedule", "eks.amazonaws.com/nodegroup=gpu")],
+            id="unlabelled-group-tolerated-without-selecting-FAILED",
+        ),
+        pytest.param(
+            (WORKLOAD, GPU),
+            {
+                "nodeSelector": {"eks.amazonaws.com/nodegroup": "gpu"},
+                "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists"}],
+            },
+            "Deployment",
+            [],
+            id="unlabelled-group-selected-by-nodegroup-PASSED",
+        ),
+        pytest.param(
+            SEED_GROUPS,
+            {"tolerations": [{"key": "workload-type", "operator": "Exists", "value": "x"}]},
+            "Deployment",
+            [],
+            id="malformed-toleration-left-to-taint-toleration-PASSED",
+        ),
+    ],
+)
+def test_hand_built(
+    groups: tuple[NodeGroup, ...], spec: Mapping[str, Any], kind: str, expected: list[Hit]
+) -> None:
+    assert hits(groups, spec, kind) == expected

@@ -1,0 +1,288 @@
+"""ingress-host: hosts in the domain, claimed once per environment, covered by their TLS."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gitopsctl.findings import Finding
+from gitopsctl.layering import ValuePath, format_path
+from gitopsctl.rules import ingress_host
+from gitopsctl.rules.ingress_host import check, covers, in_domain
+from gitopsctl.subjects import Environment, Ingress, Location, TlsEntry
+from tests.support import copy_example, edit, line_of, rerender, rule_findings
+
+Row = tuple[str, str, str, int, str, str | None, str | None]
+RULE = "ingress-host"
+RETOOL = "sources/apps/retool.yaml"
+MONITORING = "sources/apps/monitoring.yaml"
+RETOOL_VALUES = "rendered/prod/retool/values.yaml"
+DOMAINS = {
+    "dev": "dev.platform.example.com",
+    "prod": "platform.example.com",
+    "staging": "staging.platform.example.com",
+}
+
+
+def rows(findings: list[Finding]) -> list[Row]:
+    return [(f.rule, f.severity.value, f.file, f.line, f.message, f.env, f.app) for f in findings]
+
+
+@dataclass(frozen=True)
+class Case:
+    mutate: Callable[[Path], None]
+    expected: Callable[[Path], list[Row]]
+
+
+def unchanged(repo: Path) -> None:
+    """The shipped example."""
+
+
+def no_findings(repo: Path) -> list[Row]:
+    return []
+
+
+def foreign_host(repo: Path) -> None:
+    edit(repo, RETOOL, "host: retool.${env.domain}", "host: retool.example.org")
+    rerender(repo)
+
+
+def foreign_host_reported(repo: Path) -> list[Row]:
+    line = line_of(repo, RETOOL, "host: retool.example.org")
+    message = "ingress 'main' host 'retool.example.org' is outside the environment's domain {!r}"
+    return [
+        (RULE, "error", RETOOL, line, message.format(domain), env, "retool")
+        for env, domain in DOMAINS.items()
+    ]
+
+
+def claim_grafana_host(repo: Path) -> None:
+    edit(repo, RETOOL, "host: retool.${env.domain}", "host: grafana.${env.domain}")
+    rerender(repo)
+
+
+def second_claim_reported(repo: Path) -> list[Row]:
+    """Retool comes first in every environment's app order, so Grafana's claim is the second."""
+    line = line_of(repo, MONITORING, "host: grafana.")
+    message = (
+        "ingress 'grafana' host 'grafana.{}' is already claimed by ingress 'main' of app 'retool'"
+    )
+    return [
+        (RULE, "error", MONITORING, line, message.format(domain), env, "monitoring")
+        for env, domain in DOMAINS.items()
+    ]
+
+
+def tls_without_secret(repo: Path) -> None:
+    edit(
+        repo,
+        RETOOL,
+        "values:\n",
+        "values:\n  ingress:\n    tls:\n      - hosts:\n          - retool.${env.domain}\n",
+    )
+    rerender(repo)
+
+
+def tls_without_secret_reported(repo: Path) -> list[Row]:
+    line = line_of(repo, RETOOL, "- hosts:")
+    message = (
+        "ingress 'main' tls[0] has no secretName: cert-manager has nowhere to store the certificate"
+    )
+    return [(RULE, "error", RETOOL, line, message, env, "retool") for env in DOMAINS]
+
+
+def hand_edit_tls_host(repo: Path) -> None:
+    edit(
+        repo,
+        RETOOL_VALUES,
+        "- hosts:\n        - retool.platform.example.com",
+        "- hosts:\n        - tools.platform.example.com",
+    )
+
+
+def uncovered_reported(repo: Path) -> list[Row]:
+    line = line_of(repo, RETOOL_VALUES, "  tls:")
+    message = (
+        "ingress 'main' host 'retool.platform.example.com' is not in the hosts of any tls "
+        "entry: its certificate would not cover it"
+    )
+    return [(RULE, "error", RETOOL_VALUES, line, message, "prod", "retool")]
+
+
+CASES = [
+    pytest.param(Case(unchanged, no_findings), id="example-PASSED"),
+    pytest.param(Case(foreign_host, foreign_host_reported), id="outside-domain-FAILED"),
+    pytest.param(Case(claim_grafana_host, second_claim_reported), id="claimed-twice-FAILED"),
+    pytest.param(
+        Case(tls_without_secret, tls_without_secret_reported), id="tls-without-secret-FAILED"
+    ),
+    pytest.param(Case(hand_edit_tls_host, uncovered_reported), id="committed-tls-host-FAILED"),
+]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_example_repository(tmp_path: Path, case: Case) -> None:
+    repo = copy_example(tmp_path)
+    case.mutate(repo)
+    assert rows(rule_findings(ingress_host, repo)) == case.expected(repo)
+
+
+# --- hand-built subjects ---------------------------------------------------------------------
+
+
+def located(path: ValuePath) -> Location:
+    """Each path located in a file named after it, so a hit shows which path it points at."""
+    return Location(format_path(path), 1, 1)
+
+
+def environment(*ingresses: Ingress, **changes: Any) -> Environment:
+    env = Environment(
+        name="prod",
+        tier="production",
+        domain="platform.example.com",
+        issuer="letsencrypt-prod",
+        ingress_class="traefik-ingress",
+        node_groups=[],
+        database_namespace="database",
+        database_node_group=None,
+        ingress_class_providers=frozenset({"traefik-ingress"}),
+        issuers=frozenset({"letsencrypt-prod"}),
+        locate_environment=located,
+        ingresses=list(ingresses),
+    )
+    return replace(env, **changes)
+
+
+def ingress(
+    *hosts: str,
+    tls: tuple[tuple[tuple[str, ...], str | None], ...] = (),
+    app: str = "retool",
+) -> Ingress:
+    base: ValuePath = ("ingress",)
+    return Ingress(
+        app=app,
+        name="main",
+        class_name="traefik-ingress",
+        annotations={"cert-manager.io/cluster-issuer": "letsencrypt-prod"},
+        hosts=tuple((host, (*base, "hosts", index, "host")) for index, host in enumerate(hosts)),
+        tls=tuple(
+            TlsEntry(tls_hosts, secret, (*base, "tls", index))
+            for index, (tls_hosts, secret) in enumerate(tls)
+        ),
+        tls_flag=False,
+        locate=located,
+        paths={"ingress": base, "tls": (*base, "tls")},
+    )
+
+
+def hits(env: Environment) -> list[tuple[str, str]]:
+    return [(hit.location.file, hit.message) for hit in check(env, {})]
+
+
+RETOOL_HOST = "retool.platform.example.com"
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        pytest.param(
+            environment(ingress(RETOOL_HOST, tls=(((RETOOL_HOST,), "retool-tls"),))),
+            [],
+            id="covered-PASSED",
+        ),
+        pytest.param(
+            environment(ingress("Retool.Platform.Example.com", tls=((("*.platform.example.com",), "w"),))),
+            [],
+            id="wildcard-and-case-PASSED",
+        ),
+        pytest.param(environment(ingress("platform.example.com")), [], id="apex-PASSED"),
+        pytest.param(
+            environment(ingress(RETOOL_HOST, RETOOL_HOST)), [], id="same-ingress-twice-PASSED"
+        ),
+        pytest.param(
+            environment(ingress("retool.example.org"), domain=None),
+            [],
+            id="manifests-without-domain-PASSED",
+        ),
+        pytest.param(
+            environment(ingress("retool.evilplatform.example.com")),
+            [
+                (
+                    "ingress.hosts[0].host",
+                    "ingress 'main' host 'retool.evilplatform.example.com' is outside the "
+                    "environment's domain 'platform.example.com'",
+                )
+            ],
+            id="suffix-without-dot-FAILED",
+        ),
+        pytest.param(
+            environment(ingress(RETOOL_HOST), ingress("a.platform.example.com", RETOOL_HOST, app="x")),
+            [
+                (
+                    "ingress.hosts[1].host",
+                    "ingress 'main' host 'retool.platform.example.com' is already claimed by "
+                    "ingress 'main' of app 'retool'",
+                )
+            ],
+            id="claimed-by-another-app-FAILED",
+        ),
+        pytest.param(
+            environment(
+                ingress(
+                    RETOOL_HOST,
+                    "deep.retool.platform.example.com",
+                    tls=((("*.platform.example.com",), "wild"), ((), None)),
+                )
+            ),
+            [
+                (
+                    "ingress.tls",
+                    "ingress 'main' host 'deep.retool.platform.example.com' is not in the hosts "
+                    "of any tls entry: its certificate would not cover it",
+                ),
+                (
+                    "ingress.tls[1]",
+                    "ingress 'main' tls[1] has no secretName: cert-manager has nowhere to store "
+                    "the certificate",
+                ),
+            ],
+            id="wildcard-one-label-and-no-secret-FAILED",
+        ),
+    ],
+)
+def test_hand_built(env: Environment, expected: list[tuple[str, str]]) -> None:
+    assert hits(env) == expected
+
+
+@pytest.mark.parametrize(
+    ("host", "domain", "inside"),
+    [
+        ("platform.example.com", "platform.example.com", True),
+        ("a.b.platform.example.com", "platform.example.com", True),
+        ("*.platform.example.com", "platform.example.com", True),
+        ("PLATFORM.example.com.", "platform.example.com", True),
+        ("xplatform.example.com", "platform.example.com", False),
+        ("example.com", "platform.example.com", False),
+    ],
+)
+def test_in_domain(host: str, domain: str, inside: bool) -> None:
+    assert in_domain(host, domain) is inside
+
+
+@pytest.mark.parametrize(
+    ("tls_host", "host", "covered"),
+    [
+        ("a.example.com", "a.example.com", True),
+        ("*.example.com", "a.example.com", True),
+        ("*.example.com", "a.b.example.com", False),
+        ("*.example.com", "example.com", False),
+        ("*.example.com", "*.example.com", True),
+        ("a.example.com", "b.example.com", False),
+    ],
+)
+def test_covers(tls_host: str, host: str, covered: bool) -> None:
+    assert covers(tls_host, host) is covered

@@ -1,0 +1,333 @@
+"""The sync-order rule: dependencies and API providers sync in earlier waves than their users.
+
+Example cases mutate a copy of the shipped example: sources (then rendered again, so findings
+point at the source line) or the committed output only (findings point at the committed line).
+Unit cases build an Environment by hand for what the example cannot show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gitopsctl.applications import SYNC_WAVE
+from gitopsctl.findings import Finding, Severity
+from gitopsctl.rules import sync_order
+from gitopsctl.rules.base import rule_from_module
+from gitopsctl.subjects import Application, Environment, Location
+from gitopsctl.validation import run_rules, sort_findings
+from tests.support import copy_example, edit, line_of, rerender, rule_findings
+
+ENVS = ("dev", "prod", "staging")
+KEYCLOAK_SOURCE = "sources/apps/keycloak.yaml"
+WAVE_LINE = 12  # where the hand-built Applications' locator puts their sync-wave annotation
+ISSUER_SOURCE = "sources/apps/cluster-issuer.yaml"
+
+Expected = tuple[str, str | None, str | None, str, int, str]
+Mutate = Callable[[Path], None]
+Expect = Callable[[Path], list[Expected]]
+
+
+def _seen(findings: list[Finding]) -> list[Expected]:
+    return [(f.rule, f.env, f.app, f.file, f.line, f.message) for f in findings]
+
+
+def _finding(env: str | None, app: str, file: str, line: int, message: str) -> Expected:
+    return ("sync-order", env, app, file, line, message)
+
+
+def _unchanged(repo: Path) -> None:
+    return None
+
+
+def _nothing(repo: Path) -> list[Expected]:
+    return []
+
+
+def _source_wave(source: str, after: str, wave: int) -> Mutate:
+    def mutate(repo: Path) -> None:
+        edit(repo, source, f"{after}\n", f"{after}\nsyncWave: {wave}\n")
+        rerender(repo)
+
+    return mutate
+
+
+def _committed_wave(env: str, app: str, old: int, new: str) -> Mutate:
+    def mutate(repo: Path) -> None:
+        edit(repo, f"applications/{env}/{app}.yaml", f"{SYNC_WAVE}: '{old}'", f"{SYNC_WAVE}: {new}")
+
+    return mutate
+
+
+def _keycloak_first(repo: Path) -> list[Expected]:
+    line = line_of(repo, KEYCLOAK_SOURCE, "syncWave: 0")
+    return [
+        _finding(
+            env,
+            "keycloak",
+            KEYCLOAK_SOURCE,
+            line,
+            f"keycloak (wave 0) must sync after its dependency {dependency} (wave {wave}): "
+            "give it a later syncWave",
+        )
+        for env in ENVS
+        for dependency, wave in (("cluster-issuer", 2), ("keycloak-db", 2), ("traefik-ingress", 1))
+    ]
+
+
+def _issuer_with_operator(repo: Path) -> list[Expected]:
+    line = line_of(repo, ISSUER_SOURCE, "syncWave: 1")
+    message = (
+        "cluster-issuer (wave 1) uses cert-manager.io, provided by cert-manager (wave 1): "
+        "give it a later syncWave"
+    )
+    return [_finding(env, "cluster-issuer", ISSUER_SOURCE, line, message) for env in ENVS]
+
+
+def _committed_issuer(repo: Path) -> list[Expected]:
+    file = "applications/prod/cluster-issuer.yaml"
+    message = (
+        "cluster-issuer (wave 1) uses cert-manager.io, provided by cert-manager (wave 1): "
+        "give it a later syncWave"
+    )
+    return [_finding("prod", "cluster-issuer", file, line_of(repo, file, SYNC_WAVE), message)]
+
+
+def _dependency_moved_later(repo: Path) -> list[Expected]:
+    """The dependents' waves still match the render: they point at their sources' first key."""
+    return [
+        _finding(
+            "prod",
+            app,
+            f"sources/apps/{app}.yaml",
+            line_of(repo, f"sources/apps/{app}.yaml", "description:"),
+            f"{app} (wave 3) must sync after its dependency cluster-issuer (wave 3): "
+            "give it a later syncWave",
+        )
+        for app in ("keycloak", "retool")
+    ]
+
+
+def _committed_keycloak(repo: Path) -> list[Expected]:
+    file = "applications/prod/keycloak.yaml"
+    line = line_of(repo, file, SYNC_WAVE)
+    return [
+        _finding(
+            "prod",
+            "keycloak",
+            file,
+            line,
+            f"keycloak (wave 2) must sync after its dependency {dependency} (wave 2): "
+            "give it a later syncWave",
+        )
+        for dependency in ("cluster-issuer", "keycloak-db")
+    ]
+
+
+def _committed_database(repo: Path) -> list[Expected]:
+    file = "applications/prod/retool-db.yaml"
+    message = (
+        "retool-db (wave 1) uses postgresql.cnpg.io, provided by cloudnative-pg (wave 1): "
+        "give it a later syncWave"
+    )
+    return [_finding("prod", "retool-db", file, line_of(repo, file, SYNC_WAVE), message)]
+
+
+EXAMPLE_CASES = [
+    pytest.param(_unchanged, _nothing, id="shipped-example-PASSED"),
+    pytest.param(
+        _source_wave(KEYCLOAK_SOURCE, "namespace: keycloak", 9),
+        _nothing,
+        id="source-wave-after-dependencies-PASSED",
+    ),
+    pytest.param(
+        _source_wave(KEYCLOAK_SOURCE, "namespace: keycloak", 0),
+        _keycloak_first,
+        id="source-wave-before-dependencies-FAILED",
+    ),
+    pytest.param(
+        _source_wave(ISSUER_SOURCE, "namespace: cert-manager", 1),
+        _issuer_with_operator,
+        id="source-wave-with-api-provider-FAILED",
+    ),
+    pytest.param(
+        _committed_wave("prod", "monitoring", 4, "'7'"),
+        _nothing,
+        id="committed-wave-later-PASSED",
+    ),
+    pytest.param(
+        _committed_wave("prod", "cluster-issuer", 2, "'3'"),
+        _dependency_moved_later,
+        id="committed-dependency-moved-later-FAILED",
+    ),
+    pytest.param(
+        _committed_wave("prod", "cluster-issuer", 2, "'1'"),
+        _committed_issuer,
+        id="committed-wave-with-api-provider-FAILED",
+    ),
+    pytest.param(
+        _committed_wave("prod", "keycloak", 3, "'2'"),
+        _committed_keycloak,
+        id="committed-wave-with-dependencies-FAILED",
+    ),
+    pytest.param(
+        _committed_wave("prod", "retool-db", 2, "'1'"),
+        _committed_database,
+        id="committed-database-with-operator-FAILED",
+    ),
+    pytest.param(
+        _committed_wave("prod", "keycloak", 3, "soon"),
+        _nothing,
+        id="committed-wave-not-an-integer-left-to-schema-PASSED",
+    ),
+]
+
+
+@pytest.mark.parametrize(("mutate", "expect"), EXAMPLE_CASES)
+def test_example(tmp_path: Path, mutate: Mutate, expect: Expect) -> None:
+    repo = copy_example(tmp_path)
+    mutate(repo)
+    assert _seen(rule_findings(sync_order, repo)) == sorted(expect(repo), key=_sort_key)
+
+
+def _sort_key(expected: Expected) -> tuple[str, int, str, str, str, str]:
+    rule, env, app, file, line, message = expected
+    return (file, line, rule, env or "", app or "", message)
+
+
+# -- hand-built environments ---------------------------------------------------------------------
+
+
+def _app(
+    app: str,
+    wave: int | None,
+    depends_on: tuple[str, ...] = (),
+    provides: tuple[str, ...] = (),
+    uses: tuple[str, ...] = (),
+) -> Application:
+    file = f"applications/test/{app}.yaml"
+
+    def locate(path: tuple[str | int, ...]) -> Location:
+        return Location(file, WAVE_LINE if path[-1:] == (SYNC_WAVE,) else 1, 5, file)
+
+    document: Mapping[str, Any] = {}
+    return Application(app, f"test-{app}", wave, depends_on, provides, uses, document, locate)
+
+
+def _environment(*applications: Application) -> Environment:
+    return Environment(
+        name="test",
+        tier="development",
+        domain=None,
+        issuer=None,
+        ingress_class="traefik-ingress",
+        node_groups=[],
+        database_namespace="database",
+        database_node_group=None,
+        ingress_class_providers=frozenset(),
+        issuers=frozenset(),
+        locate_environment=lambda path: Location("sources/environments/test.yaml", 1, 1),
+        applications=list(applications),
+    )
+
+
+def _hand_finding(app: str, message: str) -> Expected:
+    return _finding("test", app, f"applications/test/{app}.yaml", WAVE_LINE, message)
+
+
+OPERATOR = _app("operator", 1, provides=("example.io",))
+
+UNIT_CASES = [
+    pytest.param(
+        [OPERATOR, _app("consumer", 2, uses=("example.io",))],
+        [],
+        id="api-consumer-after-provider-PASSED",
+    ),
+    pytest.param(
+        [OPERATOR, _app("consumer", 1, uses=("example.io",))],
+        [
+            _hand_finding(
+                "consumer",
+                "consumer (wave 1) uses example.io, provided by operator (wave 1): "
+                "give it a later syncWave",
+            )
+        ],
+        id="api-consumer-without-declared-dependency-FAILED",
+    ),
+    pytest.param(
+        [OPERATOR, _app("consumer", 0, depends_on=("operator",), uses=("example.io",))],
+        [
+            _hand_finding(
+                "consumer",
+                "consumer (wave 0) uses example.io, provided by operator (wave 1): "
+                "give it a later syncWave",
+            )
+        ],
+        id="api-consumer-with-declared-dependency-reported-once-FAILED",
+    ),
+    pytest.param(
+        [
+            OPERATOR,
+            _app("second-operator", 3, provides=("example.io",)),
+            _app("consumer", 2, uses=("example.io",)),
+        ],
+        [
+            _hand_finding(
+                "consumer",
+                "consumer (wave 2) uses example.io, provided by second-operator (wave 3): "
+                "give it a later syncWave",
+            )
+        ],
+        id="api-consumer-before-one-of-two-providers-FAILED",
+    ),
+    pytest.param(
+        [_app("consumer", 0, uses=("example.io",))],
+        [],
+        id="api-provider-not-enabled-PASSED",
+    ),
+    pytest.param(
+        [_app("self-hosted", 1, provides=("example.io",), uses=("example.io",))],
+        [],
+        id="api-provided-by-itself-PASSED",
+    ),
+    pytest.param(
+        [_app("app", 0, depends_on=("disabled",))],
+        [],
+        id="dependency-not-enabled-PASSED",
+    ),
+    pytest.param(
+        [_app("base", 2), _app("app", 1, depends_on=("base",))],
+        [
+            _hand_finding(
+                "app",
+                "app (wave 1) must sync after its dependency base (wave 2): "
+                "give it a later syncWave",
+            )
+        ],
+        id="dependency-in-later-wave-FAILED",
+    ),
+    pytest.param(
+        [_app("base", 2), _app("app", None, depends_on=("base",))],
+        [],
+        id="unreadable-wave-left-to-schema-PASSED",
+    ),
+]
+
+
+@pytest.mark.parametrize(("applications", "expected"), UNIT_CASES)
+def test_hand_built(applications: list[Application], expected: list[Expected]) -> None:
+    findings = run_rules([_environment(*applications)], [rule_from_module(sync_order)])
+    assert _seen(sort_findings(findings)) == sorted(expected, key=_sort_key)
+
+
+def test_rule_metadata() -> None:
+    rule = rule_from_module(sync_order)
+    assert (rule.id, rule.severity) == ("sync-order", Severity.ERROR)
+    assert rule.summary == (
+        "An Application must sync in a later wave than the Applications it depends on."
+    )
+    assert "Passing" in rule.doc
+    assert "Failing" in rule.doc

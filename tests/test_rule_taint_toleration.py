@@ -1,0 +1,429 @@
+"""taint-toleration: fixtures named by outcome, on the example repository and on hand-built pods.
+
+Repository fixtures copy the example, change one thing (a source, then re-render; or the
+committed output by hand) and expect the finding at the line a user should change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gitopsctl.findings import Finding
+from gitopsctl.layering import ValuePath
+from gitopsctl.rules import taint_toleration as rule
+from gitopsctl.rules.base import Hit
+from gitopsctl.scheduling import NodeGroup, Taint
+from gitopsctl.subjects import Environment, Location, Workload
+from gitopsctl.workloads import placement_of
+from tests.support import copy_example, edit, line_of, rerender, rule_findings
+
+# --- the example repository ----------------------------------------------------------------------
+
+RETOOL_SOURCE = "sources/apps/retool.yaml"
+PROD_RETOOL = "rendered/prod/retool/values.yaml"
+ENVS = ("dev", "prod", "staging")
+COMMITTED_LARGE_TOLERATION = (
+    "tolerations:\n"
+    "  - effect: NoSchedule\n"
+    "    key: workload-type\n"
+    "    operator: Equal\n"
+    "    value: large\n"
+)
+RETOOL_FITS_NOWHERE = (
+    "workload 'backend' (Deployment) fits no node group: "
+    "workload: nodeSelector workload-type=large does not match (the group has no workload-type"
+    " label); "
+    "database: nodeSelector workload-type=large does not match (the group has"
+    " workload-type=database), does not tolerate taint workload-type=database:NoSchedule; "
+    "large: does not tolerate taint workload-type=large:NoSchedule"
+)
+
+Row = tuple[str, str | None, str | None, str, int, str]
+Fixture = Callable[[Path], list[Row]]
+
+
+def rows(findings: list[Finding]) -> list[Row]:
+    return [(f.rule, f.env, f.app, f.file, f.line, f.message) for f in findings]
+
+
+def retool_on_large(repo: Path) -> list[Row]:
+    return []
+
+
+def retool_tolerates_everything(repo: Path) -> list[Row]:
+    edit(repo, PROD_RETOOL, COMMITTED_LARGE_TOLERATION, "tolerations: [{operator: Exists}]\n")
+    return []
+
+
+def retool_on_large_by_affinity(repo: Path) -> list[Row]:
+    affinity = (
+        "affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution:"
+        " {nodeSelectorTerms: [{matchExpressions:"
+        " [{key: workload-type, operator: In, values: [large]}]}]}}}\n"
+    )
+    edit(repo, PROD_RETOOL, "nodeSelector:\n  workload-type: large\n", affinity)
+    return []
+
+
+def retool_tolerations_dropped(repo: Path) -> list[Row]:
+    edit(repo, RETOOL_SOURCE, "values:\n", "values:\n  tolerations: []\n")
+    rerender(repo)
+    line = line_of(repo, RETOOL_SOURCE, "tolerations: []")
+    return [(rule.ID, env, "retool", RETOOL_SOURCE, line, RETOOL_FITS_NOWHERE) for env in ENVS]
+
+
+def retool_tolerations_hand_edited(repo: Path) -> list[Row]:
+    edit(repo, PROD_RETOOL, COMMITTED_LARGE_TOLERATION, "tolerations: []\n")
+    line = line_of(repo, PROD_RETOOL, "tolerations: []")
+    return [(rule.ID, "prod", "retool", PROD_RETOOL, line, RETOOL_FITS_NOWHERE)]
+
+
+def retool_selects_missing_group(repo: Path) -> list[Row]:
+    edit(repo, PROD_RETOOL, "  workload-type: large\n", "  workload-type: gpu\n")
+    message = (
+        "workload 'backend' (Deployment) fits no node group: "
+        "workload: nodeSelector workload-type=gpu does not match (the group has no workload-type"
+        " label); "
+        "database: nodeSelector workload-type=gpu does not match (the group has"
+        " workload-type=database), does not tolerate taint workload-type=database:NoSchedule; "
+        "large: nodeSelector workload-type=gpu does not match (the group has workload-type=large)"
+    )
+    line = line_of(repo, PROD_RETOOL, "nodeSelector:")
+    return [(rule.ID, "prod", "retool", PROD_RETOOL, line, message)]
+
+
+def retool_toleration_malformed(repo: Path) -> list[Row]:
+    edit(repo, PROD_RETOOL, "    operator: Equal\n", "    operator: Exists\n")
+    message = (
+        "workload 'backend' (Deployment) has an invalid placement: "
+        "tolerations[0]: value must be empty when operator is Exists"
+    )
+    line = line_of(repo, PROD_RETOOL, "tolerations:")
+    return [(rule.ID, "prod", "retool", PROD_RETOOL, line, message)]
+
+
+@pytest.mark.parametrize(
+    "fixture",
+    [
+        pytest.param(retool_on_large, id="retool-on-large-PASSED"),
+        pytest.param(retool_tolerates_everything, id="retool-tolerates-everything-PASSED"),
+        pytest.param(retool_on_large_by_affinity, id="retool-on-large-by-affinity-PASSED"),
+        pytest.param(retool_tolerations_dropped, id="retool-tolerations-dropped-FAILED"),
+        pytest.param(retool_tolerations_hand_edited, id="retool-tolerations-hand-edited-FAILED"),
+        pytest.param(retool_selects_missing_group, id="retool-selects-missing-group-FAILED"),
+        pytest.param(retool_toleration_malformed, id="retool-toleration-malformed-FAILED"),
+    ],
+)
+def test_example_repository(tmp_path: Path, fixture: Fixture) -> None:
+    repo = copy_example(tmp_path)
+    expected = fixture(repo)
+    assert rows(rule_findings(rule, repo)) == expected
+
+
+# --- hand-built environments ---------------------------------------------------------------------
+
+WORKLOAD = NodeGroup("workload", {}, ())
+DATABASE = NodeGroup(
+    "database", {"workload-type": "database"}, (Taint("workload-type", "database", "NoSchedule"),)
+)
+LARGE = NodeGroup(
+    "large", {"workload-type": "large"}, (Taint("workload-type", "large", "NoSchedule"),)
+)
+# The platform's groups as the EKS module spells them.
+EKS_LARGE = LARGE._replace(taints=(Taint("workload-type", "large", "NO_SCHEDULE"),))
+SEED_GROUPS = (WORKLOAD, DATABASE, LARGE)
+SOFT = NodeGroup("soft", {"tier": "soft"}, (Taint("tier", "soft", "PreferNoSchedule"),))
+EVICTING = NodeGroup("evicting", {"tier": "evicting"}, (Taint("tier", "evicting", "NoExecute"),))
+
+SELECT_LARGE = {"workload-type": "large"}
+TOLERATE_LARGE = {"key": "workload-type", "value": "large", "effect": "NoSchedule"}
+
+FIELD_LINES = {"placement": 1, "nodeSelector": 2, "affinity": 3, "tolerations": 4}
+PATHS: Mapping[str, ValuePath] = {field: (field,) for field in FIELD_LINES}
+
+
+def at(field: str) -> Location:
+    return Location("values.yaml", FIELD_LINES[field], 1)
+
+
+def locate(path: ValuePath) -> Location:
+    return at(str(path[0]))
+
+
+def workload(spec: Mapping[str, Any], kind: str = "Deployment") -> Workload:
+    placement, error = placement_of(spec)
+    return Workload("app", "api", kind, placement, error, None, (), locate, PATHS)
+
+
+def environment(groups: tuple[NodeGroup, ...], *workloads: Workload) -> Environment:
+    return Environment(
+        name="test",
+        tier="development",
+        domain=None,
+        issuer=None,
+        ingress_class="traefik-ingress",
+        node_groups=groups,
+        database_namespace="database",
+        database_node_group=None,
+        ingress_class_providers=frozenset(),
+        issuers=frozenset(),
+        locate_environment=locate,
+        workloads=list(workloads),
+    )
+
+
+def hits(groups: tuple[NodeGroup, ...], spec: Mapping[str, Any], kind: str) -> list[Hit]:
+    return list(rule.check(environment(groups, workload(spec, kind)), {}))
+
+
+def fits_nowhere(kind: str, *reasons: str) -> str:
+    return f"workload 'api' ({kind}) fits no node group: {'; '.join(reasons)}"
+
+
+def in_terms(key: str, *values: str) -> dict[str, Any]:
+    expression = {"key": key, "operator": "In", "values": list(values)}
+    terms = {"nodeSelectorTerms": [{"matchExpressions": [expression]}]}
+    return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": terms}}
+
+
+@pytest.mark.parametrize(
+    ("groups", "spec", "kind", "expected"),
+    [
+        pytest.param(
+            SEED_GROUPS,
+            {"nodeSelector": SELECT_LARGE, "tolerations": [{"operator": "Exists"}]},
+            "Deployment",
+            [],
+            id="exists-with-empty-key-tolerates-every-taint-PASSED",
+        ),
+        pytest.param(
+            SEED_GROUPS,
+            {
+                "nodeSelector": SELECT_LARGE,
+                "tolerations": [{"key": "workload-type", "operator": "Exists"}],
+            },
+            "Deployment",
+            [],
+            id="exists-with-key-tolerates-every-value-PASSED",
+        ),
+        pytest.param(
+            SEED_GROUPS,
+            {
+                "nodeSelector": SELECT_LARGE,
+                "tolerations": [{"key": "workload-type", "value": "large"}],
+            },
+            "Deployment",
+            [],
+            id="empty-effect-tolerates-every-effect-PASSED",
+        ),
+        pytest.param(
+            (WORKLOAD, SOFT),
+            {"nodeSelector": {"tier": "soft"}},
+            "Deployment",
+            [],
+            id="prefer-no-schedule-does-not-repel-PASSED",
+        ),
+        pytest.param(
+            (WORKLOAD, EKS_LARGE),
+            {"nodeSelector": SELECT_LARGE, "tolerations": [TOLERATE_LARGE]},
+            "Deployment",
+            [],
+            id="eks-taint-spelling-tolerated-PASSED",
+        ),
+        pytest.param(
+            (WORKLOAD, LARGE),
+            {
+                "nodeSelector": SELECT_LARGE,
+                "tolerations": [{**TOLERATE_LARGE, "effect": "NO_SCHEDULE"}],
+            },
+            "Deployment",
+            [],
+            id="eks-toleration-spelling-tolerated-PASSED",
+        ),
+        pytest.param(
+            (WORKLOAD, EKS_LARGE),
+            {"nodeSelector": SELECT_LARGE},
+            "Deployment",
+            [
+                Hit(
+                    at("tolerations"),
+                    fits_nowhere(
+                        "Deployment",
+                        "workload: nodeSelector workload-type=large does not match"
+                        " (the group has no workload-type label)",
+                        "large: does not tolerate taint workload-type=large:NoSchedule",
+                    ),
+                    "app",
+                )
+            ],
+            id="eks-taint-spelling-repels-FAILED",
+        ),
+        pytest.param(
+            (WORKLOAD, LARGE),
+            {
+                "nodeSelector": SELECT_LARGE,
+                "tolerations": [{**TOLERATE_LARGE, "effect": "NoExecute"}],
+            },
+            "Deployment",
+            [
+                Hit(
+                    at("tolerations"),
+                    fits_nowhere(
+                        "Deployment",
+                        "workload: nodeSelector workload-type=large does not match"
+                        " (the group has no workload-type label)",
+                        "large: does not tolerate taint workload-type=large:NoSchedule",
+                    ),
+                    "app",
+                )
+            ],
+            id="toleration-of-another-effect-FAILED",
+        ),
+        pytest.param(
+            (EVICTING,),
+            {"tolerations": [{"key": "tier", "operator": "Exists", "effect": "NoSchedule"}]},
+            "DaemonSet",
+            [
+                Hit(
+                    at("tolerations"),
+                    fits_nowhere(
+                        "DaemonSet", "evicting: does not tolerate taint tier=evicting:NoExecute"
+                    ),
+                    "app",
+                )
+            ],
+            id="no-execute-repels-FAILED",
+        ),
+        pytest.param(
+            SEED_GROUPS,
+            {"affinity": in_terms("workload-type", "gpu")},
+            "Deployment",
+            [
+                Hit(
+                    at("affinity"),
+                    fits_nowhere(
+                        "Deployment",
+                        "workload: no required nodeSelectorTerm matches"
+                        " (term 1: workload-type In [gpu] fails)",
+                        "database: no required nodeSelectorTerm matches"
+                        " (term 1: workload-type In [gpu] fails),"
+                        " does not tolerate taint workload-type=database:NoSchedule",
+                        "large: no required nodeSelectorTerm matches"
+                        " (term 1: workload-type In [gpu] fails),"
+                        " does not tolerate taint workload-type=large:NoSchedule",
+                    ),
+                    "app",
+                )
+            ],
+            id="affinity-matches-no-group-FAILED",
+        ),
+        pytest.param(
+            SEED_GROUPS,
+            {"tolerations": [{"key": "workload-type", "operator": "Exists", "value": "large"}]},
+            "Deployment",
+            [
+                Hit(
+                    at("tolerations"),
+                    "workload 'api' (Deployment) has an invalid placement:"
+                    " tolerations[0]: value must be empty when operator is Exists",
+                    "app",
+                )
+            ],
+            id="malformed-toleration-FAILED",
+        ),
+        pytest.param(
+            SEED_GROUPS,
+            {"tolerations": [{"value": "large"}]},
+            "Deployment",
+            [
+                Hit(
+                    at("tolerations"),
+                    "workload 'api' (Deployment) has an invalid placement: tolerations[0]:"
+                    ' operator must be Exists when key is empty ("match all keys and values")',
+                    "app",
+                )
+            ],
+            id="empty-key-without-exists-FAILED",
+        ),
+        pytest.param(
+            SEED_GROUPS,
+            {"tolerations": [{**TOLERATE_LARGE, "effect": "Sometimes"}]},
+            "Deployment",
+            [
+                Hit(
+                    at("tolerations"),
+                    "workload 'api' (Deployment) has an invalid placement:"
+                    " unknown taint effect 'Sometimes': expected NoSchedule, PreferNoSchedule"
+                    " or NoExecute (or the EKS/Terraform spelling NO_SCHEDULE,"
+                    " PREFER_NO_SCHEDULE or NO_EXECUTE)",
+                    "app",
+                )
+            ],
+            id="unknown-toleration-effect-FAILED",
+        ),
+        pytest.param(
+            SEED_GROUPS,
+            {"tolerations": {"operator": "Exists"}},
+            "Deployment",
+            [
+                Hit(
+                    at("tolerations"),
+                    "workload 'api' (Deployment) has an invalid placement:"
+                    " tolerations must be a list, got dict",
+                    "app",
+                )
+            ],
+            id="tolerations-not-a-list-FAILED",
+        ),
+        pytest.param(
+            SEED_GROUPS,
+            {
+                "affinity": {
+                    "nodeAffinity": {
+                        "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": []}
+                    }
+                }
+            },
+            "Deployment",
+            [
+                Hit(
+                    at("affinity"),
+                    "workload 'api' (Deployment) has an invalid placement:"
+                    " affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"
+                    ".nodeSelectorTerms: must have at least one node selector term",
+                    "app",
+                )
+            ],
+            id="affinity-without-terms-FAILED",
+        ),
+        pytest.param(
+            SEED_GROUPS,
+            {"nodeSelector": {"workload-type": 5}},
+            "Deployment",
+            [
+                Hit(
+                    at("nodeSelector"),
+                    "workload 'api' (Deployment) has an invalid placement:"
+                    " nodeSelector: 'workload-type': 5 must map a string to a string",
+                    "app",
+                )
+            ],
+            id="malformed-node-selector-FAILED",
+        ),
+        pytest.param(
+            (),
+            {"nodeSelector": SELECT_LARGE},
+            "Deployment",
+            [],
+            id="no-node-groups-known-PASSED",
+        ),
+    ],
+)
+def test_hand_built(
+    groups: tuple[NodeGroup, ...], spec: Mapping[str, Any], kind: str, expected: list[Hit]
+) -> None:
+    assert hits(groups, spec, kind) == expected
