@@ -34,10 +34,14 @@ def render_command(repo: Path, envs: Sequence[str], check: bool) -> int:
         return EXIT_FINDINGS
     output.apply(repo, plan)
     print(
-        f"rendered {len(rendering.files)} files in {len(rendering.environments)} environments: "
+        f"rendered {len(rendering.files)} files in {_count(len(rendering.environments), 'environment')}: "
         f"{len(plan.writes)} written, {len(plan.prunes)} pruned"
     )
     return EXIT_OK
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def _stale_summary(plan: output.Plan) -> str:

@@ -88,7 +88,7 @@ def merge_values(base: Any, over: Any) -> Any:
         elif key in merged:
             merged[key] = merge_values(merged[key], value)
         else:
-            merged[key] = value
+            merged[key] = merge_values({}, value) if isinstance(value, dict) else value
     return merged
 
 

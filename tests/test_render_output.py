@@ -129,7 +129,7 @@ def _delete_staging(repo: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("edit", "hand_written", "pruned", "gone_folders"),
+    ("edit", "hand_written", "pruned", "rewritten", "gone_folders"),
     [
         pytest.param(
             _disable_retool_in_prod,
@@ -140,6 +140,8 @@ def _delete_staging(repo: Path) -> None:
                 "rendered/prod/retool/values.yaml",
                 "rendered/prod/retool-db/values.yaml",
             },
+            # retool's chart repository leaves the AppProject's sourceRepos
+            {"applications/prod/project.yaml"},
             ["rendered/prod/retool", "rendered/prod/retool-db"],
             id="app-removed-from-environment",
         ),
@@ -147,6 +149,7 @@ def _delete_staging(repo: Path) -> None:
             _delete_staging,
             "applications/staging/NOTES.yaml",
             None,
+            set(),
             ["rendered/staging"],
             id="environment-deleted",
         ),
@@ -157,6 +160,7 @@ def test_render_prunes_exactly_the_generated_files_of_what_was_removed(
     edit: Callable[[Path], None],
     hand_written: str,
     pruned: set[str] | None,
+    rewritten: set[str],
     gone_folders: list[str],
 ) -> None:
     (example_repo / hand_written).write_bytes(HAND_WRITTEN)
@@ -165,17 +169,17 @@ def test_render_prunes_exactly_the_generated_files_of_what_was_removed(
     rendering = load_and_render(example_repo)
     wanted = {path: text.encode() for path, text in rendering.files.items()}
     expected_pruned = pruned or {path for path in before if "/staging/" in path} - {hand_written}
-    written = [path for path in wanted if wanted[path] != before.get(path)]
 
     result = invoke_cli(example_repo, "render")
 
     assert (result.exit_code, result.stderr) == (0, "")
     after = output_snapshot(example_repo)
     assert set(before) - set(after) == expected_pruned
+    assert {path for path in after if after[path] != before[path]} == rewritten
     assert after == {**wanted, hand_written: HAND_WRITTEN}
     assert result.stdout == (
         f"rendered {len(wanted)} files in {len(rendering.environments)} "
-        f"environments: {len(written)} written, {len(expected_pruned)} pruned\n"
+        f"environments: {len(rewritten)} written, {len(expected_pruned)} pruned\n"
     )
     assert _folders(example_repo) == [
         folder

@@ -1,4 +1,4 @@
-"""db-placement: database clusters in the database namespace, on its nodes, with enough instances."""
+"""db-placement: database clusters in the database namespace and nodes, with enough instances."""
 
 from __future__ import annotations
 
@@ -72,6 +72,15 @@ def other_group_reported(repo: Path) -> list[Row]:
     return [(RULE, "error", KEYCLOAK, line, message, env, "keycloak-db") for env in ENVS]
 
 
+def malformed_reported(repo: Path) -> list[Row]:
+    line = line_of(repo, KEYCLOAK, "tolerations:")
+    message = (
+        "database cluster 'keycloak-db' has a placement the API server would reject: "
+        "tolerations[0]: operator 'Sometimes' is not one of Equal, Exists"
+    )
+    return [(RULE, "error", KEYCLOAK, line, message, env, "keycloak-db") for env in ENVS]
+
+
 def one_instance_in_prod(repo: Path) -> None:
     edit(repo, PROD, "keycloak-db:\n        instances: 3", "keycloak-db:\n        instances: 1")
     rerender(repo)
@@ -124,6 +133,13 @@ CASES = [
             other_group_reported,
         ),
         id="selects-large-nodes-FAILED",
+    ),
+    pytest.param(
+        Case(
+            keycloak_db_values("      tolerations:\n        - operator: Sometimes\n"),
+            malformed_reported,
+        ),
+        id="malformed-toleration-FAILED",
     ),
     pytest.param(Case(one_instance_in_prod, one_instance_reported), id="one-instance-FAILED"),
     pytest.param(Case(hand_edit_namespace, namespace_reported), id="committed-namespace-FAILED"),
@@ -224,7 +240,15 @@ DESTINATION = Location("applications/prod/app-db.yaml", 20, 5)
             id="no-database-node-group-PASSED",
         ),
         pytest.param(
-            environment(database(None)), [], id="malformed-placement-left-to-its-rule-PASSED"
+            environment(database(None, instances=1), tier="development"),
+            [
+                (
+                    "tolerations",
+                    "database cluster 'app-db' has a placement the API server would reject: "
+                    "tolerations must be a list",
+                )
+            ],
+            id="malformed-placement-FAILED",
         ),
         pytest.param(
             environment(database(Placement({}, None, ()), instances=None, namespace=None)),
@@ -318,6 +342,7 @@ def test_minimum_instances_per_tier_is_an_option() -> None:
     assert hits(env, options) == [
         (
             "instances",
-            "database cluster 'app-db' has 2 instance(s), fewer than the 3 the staging tier requires",
+            "database cluster 'app-db' has 2 instance(s), "
+            "fewer than the 3 the staging tier requires",
         )
     ]

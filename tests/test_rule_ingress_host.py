@@ -195,7 +195,9 @@ RETOOL_HOST = "retool.platform.example.com"
             id="covered-PASSED",
         ),
         pytest.param(
-            environment(ingress("Retool.Platform.Example.com", tls=((("*.platform.example.com",), "w"),))),
+            environment(
+                ingress("Retool.Platform.Example.com", tls=((("*.platform.example.com",), "w"),))
+            ),
             [],
             id="wildcard-and-case-PASSED",
         ),
@@ -220,7 +222,9 @@ RETOOL_HOST = "retool.platform.example.com"
             id="suffix-without-dot-FAILED",
         ),
         pytest.param(
-            environment(ingress(RETOOL_HOST), ingress("a.platform.example.com", RETOOL_HOST, app="x")),
+            environment(
+                ingress(RETOOL_HOST), ingress("a.platform.example.com", RETOOL_HOST, app="x")
+            ),
             [
                 (
                     "ingress.hosts[1].host",

@@ -60,7 +60,12 @@ def prod_error(repo: Path) -> list[Row]:
 
 
 def client_secret_everywhere(repo: Path) -> None:
-    edit(repo, MONITORING, "client_id: grafana\n", "client_id: grafana\n        client_secret: s3cr3t\n")
+    edit(
+        repo,
+        MONITORING,
+        "client_id: grafana\n",
+        "client_id: grafana\n        client_secret: s3cr3t\n",
+    )
     rerender(repo)
 
 

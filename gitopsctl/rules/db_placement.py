@@ -32,6 +32,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from gitopsctl.findings import Severity
+from gitopsctl.layering import ValuePath
 from gitopsctl.rules.base import Hit
 from gitopsctl.scheduling import (
     EXISTS,
@@ -43,6 +44,7 @@ from gitopsctl.scheduling import (
     misfit_reasons,
 )
 from gitopsctl.subjects import DatabaseCluster, Environment
+from gitopsctl.workloads import PLACEMENT_KEYS
 
 ID = "db-placement"
 SEVERITY = Severity.ERROR
@@ -58,7 +60,9 @@ def check(env: Environment, options: Mapping[str, Any]) -> Iterator[Hit]:
     minimum = _minimum(env, options)
     for db in env.databases:
         yield from _namespace(env, db)
-        if group is not None and db.placement is not None:
+        if db.placement is None:
+            yield from _malformed(db)
+        elif group is not None:
             yield from _selection(db, db.placement, group)
             yield from _taints(db, db.placement, group)
         if minimum is not None:
@@ -89,6 +93,24 @@ def _namespace(env: Environment, db: DatabaseCluster) -> Iterator[Hit]:
             f"put it in the database namespace {env.database_namespace!r}"
         )
     yield Hit(where, message, db.app)
+
+
+def _malformed(db: DatabaseCluster) -> Iterator[Hit]:
+    message = (
+        f"database cluster {db.name!r} has a placement the API server would reject: "
+        f"{db.placement_error}"
+    )
+    yield Hit(db.locate(_malformed_path(db)), message, db.app)
+
+
+def _malformed_path(db: DatabaseCluster) -> ValuePath:
+    """The field the error names (scheduling's errors start with it), else the placement."""
+    error = db.placement_error or ""
+    base = db.paths.get("placement", ())
+    for field in PLACEMENT_KEYS:
+        if error.startswith(field):
+            return db.paths.get(field, (*base, field))
+    return base
 
 
 def _selection(db: DatabaseCluster, placement: Placement, group: NodeGroup) -> Iterator[Hit]:

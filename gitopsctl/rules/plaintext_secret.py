@@ -1,11 +1,11 @@
 """A values key naming a secret must reference a Kubernetes Secret, not hold the secret itself.
 
 Rendered values are committed and readable by everyone with access to the repository, and Argo
-CD shows them in its UI. A password, token, client secret, license key, encryption key or JWT
-secret belongs in a Kubernetes Secret that the chart reads (`existingSecret`, `secretKeyRef`,
-Grafana's `$__file{...}`). Keys are matched ignoring case and separators, so `clientSecret`,
-`client_secret` and `CLIENT-SECRET` are one name; an `env` item (`name: DB_PASSWORD`, `value:`)
-counts as a key too.
+CD shows them in its UI. A password, token, client secret, API key, license key, encryption key
+or JWT secret belongs in a Kubernetes Secret that the chart reads (`existingSecret`,
+`secretKeyRef`, Grafana's `$__file{...}`). Keys are matched ignoring case and separators, so
+`clientSecret`, `client_secret` and `CLIENT-SECRET` are one name; an `env` item
+(`name: DB_PASSWORD` with a `value`) counts as a key too.
 
 Not flagged: keys that name where a secret is rather than the secret (`passwordSecretName`,
 `passwordSecretKey`, `existingSecret`, `existingSecretPasswordKey`, `secretRef`,
