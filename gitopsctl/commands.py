@@ -33,8 +33,9 @@ def render_command(repo: Path, envs: Sequence[str], check: bool) -> int:
         print(_stale_summary(plan), file=sys.stderr)
         return EXIT_FINDINGS
     output.apply(repo, plan)
+    environments = _count(len(rendering.environments), "environment")
     print(
-        f"rendered {len(rendering.files)} files in {_count(len(rendering.environments), 'environment')}: "
+        f"rendered {len(rendering.files)} files in {environments}: "
         f"{len(plan.writes)} written, {len(plan.prunes)} pruned"
     )
     return EXIT_OK

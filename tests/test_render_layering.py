@@ -55,7 +55,9 @@ c:
             {"a": {"x": 1, "y": 2}}, {"a": {"x": None}}, {"a": {"y": 2}}, id="null-removes-nested"
         ),
         pytest.param({"a": 1}, {"z": None}, {"a": 1}, id="null-of-absent-key"),
-        pytest.param({}, {"a": {"x": None, "y": 1}}, {"a": {"y": 1}}, id="null-of-absent-nested-key"),
+        pytest.param(
+            {}, {"a": {"x": None, "y": 1}}, {"a": {"y": 1}}, id="null-of-absent-nested-key"
+        ),
     ],
 )
 def test_merge_values(base: dict[str, Any], over: dict[str, Any], merged: dict[str, Any]) -> None:

@@ -3,8 +3,10 @@
 Applications reach their database at `<cluster>-rw.<database namespace>.svc.cluster.local`, so a
 cluster synced into another namespace is never found. The database node group is reserved for
 databases by a taint: a cluster must select the group's labels (or it lands on the shared
-workload nodes) and tolerate its taint (or its pods stay Pending). Production needs a standby to
-fail over to: the minimum number of instances is per tier.
+workload nodes) and tolerate its taint (or its pods stay Pending). A required node affinity
+whose every term demands the labels selects the group as well as a nodeSelector does; a
+placement the API server would reject is reported as such. Production needs a standby to fail
+over to: the minimum number of instances is per tier, and a cluster without `instances` has one.
 
 Passing (prod):
 

@@ -2,7 +2,7 @@
 
 DNS and the certificates of an environment exist only for names under its domain, so a host
 outside it (a prod name left in staging) is never reached, or steals another environment's
-traffic. Two Ingresses claiming one host make Traefik route it to whichever it read last; the
+traffic. Two Ingresses claiming one host leave Traefik to pick either for each request; the
 second claim is reported, naming the first. A TLS list must cover every host of the Ingress, or
 cert-manager issues a certificate without it, and every TLS entry needs a `secretName` for
 cert-manager to store the certificate in.
