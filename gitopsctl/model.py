@@ -19,14 +19,7 @@ EVERY_NODE = "*"
 
 def origin_of(source: SourceFile, path: ValuePath, layer: str) -> Origin:
     """The position of the key or item at ``path`` in a source file (its parent's when absent)."""
-    node: Any = source.node
-    line, column = 1, 1
-    for key in path:
-        position = yamlio.key_position(node, key)
-        if position is None:
-            break
-        line, column = position
-        node = node[key]
+    line, column = yamlio.deepest_position(source.node, path)
     return Origin(source.name, line, column, layer)
 
 

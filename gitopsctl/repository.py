@@ -15,7 +15,15 @@ from gitopsctl import yamlio
 from gitopsctl.applications import SYNC_WAVE
 from gitopsctl.errors import InputError
 from gitopsctl.layering import Tracked, ValuePath, lookup
-from gitopsctl.model import IngressSpot, Model, Profile, WorkloadSpot, split_path
+from gitopsctl.model import (
+    EnvironmentDef,
+    IngressSpot,
+    Model,
+    Platform,
+    Profile,
+    WorkloadSpot,
+    split_path,
+)
 from gitopsctl.output import generated_on_disk
 from gitopsctl.renderer import RenderedApp, RenderedEnvironment, Rendering
 from gitopsctl.subjects import (
@@ -49,14 +57,8 @@ def node_locator(node: Any, file: str, rendered: str | None = None) -> Locate:
     """Positions inside one parsed document: the deepest existing part of a path."""
 
     def locate(path: ValuePath) -> Location:
-        line, column = yamlio.node_position(node) or (1, 1)
-        current = node
-        for key in path:
-            position = yamlio.key_position(current, key)
-            if position is None:
-                break
-            line, column = position
-            current = current[key]
+        start = yamlio.node_position(node) or (1, 1)
+        line, column = yamlio.deepest_position(node, path, start)
         return Location(file, line, column, rendered)
 
     return locate
@@ -96,21 +98,12 @@ def _environment(
 ) -> Environment:
     env = rendered.env
     platform = model.platform
-    enabled = set(env.apps)
-    providers = frozenset([platform.ingress_class] if platform.ingress_provider in enabled else [])
-    issuer_app = issuer_names(rendered)
-    subjects = Environment(
-        name=env.name,
-        tier=env.tier,
-        domain=env.domain,
-        issuer=env.issuer,
-        ingress_class=platform.ingress_class,
-        node_groups=list(platform.node_groups.values()),
-        database_namespace=platform.database_namespace,
-        database_node_group=platform.database_node_group,
-        ingress_class_providers=providers,
-        issuers=issuer_app,
-        locate_environment=node_locator(env.source.node, env.source.name),
+    provided = platform.ingress_provider in env.apps
+    subjects = environment_of(
+        platform,
+        env,
+        providers=frozenset([platform.ingress_class] if provided else []),
+        issuers=issuer_names(rendered),
         files=files,
         generated_files={
             name: Location(name, 1, 1, name) for name in generated_on_disk(repo, [env.name])
@@ -122,6 +115,25 @@ def _environment(
     for app in rendered.apps.values():
         _add_app(repo, model, subjects, app)
     return subjects
+
+
+def environment_of(platform: Platform, env: EnvironmentDef | None, **subjects: Any) -> Environment:
+    """An environment's settings for the rules (none but the platform's when ``env`` is None)."""
+    source = env.source if env is not None else platform.source
+    return Environment(
+        name=env.name if env else None,
+        tier=env.tier if env else "development",
+        domain=env.domain if env else None,
+        issuer=env.issuer if env else None,
+        ingress_class=platform.ingress_class,
+        node_groups=list(platform.node_groups.values()),
+        database_namespace=platform.database_namespace,
+        database_node_group=platform.database_node_group,
+        ingress_class_providers=subjects.pop("providers"),
+        issuers=subjects.pop("issuers"),
+        locate_environment=node_locator(source.node, source.name),
+        **subjects,
+    )
 
 
 def issuer_names(rendered: RenderedEnvironment) -> frozenset[str]:

@@ -61,12 +61,4 @@ def _message(error: ValidationError) -> str:
 
 def _position(root: Any, path: list[Any]) -> tuple[int, int]:
     """The position of the failing key, else of its closest parent that has one."""
-    node = root
-    found = yamlio.node_position(root) or (1, 1)
-    for key in path:
-        position = yamlio.key_position(node, key)
-        if position is None:
-            break
-        found = position
-        node = node[key]
-    return found
+    return yamlio.deepest_position(root, path, yamlio.node_position(root) or (1, 1))

@@ -85,39 +85,15 @@ def validate_manifests(
 def _manifest_environment(repo: Path, env_name: str | None) -> Environment:
     from gitopsctl.commands import load_and_render
     from gitopsctl.model import build_model
-    from gitopsctl.repository import issuer_names, node_locator
+    from gitopsctl.repository import environment_of, issuer_names
     from gitopsctl.sources import read_sources
 
     if env_name is None:
-        model = build_model(read_sources(repo))
-        platform = model.platform
-        return Environment(
-            name=None,
-            tier="development",
-            domain=None,
-            issuer=None,
-            ingress_class=platform.ingress_class,
-            node_groups=list(platform.node_groups.values()),
-            database_namespace=platform.database_namespace,
-            database_node_group=platform.database_node_group,
-            ingress_class_providers=frozenset([platform.ingress_class]),
-            issuers=frozenset(),
-            locate_environment=node_locator({}, platform.source.name),
-        )
+        platform = build_model(read_sources(repo)).platform
+        classes = frozenset([platform.ingress_class])
+        return environment_of(platform, None, providers=classes, issuers=frozenset())
     rendering = load_and_render(repo, [env_name])
     platform = rendering.model.platform
     rendered = rendering.environments[env_name]
-    env = rendered.env
-    return Environment(
-        name=env.name,
-        tier=env.tier,
-        domain=env.domain,
-        issuer=env.issuer,
-        ingress_class=platform.ingress_class,
-        node_groups=list(platform.node_groups.values()),
-        database_namespace=platform.database_namespace,
-        database_node_group=platform.database_node_group,
-        ingress_class_providers=frozenset([platform.ingress_class]),
-        issuers=issuer_names(rendered),
-        locate_environment=node_locator(env.source.node, env.source.name),
-    )
+    classes = frozenset([platform.ingress_class])
+    return environment_of(platform, rendered.env, providers=classes, issuers=issuer_names(rendered))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +121,18 @@ def value_position(node: Any, key: Any) -> Position | None:
         line, column = node.lc.value(key)
         return line + 1, column + 1
     return key_position(node, key)
+
+
+def deepest_position(node: Any, path: Sequence[Any], start: Position = (1, 1)) -> Position:
+    """The position of the key or item at ``path``, else of its deepest ancestor that exists."""
+    found = start
+    for key in path:
+        position = key_position(node, key)
+        if position is None:
+            break
+        found = position
+        node = node[key]
+    return found
 
 
 def node_position(node: Any) -> Position | None:
