@@ -14,6 +14,7 @@ import click
 
 from gitopsctl import commands
 from gitopsctl.errors import EXIT_USAGE, InputError
+from gitopsctl.manifests import ManifestOptions
 
 ENV_HELP = "Limit to this environment (repeat for several). Default: every environment."
 
@@ -84,18 +85,37 @@ def explain_cmd(repo: Path, env: str, app: str) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="With --manifests: YAML `nodeGroups: [{name, labels, taints}]`. Default: the platform's.",
 )
+@click.option(
+    "--kube-version",
+    metavar="X.Y",
+    help="With --manifests: the Kubernetes version of the schemas. Default: the platform's.",
+)
+@click.option(
+    "--crds",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    metavar="DIR",
+    help="With --manifests: CRD YAML files or folders for custom resources (repeatable).",
+)
 @click.pass_obj
 def validate_cmd(
-    repo: Path, envs: tuple[str, ...], fmt: str, manifests: str | None, node_groups: Path | None
+    repo: Path,
+    envs: tuple[str, ...],
+    fmt: str,
+    manifests: str | None,
+    node_groups: Path | None,
+    kube_version: str | None,
+    crds: tuple[Path, ...],
 ) -> None:
     """Check sources and committed output (or any manifests) against schemas and policies.
 
     Exit 0 when no error-level finding remains, 1 when one does, 2 for unusable input.
     """
     if manifests is not None:
-        _run(lambda: commands.validate_manifests_command(repo, manifests, node_groups, envs, fmt))
-    if node_groups is not None:
-        _run(lambda: commands.usage("--node-groups goes with --manifests"))
+        options = ManifestOptions(manifests, node_groups, kube_version, crds)
+        _run(lambda: commands.validate_manifests_command(repo, options, envs, fmt))
+    if node_groups is not None or kube_version is not None or crds:
+        _run(lambda: commands.usage("--node-groups, --kube-version and --crds go with --manifests"))
     _run(lambda: commands.validate_command(repo, envs, fmt))
 
 
@@ -105,6 +125,47 @@ def validate_cmd(
 def rules_cmd(rule: str | None, markdown: bool) -> None:
     """List every rule, or print one rule's rationale, options and examples."""
     _run(lambda: commands.rules_command(rule, markdown))
+
+
+@cli.command("diff")
+@click.argument("envs", nargs=-1, metavar="[ENV_A ENV_B]")
+@click.option("--against", metavar="REF", help="Compare the working tree's sources with a git ref.")
+@click.option("--allow-deletions", is_flag=True, help="With --against: exit 0 past the limit.")
+@click.option(
+    "--max-deletions",
+    type=float,
+    metavar="SHARE",
+    help="With --against: the share of an environment's Applications a change may delete "
+    "(default 0.3); more is a warning and exit 1.",
+)
+@click.option("--format", "fmt", default="text", show_default=True, metavar="text|json")
+@click.pass_obj
+def diff_cmd(
+    repo: Path,
+    envs: tuple[str, ...],
+    against: str | None,
+    allow_deletions: bool,
+    max_deletions: float | None,
+    fmt: str,
+) -> None:
+    """Show what differs between two environments, or what the sources change since a git ref.
+
+    Exit 0, or 1 when --against would delete too many Applications; 2 for unusable input.
+    """
+    from gitopsctl.diffing import diff_command
+
+    _run(lambda: diff_command(repo, envs, against, allow_deletions, max_deletions, fmt))
+
+
+@cli.command("graph")
+@click.option("--env", required=True, metavar="ENV", help="The environment.")
+@click.option("--format", "fmt", default="mermaid", show_default=True, metavar="mermaid|dot")
+@click.pass_obj
+def graph_cmd(repo: Path, env: str, fmt: str) -> None:
+    """Print an environment's apps and databases with their sync waves and dependencies."""
+    from gitopsctl.graph import graph_command
+
+    _run(lambda: graph_command(repo, env, fmt))
 
 
 def main() -> None:

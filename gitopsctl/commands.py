@@ -11,6 +11,7 @@ from gitopsctl import catalog, output
 from gitopsctl.errors import EXIT_FINDINGS, EXIT_OK, InputError
 from gitopsctl.explain import explain
 from gitopsctl.formatters import FORMATS, RuleInfo, format_report
+from gitopsctl.manifests import ManifestOptions
 from gitopsctl.model import build_model
 from gitopsctl.renderer import Rendering, render
 from gitopsctl.rules import RULES
@@ -67,13 +68,13 @@ def validate_command(repo: Path, envs: Sequence[str], fmt: str) -> int:
 
 
 def validate_manifests_command(
-    repo: Path, target: str, node_groups: Path | None, envs: Sequence[str], fmt: str
+    repo: Path, options: ManifestOptions, envs: Sequence[str], fmt: str
 ) -> int:
     check_format(fmt)
     if len(envs) > 1:
         raise InputError("--manifests takes at most one --env")
     env = envs[0] if envs else None
-    findings = validate_manifests(repo, target, node_groups, env, date.today())
+    findings = validate_manifests(repo, options, env)
     sys.stdout.write(format_report(fmt, findings, rule_infos()))
     return exit_code(findings)
 

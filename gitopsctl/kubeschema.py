@@ -192,12 +192,12 @@ class _KindSchema:
     def errors(self, obj: Mapping[str, Any]) -> list[SchemaError]:
         fast = self._fast
         if fast is None:
-            return _slow_errors(self._slow, obj)
+            return slow_errors(self._slow, obj)
         try:
-            instance = _as_json(obj)
-        except _NotJson:
-            return _slow_errors(self._slow, obj)
-        return _fast_errors(fast, instance)
+            instance = as_json(obj)
+        except NotJson:
+            return slow_errors(self._slow, obj)
+        return fast_errors(fast, instance)
 
     @functools.cached_property
     def _document(self) -> dict[str, Any]:
@@ -230,7 +230,7 @@ class _KindSchema:
         return Draft202012Validator(self._document, registry=registry)
 
 
-def _fast_errors(validator: jsonschema_rs.Validator, instance: object) -> list[SchemaError]:
+def fast_errors(validator: jsonschema_rs.Validator, instance: object) -> list[SchemaError]:
     from jsonschema_rs import ValidationErrorKind
 
     errors: list[SchemaError] = []
@@ -244,7 +244,7 @@ def _fast_errors(validator: jsonschema_rs.Validator, instance: object) -> list[S
     return errors
 
 
-def _slow_errors(
+def slow_errors(
     validator: jsonschema.Draft202012Validator, obj: Mapping[str, Any]
 ) -> list[SchemaError]:
     errors: list[SchemaError] = []
@@ -267,12 +267,12 @@ def _unexpected(path: tuple[str | int, ...], key: object) -> SchemaError:
     )
 
 
-class _NotJson(Exception):
+class NotJson(Exception):
     """A value whose JSON type jsonschema-rs and Python's jsonschema would not agree on."""
 
 
-def _as_json(value: object) -> object:
-    """A plain-JSON copy with the JSON types Python's jsonschema sees, or ``_NotJson``.
+def as_json(value: object) -> object:
+    """A plain-JSON copy with the JSON types Python's jsonschema sees, or ``NotJson``.
 
     Subclasses become their base type (ruamel's ScalarBoolean is an ``int`` to jsonschema too).
     Exact ``str``/``int``/``bool``/``None`` are tested inline: the copy is the hot path's cost.
@@ -284,7 +284,7 @@ def _as_json(value: object) -> object:
         return _json_object(value)
     if isinstance(value, list):
         return [
-            item if (type(item) is str or type(item) is int) else _as_json(item) for item in value
+            item if (type(item) is str or type(item) is int) else as_json(item) for item in value
         ]
     if isinstance(value, str):
         return str.__str__(value)
@@ -292,7 +292,7 @@ def _as_json(value: object) -> object:
         return int(value)
     if isinstance(value, float) and math.isfinite(value):
         return float(value)
-    raise _NotJson
+    raise NotJson
 
 
 def _json_object(mapping: dict[Any, Any]) -> dict[str, object]:
@@ -300,9 +300,9 @@ def _json_object(mapping: dict[Any, Any]) -> dict[str, object]:
     for key, item in mapping.items():
         if type(key) is not str:
             if not isinstance(key, str):
-                raise _NotJson
+                raise NotJson
             key = str.__str__(key)
         kind = type(item)
         plain = kind is str or kind is int or kind is bool or item is None
-        copy[key] = item if plain else _as_json(item)
+        copy[key] = item if plain else as_json(item)
     return copy

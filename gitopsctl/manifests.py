@@ -19,6 +19,7 @@ from gitopsctl.repository import node_locator
 from gitopsctl.scheduling import NodeGroup
 from gitopsctl.subjects import (
     DatabaseCluster,
+    Document,
     Environment,
     Ingress,
     Locate,
@@ -42,6 +43,15 @@ REPLICATED = ("Deployment", "StatefulSet", "ReplicaSet")
 CNPG_API = "postgresql.cnpg.io/"
 
 
+class ManifestOptions(NamedTuple):
+    """What `validate --manifests` checks, and against what."""
+
+    target: str
+    node_groups: Path | None = None
+    kube_version: str | None = None
+    crds: tuple[Path, ...] = ()
+
+
 class Manifest(NamedTuple):
     """One Kubernetes object with the file it came from."""
 
@@ -54,8 +64,10 @@ class Manifest(NamedTuple):
 
     @property
     def name(self) -> str:
-        namespace = lookup(self.node, ("metadata", "namespace"))[1] or "default"
-        return f"{self.kind}/{namespace}/{lookup(self.node, ('metadata', 'name'))[1]}"
+        """`kind/namespace/name`, or `kind/name` for an object without a namespace."""
+        namespace = lookup(self.node, ("metadata", "namespace"))[1]
+        name = lookup(self.node, ("metadata", "name"))[1]
+        return "/".join(str(part) for part in (self.kind, namespace, name) if part is not None)
 
     @property
     def app(self) -> str | None:
@@ -130,6 +142,7 @@ def manifest_subjects(manifests: Sequence[Manifest], base: Environment) -> Envir
         databases=[],
         applications=[],
         values=[],
+        documents=[],
     )
     for manifest in manifests:
         _add(env, manifest)
@@ -142,6 +155,10 @@ def _name(manifest: Manifest) -> str:
 
 def _add(env: Environment, manifest: Manifest) -> None:
     kind = manifest.kind
+    api_version = str(manifest.node.get("apiVersion", ""))
+    env.documents.append(
+        Document(manifest.app, manifest.name, api_version, kind, manifest.node, manifest.locate())
+    )
     if kind in POD_SPEC_PATHS:
         env.workloads.append(_workload(manifest))
         env.values.extend(_container_env(manifest))

@@ -26,9 +26,11 @@ from gitopsctl.model import (
 )
 from gitopsctl.output import generated_on_disk
 from gitopsctl.renderer import RenderedApp, RenderedEnvironment, Rendering
+from gitopsctl.schemastore import SchemaStore
 from gitopsctl.subjects import (
     Application,
     DatabaseCluster,
+    Document,
     Environment,
     Ingress,
     Locate,
@@ -105,6 +107,7 @@ def _environment(
         providers=frozenset([platform.ingress_class] if provided else []),
         issuers=issuer_names(rendered),
         files=files,
+        schemas=SchemaStore(platform.kubernetes_version),
         generated_files={
             name: Location(name, 1, 1, name) for name in generated_on_disk(repo, [env.name])
         },
@@ -112,9 +115,22 @@ def _environment(
     root = read_committed(repo, rendered.root_file)
     if root is not None:
         subjects = _with_root(subjects, root, rendered.root_file)
+        subjects.documents.append(_document(None, root, node_locator(root, rendered.root_file)))
+    project = read_committed(repo, rendered.project_file)
+    if project is not None:
+        locate = node_locator(project, rendered.project_file, rendered.project_file)
+        subjects.documents.append(_document(None, project, locate))
     for app in rendered.apps.values():
         _add_app(repo, model, subjects, app)
     return subjects
+
+
+def _document(app: str | None, node: Any, locate: Locate) -> Document:
+    """An Argo CD object to check against the project's schema for its kind."""
+    kind = _get(node, "kind")
+    name = f"{kind}/{_get(node, 'metadata', 'namespace')}/{_get(node, 'metadata', 'name')}"
+    api_version = _get(node, "apiVersion")
+    return Document(app, name, str(api_version), str(kind), node, locate)
 
 
 def environment_of(platform: Platform, env: EnvironmentDef | None, **subjects: Any) -> Environment:
@@ -169,6 +185,12 @@ def _add_app(repo: Path, model: Model, subjects: Environment, app: RenderedApp) 
     subjects.values.append(ValuesDocument(app.name, values, locate))
     application = _application(repo, model, app)
     subjects.applications.append(application)
+    subjects.documents.append(_document(app.name, application.document, application.locate))
+    chart = app.unit.chart
+    schema = repo / chart.path / "values.schema.json" if chart.path else None
+    if schema is not None and schema.is_file():
+        name = f"values of {chart.path} ({app.values_file})"
+        subjects.documents.append(Document(app.name, name, None, None, values, locate, schema))
     if app.unit.database is not None:
         subjects.databases.append(_database(app, application, values, locate))
         return

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gitopsctl.layering import ValuePath
 from gitopsctl.scheduling import NodeGroup, Placement
+
+if TYPE_CHECKING:
+    from gitopsctl.schemastore import SchemaStore
 
 
 class Location(NamedTuple):
@@ -95,6 +99,19 @@ class ValuesDocument:
 
 
 @dataclass(frozen=True)
+class Document:
+    """An object to check against its schema: an Application, a manifest, a chart's values."""
+
+    app: str | None
+    name: str
+    api_version: str | None
+    kind: str | None
+    body: Mapping[str, Any]
+    locate: Locate
+    schema_file: Path | None = None
+
+
+@dataclass(frozen=True)
 class Environment:
     """Everything the rules need to know about one environment, and its subjects."""
 
@@ -114,6 +131,8 @@ class Environment:
     databases: list[DatabaseCluster] = field(default_factory=list)
     applications: list[Application] = field(default_factory=list)
     values: list[ValuesDocument] = field(default_factory=list)
+    documents: list[Document] = field(default_factory=list)
+    schemas: SchemaStore | None = None
     root: Application | None = None
     files: frozenset[str] = frozenset()
     generated_files: Mapping[str, Location] = field(default_factory=dict)

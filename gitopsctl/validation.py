@@ -10,6 +10,7 @@ from pathlib import Path
 from gitopsctl.errors import EXIT_FINDINGS, EXIT_OK, InputError
 from gitopsctl.exceptions import apply_exceptions, declared_exceptions
 from gitopsctl.findings import Finding, Severity
+from gitopsctl.manifests import ManifestOptions
 from gitopsctl.rules.base import Rule
 from gitopsctl.subjects import Environment
 
@@ -26,7 +27,7 @@ def _findings(rule: Rule, env: Environment) -> Iterator[Finding]:
         location = hit.location
         yield Finding(
             rule=rule.id,
-            severity=rule.severity_in(env),
+            severity=hit.severity or rule.severity_in(env),
             env=env.name,
             app=hit.app,
             file=location.file,
@@ -67,22 +68,24 @@ def validate_repository(repo: Path, envs: Sequence[str], today: date) -> list[Fi
     return sort_findings(apply_exceptions(found, exceptions, today, RULES, names))
 
 
-def validate_manifests(
-    repo: Path, target: str, node_groups: Path | None, env_name: str | None, today: date
-) -> list[Finding]:
+def validate_manifests(repo: Path, options: ManifestOptions, env_name: str | None) -> list[Finding]:
     """Findings for Kubernetes manifests, against the platform's (or the given) node groups."""
     from gitopsctl.manifests import manifest_subjects, read_manifests, read_node_groups
     from gitopsctl.rules import RULES
+    from gitopsctl.schemastore import SchemaStore, load_crds
 
-    manifests = read_manifests(target)
-    base = _manifest_environment(repo, env_name)
-    if node_groups is not None:
-        base = replace(base, node_groups=read_node_groups(node_groups))
-    env = manifest_subjects(manifests, base)
+    manifests = read_manifests(options.target)
+    base, platform_version = _manifest_environment(repo, env_name)
+    if options.node_groups is not None:
+        base = replace(base, node_groups=read_node_groups(options.node_groups))
+    crds = load_crds([*options.crds, *sorted(repo.glob("charts/*/crds"))])
+    store = SchemaStore(options.kube_version or platform_version, crds)
+    env = manifest_subjects(manifests, replace(base, schemas=store))
     return sort_findings(run_rules([env], RULES.values()))
 
 
-def _manifest_environment(repo: Path, env_name: str | None) -> Environment:
+def _manifest_environment(repo: Path, env_name: str | None) -> tuple[Environment, str]:
+    """The platform's settings (and the environment's, when named), and its Kubernetes version."""
     from gitopsctl.commands import load_and_render
     from gitopsctl.model import build_model
     from gitopsctl.repository import environment_of, issuer_names
@@ -91,9 +94,12 @@ def _manifest_environment(repo: Path, env_name: str | None) -> Environment:
     if env_name is None:
         platform = build_model(read_sources(repo)).platform
         classes = frozenset([platform.ingress_class])
-        return environment_of(platform, None, providers=classes, issuers=frozenset())
+        env = environment_of(platform, None, providers=classes, issuers=frozenset())
+        return env, platform.kubernetes_version
     rendering = load_and_render(repo, [env_name])
     platform = rendering.model.platform
     rendered = rendering.environments[env_name]
     classes = frozenset([platform.ingress_class])
-    return environment_of(platform, rendered.env, providers=classes, issuers=issuer_names(rendered))
+    issuers = issuer_names(rendered)
+    env = environment_of(platform, rendered.env, providers=classes, issuers=issuers)
+    return env, platform.kubernetes_version

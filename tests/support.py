@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from gitopsctl.commands import load_and_render
 from gitopsctl.findings import Finding
+from gitopsctl.layering import ValuePath, format_path
 from gitopsctl.repository import repository_environments
 from gitopsctl.rules.base import rule_from_module
+from gitopsctl.scheduling import NodeGroup, Taint
+from gitopsctl.subjects import Environment, Location, Workload
 from gitopsctl.validation import run_rules, sort_findings
+from gitopsctl.workloads import placement_of
 
 PROJECT = Path(__file__).resolve().parent.parent
 EXAMPLE_PARTS = ("sources", "charts", "applications", "rendered")
@@ -52,3 +59,119 @@ def rerender(repo: Path) -> None:
 
     rendering = load_and_render(repo)
     output.apply(repo, output.plan(repo, rendering.files, None))
+
+
+# --- rows: findings reduced to tuples a test can compare ----------------------------------------
+
+Row = tuple[str, str, str, int, str, str | None, str | None]
+Outcome = tuple[str, str | None, str | None, str, int, str]
+Fixture = Callable[[Path], list[Outcome]]
+ENVS = ("dev", "prod", "staging")
+
+
+def rows(findings: list[Finding]) -> list[Row]:
+    """Findings as (rule, severity, file, line, message, env, app)."""
+    return [(f.rule, f.severity.value, f.file, f.line, f.message, f.env, f.app) for f in findings]
+
+
+def outcomes(findings: list[Finding]) -> list[Outcome]:
+    """Findings as (rule, env, app, file, line, message)."""
+    return [(f.rule, f.env, f.app, f.file, f.line, f.message) for f in findings]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One change to the example repository and the findings it should bring."""
+
+    mutate: Callable[[Path], None]
+    expected: Callable[[Path], list[Row]]
+
+
+def unchanged(repo: Path) -> None:
+    """The shipped example."""
+
+
+def no_findings(repo: Path) -> list[Row]:
+    return []
+
+
+# --- hand-built environments --------------------------------------------------------------------
+
+
+def located(path: ValuePath) -> Location:
+    """Each path located in a file named after it, so a hit shows which path it points at."""
+    return Location(format_path(path) or "(values)", 1, 1)
+
+
+def development_environment(**fields: Any) -> Environment:
+    """A development environment named 'test' with no domain, issuer or node groups."""
+    defaults: dict[str, Any] = {
+        "name": "test",
+        "tier": "development",
+        "domain": None,
+        "issuer": None,
+        "ingress_class": "traefik-ingress",
+        "node_groups": [],
+        "database_namespace": "database",
+        "database_node_group": None,
+        "ingress_class_providers": frozenset(),
+        "issuers": frozenset(),
+        "locate_environment": lambda path: Location("sources/environments/test.yaml", 1, 1),
+    }
+    return Environment(**{**defaults, **fields})
+
+
+def production_environment(**fields: Any) -> Environment:
+    """The example's production environment, its paths located by :func:`located`."""
+    defaults: dict[str, Any] = {
+        "name": "prod",
+        "tier": "production",
+        "domain": "platform.example.com",
+        "issuer": "letsencrypt-prod",
+        "database_node_group": "database",
+        "ingress_class_providers": frozenset({"traefik-ingress"}),
+        "issuers": frozenset({"letsencrypt-prod"}),
+        "locate_environment": located,
+    }
+    return development_environment(**{**defaults, **fields})
+
+
+# --- the platform's node groups, and workloads placed on them -----------------------------------
+
+WORKLOAD = NodeGroup("workload", {}, ())
+DATABASE = NodeGroup(
+    "database", {"workload-type": "database"}, (Taint("workload-type", "database", "NoSchedule"),)
+)
+LARGE = NodeGroup(
+    "large", {"workload-type": "large"}, (Taint("workload-type", "large", "NoSchedule"),)
+)
+SEED_GROUPS = (WORKLOAD, DATABASE, LARGE)
+SOFT = NodeGroup("soft", {"tier": "soft"}, (Taint("tier", "soft", "PreferNoSchedule"),))
+EVICTING = NodeGroup("evicting", {"tier": "evicting"}, (Taint("tier", "evicting", "NoExecute"),))
+TOLERATE_DATABASE = {"key": "workload-type", "value": "database", "effect": "NoSchedule"}
+TOLERATE_LARGE = {"key": "workload-type", "value": "large", "effect": "NoSchedule"}
+
+FIELD_LINES = {"placement": 1, "nodeSelector": 2, "affinity": 3, "tolerations": 4}
+PATHS: Mapping[str, ValuePath] = {field: (field,) for field in FIELD_LINES}
+TOLERATIONS = Location("values.yaml", FIELD_LINES["tolerations"], 1)
+
+
+def at(field: str) -> Location:
+    """Where a placement field lives in the hand-built values.yaml."""
+    return Location("values.yaml", FIELD_LINES[field], 1)
+
+
+def locate(path: ValuePath) -> Location:
+    return at(str(path[0]))
+
+
+def placed_workload(spec: Mapping[str, Any], kind: str, name: str = "api") -> Workload:
+    """A workload of app 'app' whose placement is read from ``spec``."""
+    placement, error = placement_of(spec)
+    return Workload("app", name, kind, placement, error, None, (), locate, PATHS)
+
+
+def scheduling_environment(groups: tuple[NodeGroup, ...], *workloads: Workload) -> Environment:
+    return development_environment(
+        node_groups=groups, locate_environment=locate, workloads=list(workloads)
+    )

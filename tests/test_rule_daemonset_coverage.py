@@ -6,27 +6,42 @@ committed output by hand) and expect the finding at the line a user should chang
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from gitopsctl.errors import InputError
-from gitopsctl.findings import Finding
-from gitopsctl.layering import ValuePath
 from gitopsctl.rules import daemonset_coverage as rule
 from gitopsctl.rules.base import Hit
 from gitopsctl.scheduling import NodeGroup, Taint
-from gitopsctl.subjects import Environment, Location, Workload
-from gitopsctl.workloads import placement_of
-from tests.support import copy_example, edit, line_of, rerender, rule_findings
+from gitopsctl.subjects import Workload
+from tests.support import (
+    ENVS,
+    LARGE,
+    SEED_GROUPS,
+    SOFT,
+    TOLERATE_DATABASE,
+    TOLERATE_LARGE,
+    TOLERATIONS,
+    WORKLOAD,
+    Fixture,
+    Outcome,
+    copy_example,
+    edit,
+    line_of,
+    outcomes,
+    placed_workload,
+    rerender,
+    rule_findings,
+    scheduling_environment,
+)
 
 # --- the example repository ----------------------------------------------------------------------
 
 MONITORING_SOURCE = "sources/apps/monitoring.yaml"
 PROD_MONITORING = "rendered/prod/monitoring/values.yaml"
-ENVS = ("dev", "prod", "staging")
 COMMITTED_LARGE_TOLERATION = (
     "    - effect: NoSchedule\n"
     "      key: workload-type\n"
@@ -38,23 +53,16 @@ LARGE_UNCOVERED = (
     " large: does not tolerate taint workload-type=large:NoSchedule"
 )
 
-Row = tuple[str, str | None, str | None, str, int, str]
-Fixture = Callable[[Path], list[Row]]
-
-
-def rows(findings: list[Finding]) -> list[Row]:
-    return [(f.rule, f.env, f.app, f.file, f.line, f.message) for f in findings]
-
 
 def node_exporter_values(tolerations: str) -> str:
     return f"values:\n  prometheus-node-exporter:\n    tolerations: {tolerations}\n  prometheus:\n"
 
 
-def node_exporter_on_every_group(repo: Path) -> list[Row]:
+def node_exporter_on_every_group(repo: Path) -> list[Outcome]:
     return []
 
 
-def node_exporter_tolerates_everything(repo: Path) -> list[Row]:
+def node_exporter_tolerates_everything(repo: Path) -> list[Outcome]:
     edit(
         repo,
         MONITORING_SOURCE,
@@ -65,7 +73,7 @@ def node_exporter_tolerates_everything(repo: Path) -> list[Row]:
     return []
 
 
-def node_exporter_large_toleration_dropped(repo: Path) -> list[Row]:
+def node_exporter_large_toleration_dropped(repo: Path) -> list[Outcome]:
     database_only = "[{key: workload-type, operator: Equal, value: database, effect: NoSchedule}]"
     edit(repo, MONITORING_SOURCE, "values:\n  prometheus:\n", node_exporter_values(database_only))
     rerender(repo)
@@ -73,7 +81,7 @@ def node_exporter_large_toleration_dropped(repo: Path) -> list[Row]:
     return [(rule.ID, env, "monitoring", MONITORING_SOURCE, line, LARGE_UNCOVERED) for env in ENVS]
 
 
-def node_exporter_large_toleration_hand_removed(repo: Path) -> list[Row]:
+def node_exporter_large_toleration_hand_removed(repo: Path) -> list[Outcome]:
     edit(repo, PROD_MONITORING, COMMITTED_LARGE_TOLERATION, "")
     line = line_of(repo, PROD_MONITORING, "tolerations:")
     return [(rule.ID, "prod", "monitoring", PROD_MONITORING, line, LARGE_UNCOVERED)]
@@ -99,21 +107,12 @@ def node_exporter_large_toleration_hand_removed(repo: Path) -> list[Row]:
 def test_example_repository(tmp_path: Path, fixture: Fixture) -> None:
     repo = copy_example(tmp_path)
     expected = fixture(repo)
-    assert rows(rule_findings(rule, repo)) == expected
+    assert outcomes(rule_findings(rule, repo)) == expected
 
 
 # --- hand-built environments ---------------------------------------------------------------------
 
-WORKLOAD = NodeGroup("workload", {}, ())
-DATABASE = NodeGroup(
-    "database", {"workload-type": "database"}, (Taint("workload-type", "database", "NoSchedule"),)
-)
-LARGE = NodeGroup(
-    "large", {"workload-type": "large"}, (Taint("workload-type", "large", "NoSchedule"),)
-)
-SEED_GROUPS = (WORKLOAD, DATABASE, LARGE)
 EKS_LARGE = LARGE._replace(taints=(Taint("workload-type", "large", "NO_EXECUTE"),))
-SOFT = NodeGroup("soft", {"tier": "soft"}, (Taint("tier", "soft", "PreferNoSchedule"),))
 # Two taints on one group: the message lists each one the DaemonSet does not tolerate.
 GPU = NodeGroup(
     "gpu",
@@ -121,39 +120,11 @@ GPU = NodeGroup(
     (Taint("nvidia.com/gpu", "", "NoSchedule"), Taint("lease", "spot", "NoExecute")),
 )
 
-TOLERATE_DATABASE = {"key": "workload-type", "value": "database", "effect": "NoSchedule"}
-TOLERATE_LARGE = {"key": "workload-type", "value": "large", "effect": "NoSchedule"}
 SELECT_LINUX = {"kubernetes.io/os": "linux"}
-
-FIELD_LINES = {"placement": 1, "nodeSelector": 2, "affinity": 3, "tolerations": 4}
-PATHS: Mapping[str, ValuePath] = {field: (field,) for field in FIELD_LINES}
-TOLERATIONS = Location("values.yaml", FIELD_LINES["tolerations"], 1)
-
-
-def locate(path: ValuePath) -> Location:
-    return Location("values.yaml", FIELD_LINES[str(path[0])], 1)
 
 
 def workload(spec: Mapping[str, Any], kind: str) -> Workload:
-    placement, error = placement_of(spec)
-    return Workload("app", "agent", kind, placement, error, None, (), locate, PATHS)
-
-
-def environment(groups: tuple[NodeGroup, ...], *workloads: Workload) -> Environment:
-    return Environment(
-        name="test",
-        tier="development",
-        domain=None,
-        issuer=None,
-        ingress_class="traefik-ingress",
-        node_groups=groups,
-        database_namespace="database",
-        database_node_group=None,
-        ingress_class_providers=frozenset(),
-        issuers=frozenset(),
-        locate_environment=locate,
-        workloads=list(workloads),
-    )
+    return placed_workload(spec, kind, "agent")
 
 
 def hits(
@@ -162,7 +133,7 @@ def hits(
     kind: str = "DaemonSet",
     options: Mapping[str, Any] = rule.OPTIONS,
 ) -> list[Hit]:
-    return list(rule.check(environment(groups, workload(spec, kind)), options))
+    return list(rule.check(scheduling_environment(groups, workload(spec, kind)), options))
 
 
 def uncovered(*groups: str, scope: str = "every node group") -> list[Hit]:

@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from gitopsctl.findings import Finding
-from gitopsctl.layering import ValuePath, format_path
 from gitopsctl.rules import db_connection
 from gitopsctl.rules.db_connection import check, words
-from gitopsctl.subjects import DatabaseCluster, Environment, Location, ValuesDocument
-from tests.support import copy_example, edit, line_of, rerender, rule_findings
+from gitopsctl.subjects import DatabaseCluster, Environment, ValuesDocument
+from tests.support import (
+    ENVS,
+    Case,
+    Row,
+    copy_example,
+    edit,
+    line_of,
+    located,
+    no_findings,
+    production_environment,
+    rerender,
+    rows,
+    rule_findings,
+    unchanged,
+)
 
-Row = tuple[str, str, str, int, str, str | None, str | None]
 RULE = "db-connection"
-ENVS = ("dev", "prod", "staging")
 KEYCLOAK = "sources/apps/keycloak.yaml"
 RETOOL = "sources/apps/retool.yaml"
 PROD = "sources/environments/prod.yaml"
@@ -26,24 +35,6 @@ KEYCLOAK_VALUES = "rendered/prod/keycloak/values.yaml"
 KEYCLOAK_HOST = "keycloak-db-rw.database.svc.cluster.local"
 RETOOL_HOST = "retool-db-rw.database.svc.cluster.local"
 EITHER = f"use {KEYCLOAK_HOST!r} or {RETOOL_HOST!r}"
-
-
-def rows(findings: list[Finding]) -> list[Row]:
-    return [(f.rule, f.severity.value, f.file, f.line, f.message, f.env, f.app) for f in findings]
-
-
-@dataclass(frozen=True)
-class Case:
-    mutate: Callable[[Path], None]
-    expected: Callable[[Path], list[Row]]
-
-
-def unchanged(repo: Path) -> None:
-    """The shipped example."""
-
-
-def no_findings(repo: Path) -> list[Row]:
-    return []
 
 
 def source_edit(name: str, old: str, new: str) -> Callable[[Path], None]:
@@ -138,28 +129,12 @@ def test_example_repository(tmp_path: Path, case: Case) -> None:
 # --- hand-built subjects ---------------------------------------------------------------------
 
 
-def located(path: ValuePath) -> Location:
-    """Each path located in a file named after it, so a hit shows which path it points at."""
-    return Location(format_path(path), 1, 1)
-
-
 def cluster(name: str) -> DatabaseCluster:
     return DatabaseCluster(name, name, "database", 2, None, None, located, {})
 
 
 def environment(values: dict[str, Any], *clusters: str) -> Environment:
-    return Environment(
-        name="prod",
-        tier="production",
-        domain="platform.example.com",
-        issuer="letsencrypt-prod",
-        ingress_class="traefik-ingress",
-        node_groups=[],
-        database_namespace="database",
-        database_node_group="database",
-        ingress_class_providers=frozenset({"traefik-ingress"}),
-        issuers=frozenset({"letsencrypt-prod"}),
-        locate_environment=located,
+    return production_environment(
         databases=[cluster(name) for name in clusters],
         values=[ValuesDocument("app", values, located)],
     )

@@ -3,45 +3,36 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from gitopsctl.findings import Finding
-from gitopsctl.layering import ValuePath, format_path
 from gitopsctl.rules import db_placement
 from gitopsctl.rules.db_placement import OPTIONS, check
 from gitopsctl.scheduling import NodeGroup, Placement, Requirement, Taint, Toleration
 from gitopsctl.subjects import DatabaseCluster, Environment, Location
-from tests.support import copy_example, edit, line_of, rerender, rule_findings
+from tests.support import (
+    ENVS,
+    Case,
+    Row,
+    copy_example,
+    edit,
+    line_of,
+    located,
+    no_findings,
+    production_environment,
+    rerender,
+    rows,
+    rule_findings,
+    unchanged,
+)
 
-Row = tuple[str, str, str, int, str, str | None, str | None]
 RULE = "db-placement"
-ENVS = ("dev", "prod", "staging")
 KEYCLOAK = "sources/apps/keycloak.yaml"
 PROD = "sources/environments/prod.yaml"
 KEYCLOAK_DB_APP = "applications/prod/keycloak-db.yaml"
 RETOOL_DB_VALUES = "rendered/prod/retool-db/values.yaml"
-
-
-def rows(findings: list[Finding]) -> list[Row]:
-    return [(f.rule, f.severity.value, f.file, f.line, f.message, f.env, f.app) for f in findings]
-
-
-@dataclass(frozen=True)
-class Case:
-    mutate: Callable[[Path], None]
-    expected: Callable[[Path], list[Row]]
-
-
-def unchanged(repo: Path) -> None:
-    """The shipped example."""
-
-
-def no_findings(repo: Path) -> list[Row]:
-    return []
 
 
 def keycloak_db_values(text: str) -> Callable[[Path], None]:
@@ -166,27 +157,10 @@ TOLERATES = (Toleration("workload-type", "Equal", "database", "NoSchedule"),)
 ON_DATABASE_NODES = Placement({"workload-type": "database"}, None, TOLERATES)
 
 
-def located(path: ValuePath) -> Location:
-    """Each path located in a file named after it, so a hit shows which path it points at."""
-    return Location(format_path(path) or "(values)", 1, 1)
-
-
 def environment(*databases: DatabaseCluster, **changes: Any) -> Environment:
-    env = Environment(
-        name="prod",
-        tier="production",
-        domain="platform.example.com",
-        issuer="letsencrypt-prod",
-        ingress_class="traefik-ingress",
-        node_groups=[WORKLOAD_GROUP, DATABASE_GROUP],
-        database_namespace="database",
-        database_node_group="database",
-        ingress_class_providers=frozenset({"traefik-ingress"}),
-        issuers=frozenset({"letsencrypt-prod"}),
-        locate_environment=located,
-        databases=list(databases),
+    return production_environment(
+        node_groups=[WORKLOAD_GROUP, DATABASE_GROUP], databases=list(databases), **changes
     )
-    return replace(env, **changes)
 
 
 def database(

@@ -6,27 +6,42 @@ committed output by hand) and expect the finding at the line a user should chang
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from gitopsctl.findings import Finding
-from gitopsctl.layering import ValuePath
 from gitopsctl.rules import dedicated_node_intrusion as rule
 from gitopsctl.rules.base import Hit
 from gitopsctl.scheduling import NodeGroup, Taint
-from gitopsctl.subjects import Environment, Location, Workload
-from gitopsctl.workloads import placement_of
-from tests.support import copy_example, edit, line_of, rerender, rule_findings
+from gitopsctl.subjects import Workload
+from tests import support
+from tests.support import (
+    ENVS,
+    EVICTING,
+    SOFT,
+    TOLERATE_DATABASE,
+    TOLERATE_LARGE,
+    TOLERATIONS,
+    WORKLOAD,
+    Fixture,
+    Outcome,
+    copy_example,
+    edit,
+    line_of,
+    outcomes,
+    placed_workload,
+    rerender,
+    rule_findings,
+    scheduling_environment,
+)
 
 # --- the example repository ----------------------------------------------------------------------
 
 MONITORING_SOURCE = "sources/apps/monitoring.yaml"
 PROD_MONITORING = "rendered/prod/monitoring/values.yaml"
 PROD_RETOOL = "rendered/prod/retool/values.yaml"
-ENVS = ("dev", "prod", "staging")
 TOLERATE_DATABASE_FLOW = (
     "{key: workload-type, operator: Equal, value: database, effect: NoSchedule}"
 )
@@ -41,25 +56,17 @@ def squats(workload: str, group: str, kind: str = "Deployment") -> str:
     )
 
 
-Row = tuple[str, str | None, str | None, str, int, str]
-Fixture = Callable[[Path], list[Row]]
-
-
-def rows(findings: list[Finding]) -> list[Row]:
-    return [(f.rule, f.env, f.app, f.file, f.line, f.message) for f in findings]
-
-
-def grafana_on_workload_nodes(repo: Path) -> list[Row]:
+def grafana_on_workload_nodes(repo: Path) -> list[Outcome]:
     return []
 
 
-def retool_also_tolerates_database(repo: Path) -> list[Row]:
+def retool_also_tolerates_database(repo: Path) -> list[Outcome]:
     toleration = f"tolerations:\n  - {TOLERATE_DATABASE_FLOW}\n"
     edit(repo, PROD_RETOOL, "tolerations:\n", toleration)
     return []
 
 
-def grafana_tolerates_database(repo: Path) -> list[Row]:
+def grafana_tolerates_database(repo: Path) -> list[Outcome]:
     tolerations = f"    tolerations:\n      - {TOLERATE_DATABASE_FLOW}\n"
     edit(
         repo,
@@ -73,7 +80,7 @@ def grafana_tolerates_database(repo: Path) -> list[Row]:
     return [(rule.ID, env, "monitoring", MONITORING_SOURCE, line, message) for env in ENVS]
 
 
-def grafana_database_toleration_hand_edited(repo: Path) -> list[Row]:
+def grafana_database_toleration_hand_edited(repo: Path) -> list[Outcome]:
     tolerations = f"  tolerations: [{TOLERATE_DATABASE_FLOW}]\n"
     edit(repo, PROD_MONITORING, "  replicas: 2\nprometheus:\n", f"{tolerations}prometheus:\n")
     line = line_of(repo, PROD_MONITORING, "tolerations: [")
@@ -81,7 +88,7 @@ def grafana_database_toleration_hand_edited(repo: Path) -> list[Row]:
     return [(rule.ID, "prod", "monitoring", PROD_MONITORING, line, message)]
 
 
-def grafana_tolerates_everything(repo: Path) -> list[Row]:
+def grafana_tolerates_everything(repo: Path) -> list[Outcome]:
     tolerations = "  tolerations: [{operator: Exists}]\n"
     edit(repo, PROD_MONITORING, "  replicas: 2\nprometheus:\n", f"{tolerations}prometheus:\n")
     line = line_of(repo, PROD_MONITORING, "tolerations: [")
@@ -107,69 +114,30 @@ def grafana_tolerates_everything(repo: Path) -> list[Row]:
 def test_example_repository(tmp_path: Path, fixture: Fixture) -> None:
     repo = copy_example(tmp_path)
     expected = fixture(repo)
-    assert rows(rule_findings(rule, repo)) == expected
+    assert outcomes(rule_findings(rule, repo)) == expected
 
 
 # --- hand-built environments ---------------------------------------------------------------------
 
-WORKLOAD = NodeGroup("workload", {}, ())
-DATABASE = NodeGroup(
-    "database",
-    {"workload-type": "database"},
-    (Taint("workload-type", "database", "NoSchedule"),),
-    instance_types=("r6i.large",),
-)
-LARGE = NodeGroup(
-    "large", {"workload-type": "large"}, (Taint("workload-type", "large", "NoSchedule"),)
-)
-SEED_GROUPS = (WORKLOAD, DATABASE, LARGE)
+DATABASE = support.DATABASE._replace(instance_types=("r6i.large",))
+SEED_GROUPS = (support.WORKLOAD, DATABASE, support.LARGE)
 EKS_DATABASE = DATABASE._replace(taints=(Taint("workload-type", "database", "NO_SCHEDULE"),))
 # Two groups that make up one reservation, e.g. one per availability zone.
 DATABASE_A = DATABASE._replace(name="database-a", zones=("eu-west-1a",))
 DATABASE_B = DATABASE._replace(name="database-b", zones=("eu-west-1b",))
-SOFT = NodeGroup("soft", {"tier": "soft"}, (Taint("tier", "soft", "PreferNoSchedule"),))
-EVICTING = NodeGroup("evicting", {"tier": "evicting"}, (Taint("tier", "evicting", "NoExecute"),))
 # A group reserved by its taint alone: it has no labels of its own to select.
 GPU = NodeGroup("gpu", {}, (Taint("nvidia.com/gpu", "", "NoSchedule"),))
 
 SELECT_DATABASE = {"workload-type": "database"}
-TOLERATE_DATABASE = {"key": "workload-type", "value": "database", "effect": "NoSchedule"}
-TOLERATE_LARGE = {"key": "workload-type", "value": "large", "effect": "NoSchedule"}
 TOLERATE_EVERYTHING = {"operator": "Exists"}
-
-FIELD_LINES = {"placement": 1, "nodeSelector": 2, "affinity": 3, "tolerations": 4}
-PATHS: Mapping[str, ValuePath] = {field: (field,) for field in FIELD_LINES}
-TOLERATIONS = Location("values.yaml", FIELD_LINES["tolerations"], 1)
-
-
-def locate(path: ValuePath) -> Location:
-    return Location("values.yaml", FIELD_LINES[str(path[0])], 1)
 
 
 def workload(spec: Mapping[str, Any], kind: str) -> Workload:
-    placement, error = placement_of(spec)
-    return Workload("app", "api", kind, placement, error, None, (), locate, PATHS)
-
-
-def environment(groups: tuple[NodeGroup, ...], *workloads: Workload) -> Environment:
-    return Environment(
-        name="test",
-        tier="development",
-        domain=None,
-        issuer=None,
-        ingress_class="traefik-ingress",
-        node_groups=groups,
-        database_namespace="database",
-        database_node_group=None,
-        ingress_class_providers=frozenset(),
-        issuers=frozenset(),
-        locate_environment=locate,
-        workloads=list(workloads),
-    )
+    return placed_workload(spec, kind, "api")
 
 
 def hits(groups: tuple[NodeGroup, ...], spec: Mapping[str, Any], kind: str) -> list[Hit]:
-    return list(rule.check(environment(groups, workload(spec, kind)), {}))
+    return list(rule.check(scheduling_environment(groups, workload(spec, kind)), {}))
 
 
 def intrusion(group: str, taint: str, selector: str) -> Hit:

@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from gitopsctl.findings import Finding
-from gitopsctl.layering import ValuePath, format_path
 from gitopsctl.rules import ha_replicas
 from gitopsctl.rules.ha_replicas import OPTIONS, check
-from gitopsctl.subjects import DatabaseCluster, Environment, Location, Workload
-from tests.support import copy_example, edit, line_of, rerender, rule_findings
+from gitopsctl.subjects import DatabaseCluster, Environment, Workload
+from tests.support import (
+    Case,
+    Row,
+    copy_example,
+    edit,
+    line_of,
+    located,
+    production_environment,
+    rerender,
+    rows,
+    rule_findings,
+    unchanged,
+)
 
-Row = tuple[str, str, str, int, str, str | None, str | None]
 RULE = "ha-replicas"
 PROD = "sources/environments/prod.yaml"
 MONITORING_VALUES = "rendered/prod/monitoring/values.yaml"
@@ -24,10 +32,6 @@ RETOOL_DB_VALUES = "rendered/prod/retool-db/values.yaml"
 ZONE = "topology.kubernetes.io/zone"
 # A value no source sets is located at the start of the app's source file.
 APP_START = 1
-
-
-def rows(findings: list[Finding]) -> list[Row]:
-    return [(f.rule, f.severity.value, f.file, f.line, f.message, f.env, f.app) for f in findings]
 
 
 def line_in(repo: Path, name: str, *texts: str) -> int:
@@ -87,16 +91,6 @@ def example_warnings(repo: Path) -> list[Row]:
         ),
         in_prod("monitoring", unspread("Deployment", "grafana", 2), "grafana:", "replicas: 2"),
     ]
-
-
-@dataclass(frozen=True)
-class Case:
-    mutate: Callable[[Path], None]
-    expected: Callable[[Path], list[Row]]
-
-
-def unchanged(repo: Path) -> None:
-    """The shipped example."""
 
 
 def without_app_message(app: str, message: str) -> Callable[[Path], list[Row]]:
@@ -215,11 +209,6 @@ def test_example_repository(tmp_path: Path, case: Case) -> None:
 # --- hand-built subjects ---------------------------------------------------------------------
 
 
-def located(path: ValuePath) -> Location:
-    """Each path located in a file named after it, so a hit shows which path it points at."""
-    return Location(format_path(path) or "(values)", 1, 1)
-
-
 def workload(
     kind: str = "Deployment", replicas: int | None = 2, spread: tuple[str, ...] = (ZONE,)
 ) -> Workload:
@@ -250,21 +239,7 @@ def database(instances: int | None) -> DatabaseCluster:
 
 
 def environment(*workloads: Workload, **changes: Any) -> Environment:
-    env = Environment(
-        name="prod",
-        tier="production",
-        domain="platform.example.com",
-        issuer="letsencrypt-prod",
-        ingress_class="traefik-ingress",
-        node_groups=[],
-        database_namespace="database",
-        database_node_group="database",
-        ingress_class_providers=frozenset({"traefik-ingress"}),
-        issuers=frozenset({"letsencrypt-prod"}),
-        locate_environment=located,
-        workloads=list(workloads),
-    )
-    return replace(env, **changes)
+    return production_environment(workloads=list(workloads), **changes)
 
 
 def hits(env: Environment, options: dict[str, Any] = OPTIONS) -> list[tuple[str, str]]:

@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from gitopsctl.findings import Finding
-from gitopsctl.layering import ValuePath, format_path
+from gitopsctl.layering import ValuePath
 from gitopsctl.rules import ingress_host
 from gitopsctl.rules.ingress_host import check, covers, in_domain
-from gitopsctl.subjects import Environment, Ingress, Location, TlsEntry
-from tests.support import copy_example, edit, line_of, rerender, rule_findings
+from gitopsctl.subjects import Environment, Ingress, TlsEntry
+from tests.support import (
+    Case,
+    Row,
+    copy_example,
+    edit,
+    line_of,
+    located,
+    no_findings,
+    production_environment,
+    rerender,
+    rows,
+    rule_findings,
+    unchanged,
+)
 
-Row = tuple[str, str, str, int, str, str | None, str | None]
 RULE = "ingress-host"
 RETOOL = "sources/apps/retool.yaml"
 MONITORING = "sources/apps/monitoring.yaml"
@@ -26,24 +35,6 @@ DOMAINS = {
     "prod": "platform.example.com",
     "staging": "staging.platform.example.com",
 }
-
-
-def rows(findings: list[Finding]) -> list[Row]:
-    return [(f.rule, f.severity.value, f.file, f.line, f.message, f.env, f.app) for f in findings]
-
-
-@dataclass(frozen=True)
-class Case:
-    mutate: Callable[[Path], None]
-    expected: Callable[[Path], list[Row]]
-
-
-def unchanged(repo: Path) -> None:
-    """The shipped example."""
-
-
-def no_findings(repo: Path) -> list[Row]:
-    return []
 
 
 def foreign_host(repo: Path) -> None:
@@ -134,27 +125,8 @@ def test_example_repository(tmp_path: Path, case: Case) -> None:
 # --- hand-built subjects ---------------------------------------------------------------------
 
 
-def located(path: ValuePath) -> Location:
-    """Each path located in a file named after it, so a hit shows which path it points at."""
-    return Location(format_path(path), 1, 1)
-
-
 def environment(*ingresses: Ingress, **changes: Any) -> Environment:
-    env = Environment(
-        name="prod",
-        tier="production",
-        domain="platform.example.com",
-        issuer="letsencrypt-prod",
-        ingress_class="traefik-ingress",
-        node_groups=[],
-        database_namespace="database",
-        database_node_group=None,
-        ingress_class_providers=frozenset({"traefik-ingress"}),
-        issuers=frozenset({"letsencrypt-prod"}),
-        locate_environment=located,
-        ingresses=list(ingresses),
-    )
-    return replace(env, **changes)
+    return production_environment(database_node_group=None, ingresses=list(ingresses), **changes)
 
 
 def ingress(

@@ -2,45 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from gitopsctl.findings import Finding
-from gitopsctl.layering import ValuePath, format_path
 from gitopsctl.rules import plaintext_secret
 from gitopsctl.rules.plaintext_secret import check, is_literal, names_secret
-from gitopsctl.subjects import Environment, Location, ValuesDocument
-from tests.support import copy_example, edit, line_of, rerender, rule_findings
+from gitopsctl.subjects import Environment, ValuesDocument
+from tests.support import (
+    Case,
+    Row,
+    copy_example,
+    edit,
+    line_of,
+    located,
+    no_findings,
+    production_environment,
+    rerender,
+    rows,
+    rule_findings,
+    unchanged,
+)
 
-Row = tuple[str, str, str, int, str, str | None, str | None]
 RULE = "plaintext-secret"
 MONITORING = "sources/apps/monitoring.yaml"
 PROD = "sources/environments/prod.yaml"
 RETOOL_DEV_VALUES = "rendered/dev/retool/values.yaml"
 CLIENT_SECRET = 'grafana."grafana.ini"."auth.generic_oauth".client_secret'
 FIX = "holds a plain-text secret: keep it in a Kubernetes Secret and reference that instead"
-
-
-def rows(findings: list[Finding]) -> list[Row]:
-    return [(f.rule, f.severity.value, f.file, f.line, f.message, f.env, f.app) for f in findings]
-
-
-@dataclass(frozen=True)
-class Case:
-    mutate: Callable[[Path], None]
-    expected: Callable[[Path], list[Row]]
-
-
-def unchanged(repo: Path) -> None:
-    """The shipped example."""
-
-
-def no_findings(repo: Path) -> list[Row]:
-    return []
 
 
 def client_secret_in_prod(repo: Path) -> None:
@@ -113,27 +103,16 @@ def test_example_repository(tmp_path: Path, case: Case) -> None:
 # --- hand-built subjects ---------------------------------------------------------------------
 
 
-def located(path: ValuePath) -> Location:
-    """Each path located in a file named after it, so a hit shows which path it points at."""
-    return Location(format_path(path), 1, 1)
-
-
 def environment(values: dict[str, Any], **changes: Any) -> Environment:
-    env = Environment(
-        name="dev",
-        tier="development",
-        domain="dev.platform.example.com",
-        issuer="selfsigned-cluster-issuer",
-        ingress_class="traefik-ingress",
-        node_groups=[],
-        database_namespace="database",
-        database_node_group="database",
-        ingress_class_providers=frozenset({"traefik-ingress"}),
-        issuers=frozenset({"selfsigned-cluster-issuer"}),
-        locate_environment=located,
-        values=[ValuesDocument("app", values, located)],
-    )
-    return replace(env, **changes)
+    fields: dict[str, Any] = {
+        "name": "dev",
+        "tier": "development",
+        "domain": "dev.platform.example.com",
+        "issuer": "selfsigned-cluster-issuer",
+        "issuers": frozenset({"selfsigned-cluster-issuer"}),
+        "values": [ValuesDocument("app", values, located)],
+    }
+    return production_environment(**{**fields, **changes})
 
 
 def flagged(values: dict[str, Any]) -> list[str]:

@@ -6,26 +6,41 @@ committed output by hand) and expect the finding at the line a user should chang
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from gitopsctl.findings import Finding
-from gitopsctl.layering import ValuePath
 from gitopsctl.rules import taint_toleration as rule
 from gitopsctl.rules.base import Hit
 from gitopsctl.scheduling import NodeGroup, Taint
-from gitopsctl.subjects import Environment, Location, Workload
-from gitopsctl.workloads import placement_of
-from tests.support import copy_example, edit, line_of, rerender, rule_findings
+from gitopsctl.subjects import Workload
+from tests.support import (
+    ENVS,
+    EVICTING,
+    LARGE,
+    SEED_GROUPS,
+    SOFT,
+    TOLERATE_LARGE,
+    WORKLOAD,
+    Fixture,
+    Outcome,
+    at,
+    copy_example,
+    edit,
+    line_of,
+    outcomes,
+    placed_workload,
+    rerender,
+    rule_findings,
+    scheduling_environment,
+)
 
 # --- the example repository ----------------------------------------------------------------------
 
 RETOOL_SOURCE = "sources/apps/retool.yaml"
 PROD_RETOOL = "rendered/prod/retool/values.yaml"
-ENVS = ("dev", "prod", "staging")
 COMMITTED_LARGE_TOLERATION = (
     "tolerations:\n"
     "  - effect: NoSchedule\n"
@@ -42,24 +57,17 @@ RETOOL_FITS_NOWHERE = (
     "large: does not tolerate taint workload-type=large:NoSchedule"
 )
 
-Row = tuple[str, str | None, str | None, str, int, str]
-Fixture = Callable[[Path], list[Row]]
 
-
-def rows(findings: list[Finding]) -> list[Row]:
-    return [(f.rule, f.env, f.app, f.file, f.line, f.message) for f in findings]
-
-
-def retool_on_large(repo: Path) -> list[Row]:
+def retool_on_large(repo: Path) -> list[Outcome]:
     return []
 
 
-def retool_tolerates_everything(repo: Path) -> list[Row]:
+def retool_tolerates_everything(repo: Path) -> list[Outcome]:
     edit(repo, PROD_RETOOL, COMMITTED_LARGE_TOLERATION, "tolerations: [{operator: Exists}]\n")
     return []
 
 
-def retool_on_large_by_affinity(repo: Path) -> list[Row]:
+def retool_on_large_by_affinity(repo: Path) -> list[Outcome]:
     affinity = (
         "affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution:"
         " {nodeSelectorTerms: [{matchExpressions:"
@@ -69,20 +77,20 @@ def retool_on_large_by_affinity(repo: Path) -> list[Row]:
     return []
 
 
-def retool_tolerations_dropped(repo: Path) -> list[Row]:
+def retool_tolerations_dropped(repo: Path) -> list[Outcome]:
     edit(repo, RETOOL_SOURCE, "values:\n", "values:\n  tolerations: []\n")
     rerender(repo)
     line = line_of(repo, RETOOL_SOURCE, "tolerations: []")
     return [(rule.ID, env, "retool", RETOOL_SOURCE, line, RETOOL_FITS_NOWHERE) for env in ENVS]
 
 
-def retool_tolerations_hand_edited(repo: Path) -> list[Row]:
+def retool_tolerations_hand_edited(repo: Path) -> list[Outcome]:
     edit(repo, PROD_RETOOL, COMMITTED_LARGE_TOLERATION, "tolerations: []\n")
     line = line_of(repo, PROD_RETOOL, "tolerations: []")
     return [(rule.ID, "prod", "retool", PROD_RETOOL, line, RETOOL_FITS_NOWHERE)]
 
 
-def retool_selects_missing_group(repo: Path) -> list[Row]:
+def retool_selects_missing_group(repo: Path) -> list[Outcome]:
     edit(repo, PROD_RETOOL, "  workload-type: large\n", "  workload-type: gpu\n")
     message = (
         "workload 'backend' (Deployment) fits no node group: "
@@ -96,7 +104,7 @@ def retool_selects_missing_group(repo: Path) -> list[Row]:
     return [(rule.ID, "prod", "retool", PROD_RETOOL, line, message)]
 
 
-def retool_toleration_malformed(repo: Path) -> list[Row]:
+def retool_toleration_malformed(repo: Path) -> list[Outcome]:
     edit(repo, PROD_RETOOL, "    operator: Equal\n", "    operator: Exists\n")
     message = (
         "workload 'backend' (Deployment) has an invalid placement: "
@@ -121,63 +129,23 @@ def retool_toleration_malformed(repo: Path) -> list[Row]:
 def test_example_repository(tmp_path: Path, fixture: Fixture) -> None:
     repo = copy_example(tmp_path)
     expected = fixture(repo)
-    assert rows(rule_findings(rule, repo)) == expected
+    assert outcomes(rule_findings(rule, repo)) == expected
 
 
 # --- hand-built environments ---------------------------------------------------------------------
 
-WORKLOAD = NodeGroup("workload", {}, ())
-DATABASE = NodeGroup(
-    "database", {"workload-type": "database"}, (Taint("workload-type", "database", "NoSchedule"),)
-)
-LARGE = NodeGroup(
-    "large", {"workload-type": "large"}, (Taint("workload-type", "large", "NoSchedule"),)
-)
 # The platform's groups as the EKS module spells them.
 EKS_LARGE = LARGE._replace(taints=(Taint("workload-type", "large", "NO_SCHEDULE"),))
-SEED_GROUPS = (WORKLOAD, DATABASE, LARGE)
-SOFT = NodeGroup("soft", {"tier": "soft"}, (Taint("tier", "soft", "PreferNoSchedule"),))
-EVICTING = NodeGroup("evicting", {"tier": "evicting"}, (Taint("tier", "evicting", "NoExecute"),))
 
 SELECT_LARGE = {"workload-type": "large"}
-TOLERATE_LARGE = {"key": "workload-type", "value": "large", "effect": "NoSchedule"}
-
-FIELD_LINES = {"placement": 1, "nodeSelector": 2, "affinity": 3, "tolerations": 4}
-PATHS: Mapping[str, ValuePath] = {field: (field,) for field in FIELD_LINES}
-
-
-def at(field: str) -> Location:
-    return Location("values.yaml", FIELD_LINES[field], 1)
-
-
-def locate(path: ValuePath) -> Location:
-    return at(str(path[0]))
 
 
 def workload(spec: Mapping[str, Any], kind: str = "Deployment") -> Workload:
-    placement, error = placement_of(spec)
-    return Workload("app", "api", kind, placement, error, None, (), locate, PATHS)
-
-
-def environment(groups: tuple[NodeGroup, ...], *workloads: Workload) -> Environment:
-    return Environment(
-        name="test",
-        tier="development",
-        domain=None,
-        issuer=None,
-        ingress_class="traefik-ingress",
-        node_groups=groups,
-        database_namespace="database",
-        database_node_group=None,
-        ingress_class_providers=frozenset(),
-        issuers=frozenset(),
-        locate_environment=locate,
-        workloads=list(workloads),
-    )
+    return placed_workload(spec, kind, "api")
 
 
 def hits(groups: tuple[NodeGroup, ...], spec: Mapping[str, Any], kind: str) -> list[Hit]:
-    return list(rule.check(environment(groups, workload(spec, kind)), {}))
+    return list(rule.check(scheduling_environment(groups, workload(spec, kind)), {}))
 
 
 def fits_nowhere(kind: str, *reasons: str) -> str:

@@ -254,7 +254,7 @@ def test_manifests_from_stdin_are_checked_with_object_names(repo: Path) -> None:
             "node-groups-without-manifests",
             ["validate", "--node-groups", "groups.yaml"],
             None,
-            "error: --node-groups goes with --manifests",
+            "error: --node-groups, --kube-version and --crds go with --manifests",
         ),
         (
             "unknown-rule",

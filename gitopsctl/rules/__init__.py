@@ -15,6 +15,7 @@ from gitopsctl.rules import (
     ingress_class,
     ingress_host,
     ingress_issuer,
+    manifest_schema,
     plaintext_secret,
     render_drift,
     source_schema,
@@ -30,6 +31,7 @@ RULES: dict[str, Rule] = {
         [
             source_schema,
             render_drift,
+            manifest_schema,
             taint_toleration,
             dedicated_node_intrusion,
             daemonset_coverage,

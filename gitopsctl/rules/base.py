@@ -17,6 +17,7 @@ class Hit(NamedTuple):
     location: Location
     message: str
     app: str | None = None
+    severity: Severity | None = None
 
 
 Check = Callable[[Environment, Mapping[str, Any]], Iterator[Hit]]
