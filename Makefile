@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup render check validate docs test lint bench clean
+.PHONY: setup render check validate docs hooks test lint bench clean
 
 $(STAMP): pyproject.toml tools/install_helm.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ validate: $(STAMP)
 ## docs: regenerate docs/rules.md from the rule docstrings
 docs: $(STAMP)
 	$(BIN)/python render.py rules --markdown > docs/rules.md.tmp && mv docs/rules.md.tmp docs/rules.md
+
+## hooks: install the git pre-commit hook (.pre-commit-config.yaml)
+hooks: $(STAMP)
+	$(BIN)/pre-commit install
 
 ## lint: ruff and mypy --strict
 lint: $(STAMP)

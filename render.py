@@ -97,6 +97,17 @@ def explain_cmd(repo: Path, env: str, app: str) -> None:
     metavar="DIR",
     help="With --manifests: CRD YAML files or folders for custom resources (repeatable).",
 )
+@click.option(
+    "--helm",
+    is_flag=True,
+    help="Also render each Application's chart with `helm template` and check the real objects.",
+)
+@click.option(
+    "--chart-cache",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="With --helm: upstream chart archives as `helm pull` leaves them (<chart>-<version>.tgz).",
+)
 @click.pass_obj
 def validate_cmd(
     repo: Path,
@@ -106,11 +117,21 @@ def validate_cmd(
     node_groups: Path | None,
     kube_version: str | None,
     crds: tuple[Path, ...],
+    helm: bool,
+    chart_cache: Path | None,
 ) -> None:
     """Check sources and committed output (or any manifests) against schemas and policies.
 
     Exit 0 when no error-level finding remains, 1 when one does, 2 for unusable input.
     """
+    if helm and manifests is None and node_groups is None:
+        from gitopsctl.helmcheck import HelmOptions, validate_helm_command
+
+        with_helm = HelmOptions(chart_cache, kube_version, crds)
+        _run(lambda: validate_helm_command(repo, envs, fmt, with_helm))
+    if helm or chart_cache is not None:
+        misuse = "--chart-cache goes with --helm; --helm not with --manifests or --node-groups"
+        _run(lambda: commands.usage(misuse))
     if manifests is not None:
         options = ManifestOptions(manifests, node_groups, kube_version, crds)
         _run(lambda: commands.validate_manifests_command(repo, options, envs, fmt))
@@ -169,7 +190,7 @@ def graph_cmd(repo: Path, env: str, fmt: str) -> None:
 
 
 def main() -> None:
-    cli(prog_name="render.py")
+    cli(prog_name=Path(sys.argv[0]).name)
 
 
 if __name__ == "__main__":

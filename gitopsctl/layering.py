@@ -10,9 +10,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
 from gitopsctl import yamlio
+from gitopsctl.yamlio import PosMap, PosSeq
 
 ValuePath = tuple[str | int, ...]
 
@@ -138,11 +137,11 @@ def from_node(node: Any, file: str, layer: str, prefix: ValuePath = ()) -> Track
 def _collect_origins(
     node: Any, file: str, layer: str, prefix: ValuePath, out: dict[ValuePath, Origin]
 ) -> None:
-    if isinstance(node, CommentedMap):
+    if isinstance(node, PosMap):
         for key, value in node.items():
             _record(out, (*prefix, str(key)), yamlio.key_position(node, key), file, layer)
             _collect_origins(value, file, layer, (*prefix, str(key)), out)
-    elif isinstance(node, CommentedSeq):
+    elif isinstance(node, PosSeq):
         for index, value in enumerate(node):
             _record(out, (*prefix, index), yamlio.key_position(node, index), file, layer)
             _collect_origins(value, file, layer, (*prefix, index), out)

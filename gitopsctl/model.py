@@ -6,13 +6,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from ruamel.yaml.comments import CommentedMap
-
 from gitopsctl import yamlio
 from gitopsctl.errors import InputError, Problem
 from gitopsctl.layering import Origin, ValuePath
 from gitopsctl.scheduling import NodeGroup, Taint, normalize_effect
 from gitopsctl.sources import SourceFile, SourceFiles
+from gitopsctl.yamlio import PosMap
 
 EVERY_NODE = "*"
 
@@ -238,7 +237,7 @@ def _app(name: str, source: SourceFile) -> AppDef:
     )
 
 
-def _database(name: str, node: CommentedMap, source: SourceFile) -> DatabaseDef:
+def _database(name: str, node: PosMap, source: SourceFile) -> DatabaseDef:
     return DatabaseDef(
         name=name,
         database=node["database"],

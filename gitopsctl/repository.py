@@ -6,6 +6,7 @@ differs (edited by hand, stale) points at its line in the committed file.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -44,15 +45,47 @@ from gitopsctl.workloads import as_int, placement_of, spread_keys
 SCANNED = ("applications", "rendered", "charts")
 
 
-def read_committed(repo: Path, name: str) -> Any:
-    """A committed file parsed with positions, or None when it is missing or unreadable."""
-    path = repo / name
-    if not path.is_file():
-        return None
-    try:
-        return yamlio.load_file(path, name)
-    except InputError:
-        return None
+class Committed:
+    """A committed generated file, parsed only when needed.
+
+    When the file is exactly what the sources render (the common case), its data is the rendered
+    data and nothing is parsed; positions are parsed from the file only when a finding asks.
+    """
+
+    def __init__(self, repo: Path, name: str, rendered_text: str | None, rendered: Any) -> None:
+        self.name = name
+        self._path = repo / name
+        self._rendered_text = rendered_text
+        self._rendered = rendered
+
+    @functools.cached_property
+    def text(self) -> str | None:
+        try:
+            return self._path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    @functools.cached_property
+    def data(self) -> Any:
+        """The committed data, or None when the file is missing or unparseable."""
+        if self.text is not None and self.text == self._rendered_text:
+            return self._rendered
+        return self.node
+
+    @functools.cached_property
+    def node(self) -> Any:
+        if self.text is None:
+            return None
+        try:
+            return yamlio.parse(self.text, self.name)
+        except InputError:
+            return None
+
+    def locator(self, rendered: str | None) -> Locate:
+        def locate(path: ValuePath) -> Location:
+            return node_locator(self.node, self.name, rendered)(path)
+
+        return locate
 
 
 def node_locator(node: Any, file: str, rendered: str | None = None) -> Locate:
@@ -66,8 +99,9 @@ def node_locator(node: Any, file: str, rendered: str | None = None) -> Locate:
     return locate
 
 
-def values_locator(committed: Any, tracked: Tracked, file: str, fallback: Location) -> Locate:
-    in_file = node_locator(committed, file, file)
+def values_locator(
+    committed: Any, in_file: Locate, tracked: Tracked, file: str, fallback: Location
+) -> Locate:
 
     def locate(path: ValuePath) -> Location:
         found, value = lookup(committed, path)
@@ -85,7 +119,7 @@ def values_locator(committed: Any, tracked: Tracked, file: str, fallback: Locati
 def repository_environments(repo: Path, rendering: Rendering) -> Iterator[Environment]:
     files = frozenset(_repo_files(repo))
     for rendered in rendering.environments.values():
-        yield _environment(repo, rendering.model, rendered, files)
+        yield _environment(repo, rendering, rendered, files)
 
 
 def _repo_files(repo: Path) -> Iterator[str]:
@@ -96,8 +130,9 @@ def _repo_files(repo: Path) -> Iterator[str]:
 
 
 def _environment(
-    repo: Path, model: Model, rendered: RenderedEnvironment, files: frozenset[str]
+    repo: Path, rendering: Rendering, rendered: RenderedEnvironment, files: frozenset[str]
 ) -> Environment:
+    model = rendering.model
     env = rendered.env
     platform = model.platform
     provided = platform.ingress_provider in env.apps
@@ -112,16 +147,18 @@ def _environment(
             name: Location(name, 1, 1, name) for name in generated_on_disk(repo, [env.name])
         },
     )
-    root = read_committed(repo, rendered.root_file)
-    if root is not None:
-        subjects = _with_root(subjects, root, rendered.root_file)
-        subjects.documents.append(_document(None, root, node_locator(root, rendered.root_file)))
-    project = read_committed(repo, rendered.project_file)
-    if project is not None:
-        locate = node_locator(project, rendered.project_file, rendered.project_file)
-        subjects.documents.append(_document(None, project, locate))
+    texts = rendering.files
+    root = Committed(repo, rendered.root_file, texts.get(rendered.root_file), rendered.root)
+    if root.data is not None:
+        locate = root.locator(rendered.root_file)
+        subjects = _with_root(subjects, root.data, locate)
+        subjects.documents.append(_document(None, root.data, locate))
+    file = rendered.project_file
+    project = Committed(repo, file, texts.get(file), rendered.project)
+    if project.data is not None:
+        subjects.documents.append(_document(None, project.data, project.locator(file)))
     for app in rendered.apps.values():
-        _add_app(repo, model, subjects, app)
+        _add_app(repo, rendering, subjects, app)
     return subjects
 
 
@@ -163,9 +200,9 @@ def issuer_names(rendered: RenderedEnvironment) -> frozenset[str]:
     return frozenset(names)
 
 
-def _with_root(subjects: Environment, root: Any, file: str) -> Environment:
+def _with_root(subjects: Environment, root: Any, locate: Locate) -> Environment:
     name = str(_get(root, "metadata", "name"))
-    application = Application("root", name, None, (), (), (), root, node_locator(root, file, file))
+    application = Application("root", name, None, (), (), (), root, locate)
     return replace(subjects, root=application)
 
 
@@ -173,17 +210,20 @@ def _get(node: Any, *path: str) -> Any:
     return lookup(node, path)[1]
 
 
-def _add_app(repo: Path, model: Model, subjects: Environment, app: RenderedApp) -> None:
-    committed_values = read_committed(repo, app.values_file)
-    values_node = committed_values if committed_values is not None else app.values.data
+def _add_app(repo: Path, rendering: Rendering, subjects: Environment, app: RenderedApp) -> None:
+    model = rendering.model
+    file = app.values_file
+    committed = Committed(repo, file, rendering.files.get(file), app.values.data)
+    values_node = committed.data if committed.data is not None else app.values.data
     source = app.unit.app.source
     fallback = Location(source.name, 1, 1)
-    locate = values_locator(values_node, app.values, app.values_file, fallback)
+    in_file = committed.locator(file)
+    locate = values_locator(values_node, in_file, app.values, file, fallback)
     values = yamlio.to_plain(values_node)
     if not isinstance(values, Mapping):
         values = {}
     subjects.values.append(ValuesDocument(app.name, values, locate))
-    application = _application(repo, model, app)
+    application = _application(repo, rendering, app)
     subjects.applications.append(application)
     subjects.documents.append(_document(app.name, application.document, application.locate))
     chart = app.unit.chart
@@ -199,9 +239,11 @@ def _add_app(repo: Path, model: Model, subjects: Environment, app: RenderedApp) 
     subjects.ingresses.extend(_ingresses(app.name, profile, values, locate))
 
 
-def _application(repo: Path, model: Model, app: RenderedApp) -> Application:
-    committed = read_committed(repo, app.application_file)
-    document = committed if committed is not None else app.application
+def _application(repo: Path, rendering: Rendering, app: RenderedApp) -> Application:
+    model = rendering.model
+    file = app.application_file
+    committed = Committed(repo, file, rendering.files.get(file), app.application)
+    document = committed.data if committed.data is not None else app.application
     wave = _wave(document)
     definition = app.unit.app
     is_app = app.unit.database is None
@@ -214,7 +256,7 @@ def _application(repo: Path, model: Model, app: RenderedApp) -> Application:
         provides_apis=definition.provides_apis if is_app else (),
         uses_apis=uses,
         document=document,
-        locate=_application_locator(document, app),
+        locate=_application_locator(document, committed.locator(file), app),
     )
 
 
@@ -225,8 +267,7 @@ def _database_api(model: Model) -> str:
     )
 
 
-def _application_locator(document: Any, app: RenderedApp) -> Locate:
-    in_file = node_locator(document, app.application_file, app.application_file)
+def _application_locator(document: Any, in_file: Locate, app: RenderedApp) -> Locate:
     source = app.unit.app.source
 
     def locate(path: ValuePath) -> Location:

@@ -13,7 +13,14 @@ from jsonschema.exceptions import ValidationError
 from gitopsctl import yamlio
 from gitopsctl.errors import Problem
 
-SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+
+def _schema_dir() -> Path:
+    """schemas/ of this checkout, or its copy installed with the package (gitopsctl.schemadata)."""
+    installed = Path(__file__).resolve().parent / "schemadata"
+    return installed if installed.is_dir() else Path(__file__).resolve().parent.parent / "schemas"
+
+
+SCHEMA_DIR = _schema_dir()
 
 
 @cache

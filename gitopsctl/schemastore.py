@@ -21,11 +21,11 @@ from gitopsctl.kubeschema import (
     fast_errors,
     slow_errors,
 )
+from gitopsctl.schemas import SCHEMA_DIR
 
 if TYPE_CHECKING:
     from gitopsctl.crds import CrdSchema
 
-SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 PROJECT_SCHEMAS = {
     ("argoproj.io/v1alpha1", "Application"): "argocd-application.schema.json",
     ("argoproj.io/v1alpha1", "AppProject"): "argocd-appproject.schema.json",

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml.comments import CommentedMap
-
 from gitopsctl import schemas, yamlio
 from gitopsctl.errors import InputError, Problem
+from gitopsctl.yamlio import PosMap
 
 SOURCES = "sources"
 PLATFORM_FILE = f"{SOURCES}/platform.yaml"
@@ -23,7 +22,7 @@ class SourceFile:
     """One parsed source document; ``name`` is the repo-relative path used in messages."""
 
     name: str
-    node: CommentedMap
+    node: PosMap
 
     @property
     def stem(self) -> str:
@@ -94,7 +93,7 @@ def _read(repo: Path, name: str, kind: str, problems: list[Problem]) -> SourceFi
     except InputError as error:
         problems.extend(error.problems)
         return None
-    if not isinstance(node, CommentedMap):
+    if not isinstance(node, PosMap):
         problems.append(
             Problem(f"the {kind} file must be a YAML mapping of keys to values", name, 1, 1)
         )

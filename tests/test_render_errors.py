@@ -177,12 +177,12 @@ def case(name: str, edit: Edit, message: str, *args: str) -> Any:
 CASES = [
     case(
         "yaml-syntax-error", yaml_syntax,
-        f"{RETOOL}:%d:15: YAML syntax error: mapping values are not allowed here",
+        f"{RETOOL}:%d:15: YAML syntax error: mapping values are not allowed in this context",
     ),
     case(
         "duplicate-key", duplicate_key,
         f'{RETOOL}:%d:1: YAML syntax error: duplicate key "namespace" with value "other" '
-        '(original value: "retool")',
+        '(first set to "retool" on line 6)',
     ),
     case(
         "not-a-mapping", not_a_mapping,

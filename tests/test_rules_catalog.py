@@ -10,6 +10,7 @@ from tests.support import PROJECT
 PIPELINE_RULE_TESTS = {
     "source-schema": "test_validate_cli.py",
     "render-drift": "test_validate_cli.py",
+    "helm-skipped": "test_validate_helm.py",
 }
 
 

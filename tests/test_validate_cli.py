@@ -242,7 +242,7 @@ def test_manifests_from_stdin_are_checked_with_object_names(repo: Path) -> None:
             "unparseable",
             ["validate", "--manifests", "-"],
             "a: [1\nb: 2\n",
-            "error: <stdin>:2:2: YAML syntax error: expected ',' or ']', but got ':'",
+            "error: <stdin>:2:2: YAML syntax error: did not find expected ',' or ']'",
         ),
         (
             "not-an-object",

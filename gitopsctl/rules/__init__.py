@@ -12,6 +12,7 @@ from gitopsctl.rules import (
     db_placement,
     dedicated_node_intrusion,
     ha_replicas,
+    helm_skipped,
     ingress_class,
     ingress_host,
     ingress_issuer,
@@ -44,6 +45,7 @@ RULES: dict[str, Rule] = {
             app_of_apps,
             plaintext_secret,
             ha_replicas,
+            helm_skipped,
         ],
     )
 }
