@@ -25,8 +25,9 @@ check: $(STAMP)
 	$(BIN)/python render.py render --check
 
 ## validate: schema and policy checks over the sources and the committed output
+VALIDATE_FORMAT ?= text
 validate: $(STAMP)
-	$(BIN)/python render.py validate
+	@$(BIN)/python render.py validate --format $(VALIDATE_FORMAT)
 
 ## docs: regenerate docs/rules.md from the rule docstrings
 docs: $(STAMP)

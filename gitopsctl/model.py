@@ -147,7 +147,7 @@ def split_path(text: str) -> tuple[str, ...]:
 def build_model(files: SourceFiles) -> Model:
     """Typed definitions from schema-valid sources; broken cross-references raise InputError."""
     model = Model(
-        platform=_platform(files.platform),
+        platform=platform_of(files.platform),
         environments={name: _environment(name, src) for name, src in files.environments.items()},
         apps={name: _app(name, src) for name, src in files.apps.items()},
         profiles={name: _profile(name, src) for name, src in files.profiles.items()},
@@ -158,7 +158,7 @@ def build_model(files: SourceFiles) -> Model:
     return model
 
 
-def _platform(source: SourceFile) -> Platform:
+def platform_of(source: SourceFile) -> Platform:
     node = source.node
     return Platform(
         source=source,

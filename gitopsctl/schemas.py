@@ -27,7 +27,6 @@ SCHEMA_DIR = _schema_dir()
 def validator(kind: str) -> Draft202012Validator:
     """The validator for one schema under schemas/, built once per process."""
     schema = json.loads((SCHEMA_DIR / f"{kind}.schema.json").read_text(encoding="utf-8"))
-    Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
 
 

@@ -55,6 +55,15 @@ def read_sources(repo: Path) -> SourceFiles:
     return SourceFiles(platform, groups["environment"], groups["app"], groups["profile"])
 
 
+def read_platform(repo: Path) -> SourceFile:
+    """Only the platform file: what `validate --manifests` needs of a repository."""
+    problems: list[Problem] = []
+    platform = _read(repo, PLATFORM_FILE, "platform", problems)
+    if platform is None:
+        raise InputError(problems)
+    return platform
+
+
 def _read_dir(repo: Path, folder: str, kind: str, problems: list[Problem]) -> dict[str, SourceFile]:
     found: dict[str, SourceFile] = {}
     directory = repo / SOURCES / folder

@@ -87,12 +87,12 @@ def validate_manifests(repo: Path, options: ManifestOptions, env_name: str | Non
 def _manifest_environment(repo: Path, env_name: str | None) -> tuple[Environment, str]:
     """The platform's settings (and the environment's, when named), and its Kubernetes version."""
     from gitopsctl.commands import load_and_render
-    from gitopsctl.model import build_model
+    from gitopsctl.model import platform_of
     from gitopsctl.repository import environment_of, issuer_names
-    from gitopsctl.sources import read_sources
+    from gitopsctl.sources import read_platform
 
     if env_name is None:
-        platform = build_model(read_sources(repo)).platform
+        platform = platform_of(read_platform(repo))
         classes = frozenset([platform.ingress_class])
         env = environment_of(platform, None, providers=classes, issuers=frozenset())
         return env, platform.kubernetes_version

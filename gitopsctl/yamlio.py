@@ -27,18 +27,48 @@ Position = tuple[int, int]
 
 
 class PosMap(dict[Any, Any]):
-    """A mapping that knows where it, each of its keys and each value start."""
+    """A mapping that can say where it, each of its keys and each value start.
 
-    position: Position = (1, 1)
-    keys_at: dict[Any, Position]
-    values_at: dict[Any, Position]
+    Positions are read from the parser's node only when asked for: most values never need one.
+    """
+
+    _node: MappingNode | None = None
+    _index: dict[Any, int] | None = None
+
+    @property
+    def position(self) -> Position:
+        return _at(self._node) if self._node is not None else (1, 1)
+
+    def key_at(self, key: Any) -> Position | None:
+        pair = self._pair(key)
+        return _at(pair[0]) if pair else None
+
+    def value_at(self, key: Any) -> Position | None:
+        pair = self._pair(key)
+        return _at(pair[1]) if pair else None
+
+    def _pair(self, key: Any) -> tuple[Node, Node] | None:
+        if self._node is None or key not in self:
+            return None
+        if self._index is None:
+            self._index = {k: i for i, k in enumerate(self)}
+        pair: tuple[Node, Node] = self._node.value[self._index[key]]
+        return pair
 
 
 class PosSeq(list[Any]):
-    """A sequence that knows where it and each of its items start."""
+    """A sequence that can say where it and each of its items start."""
 
-    position: Position = (1, 1)
-    items_at: list[Position]
+    _node: SequenceNode | None = None
+
+    @property
+    def position(self) -> Position:
+        return _at(self._node) if self._node is not None else (1, 1)
+
+    def item_at(self, index: int) -> Position | None:
+        if self._node is None or not 0 <= index < len(self):
+            return None
+        return _at(self._node.value[index])
 
 
 # YAML 1.2 core schema: no yes/no/on/off booleans, no sexagesimal numbers, no timestamps.
@@ -52,25 +82,19 @@ _FLOAT = re.compile(
 _TAG = "tag:yaml.org,2002:"
 
 
+_PLAIN = "?"
+_STR = _TAG + "str"
+_MAYBE_NOT_STRING = frozenset("0123456789+-.~nNtTfF")
+
+
 class _Loader(yaml.CSafeLoader):
-    """libyaml's parser and composer; scalars are resolved by the core schema below."""
+    """libyaml's parser and composer; plain scalars are resolved later, by the core schema."""
 
     yaml_implicit_resolvers: dict[Any, Any] = {}  # noqa: RUF012  (class-level by design)
 
-    def resolve(self, kind: type, value: str | None, implicit: tuple[bool, bool]) -> str:
-        if kind is not ScalarNode:
-            return _TAG + ("seq" if kind is SequenceNode else "map")
-        if not implicit[0] or value is None:
-            return _TAG + "str"
-        if _NULL.match(value):
-            return _TAG + "null"
-        if _BOOL.match(value):
-            return _TAG + "bool"
-        if _INT.match(value):
-            return _TAG + "int"
-        if _FLOAT.match(value):
-            return _TAG + "float"
-        return _TAG + "str"
+    def resolve(self, kind: type, value: str | None, implicit: tuple[bool, bool] | bool) -> str:
+        # Collections pass one flag; scalars pass (plain, quoted).
+        return _PLAIN if implicit is True or (implicit is not False and implicit[0]) else _STR
 
 
 def parse(text: str, name: str) -> Any:
@@ -99,7 +123,7 @@ def load_file(path: Path, name: str) -> Any:
 
 
 def _empty(node: Node) -> bool:
-    return isinstance(node, ScalarNode) and node.tag == _TAG + "null" and node.value == ""
+    return isinstance(node, ScalarNode) and node.tag == _PLAIN and node.value == ""
 
 
 def _problem(error: yaml.MarkedYAMLError, name: str) -> Problem:
@@ -115,36 +139,37 @@ def _at(node: Node) -> Position:
 
 
 def _construct(node: Node, name: str) -> Any:
+    if isinstance(node, ScalarNode):
+        return _scalar(node)
     if isinstance(node, MappingNode):
         return _mapping(node, name)
-    if isinstance(node, SequenceNode):
-        items = PosSeq(_construct(item, name) for item in node.value)
-        items.position = _at(node)
-        items.items_at = [_at(item) for item in node.value]
-        return items
-    assert isinstance(node, ScalarNode)
-    return _scalar(node)
+    assert isinstance(node, SequenceNode)
+    items = PosSeq(
+        _scalar(item) if type(item) is ScalarNode else _construct(item, name) for item in node.value
+    )
+    items._node = node
+    return items
 
 
 def _mapping(node: MappingNode, name: str) -> PosMap:
     mapping = PosMap()
-    mapping.position = _at(node)
-    mapping.keys_at, mapping.values_at = {}, {}
+    mapping._node = node
     for key_node, value_node in node.value:
-        key = _construct(key_node, name)
-        if isinstance(key, list | dict):
+        if type(key_node) is not ScalarNode:
             message = "YAML syntax error: a key must be a scalar"
             raise InputError(Problem(message, name, *_at(key_node)))
+        key = _scalar(key_node)
         if key in mapping:
             raise InputError(_duplicate(key_node, value_node, mapping, key, name))
-        mapping[key] = _construct(value_node, name)
-        mapping.keys_at[key] = _at(key_node)
-        mapping.values_at[key] = _at(value_node)
+        if type(value_node) is ScalarNode:
+            mapping[key] = _scalar(value_node)
+        else:
+            mapping[key] = _construct(value_node, name)
     return mapping
 
 
 def _duplicate(key_node: Node, value_node: Node, mapping: PosMap, key: Any, name: str) -> Problem:
-    first = mapping.keys_at[key]
+    first = mapping.key_at(key) or (1, 1)
     original = mapping[key] if not isinstance(mapping[key], dict | list) else "..."
     message = (
         f'YAML syntax error: duplicate key "{key}" with value "{_summary(value_node)}" '
@@ -159,6 +184,14 @@ def _summary(node: Node) -> str:
 
 def _scalar(node: ScalarNode) -> Any:
     tag, value = node.tag, node.value
+    if tag == _PLAIN:
+        if not value:
+            return None
+        if value[0] not in _MAYBE_NOT_STRING:
+            return value
+        tag = _core_tag(value)
+    if tag == _STR:
+        return value
     if tag == _TAG + "null":
         return None
     if tag == _TAG + "bool":
@@ -168,6 +201,18 @@ def _scalar(node: ScalarNode) -> Any:
     if tag == _TAG + "float":
         return _float(value)
     return value
+
+
+def _core_tag(value: str) -> str:
+    if _NULL.match(value):
+        return _TAG + "null"
+    if _BOOL.match(value):
+        return _TAG + "bool"
+    if _INT.match(value):
+        return _TAG + "int"
+    if _FLOAT.match(value):
+        return _TAG + "float"
+    return _STR
 
 
 def _int(value: str) -> int:
@@ -190,16 +235,16 @@ def _float(value: str) -> float:
 def key_position(node: Any, key: Any) -> Position | None:
     """1-based line and column of a mapping key, or of a sequence item."""
     if isinstance(node, PosMap):
-        return node.keys_at.get(key)
-    if isinstance(node, PosSeq) and isinstance(key, int) and 0 <= key < len(node):
-        return node.items_at[key]
+        return node.key_at(key)
+    if isinstance(node, PosSeq) and isinstance(key, int):
+        return node.item_at(key)
     return None
 
 
 def value_position(node: Any, key: Any) -> Position | None:
     """1-based line and column of the value stored under a key (falls back to the key)."""
     if isinstance(node, PosMap) and key in node:
-        return node.values_at[key]
+        return node.value_at(key)
     return key_position(node, key)
 
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from jsonschema.validators import validator_for
 
 from gitopsctl import yamlio
 from gitopsctl.errors import InputError
+from gitopsctl.schemas import SCHEMA_DIR
 
 SOURCE = """\
 a:
@@ -100,3 +103,9 @@ def test_dump_round_trips_through_yaml_1_2_and_helms_yaml_1_1(data: dict[str, An
     text = yamlio.dump(data)
     assert yamlio.to_plain(yamlio.parse(text, "x.yaml")) == data
     assert yaml.safe_load(text) == data
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in SCHEMA_DIR.glob("*.schema.json")))
+def test_project_schemas_are_valid_json_schemas(name: str) -> None:
+    schema = json.loads((SCHEMA_DIR / name).read_text(encoding="utf-8"))
+    validator_for(schema).check_schema(schema)
