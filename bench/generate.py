@@ -232,12 +232,17 @@ def sso_source(app: App) -> dict[str, Yaml]:
 
 
 def sso_override(app: App, env: Environment) -> Override:
+    return _replicated_with_database(app, env, production_storage="20Gi")
+
+
+def _replicated_with_database(app: App, env: Environment, production_storage: str) -> Override:
+    """More replicas and database instances per tier, more storage in production."""
     replicas = REPLICAS.get(env.tier)
     if replicas is None:
         return None
     instances: dict[str, Yaml] = {"instances": replicas}
     if env.tier == "production":
-        instances["storage"] = "20Gi"
+        instances["storage"] = production_storage
     return {"values": {"replicaCount": replicas}, "databases": {app.database: instances}}
 
 
@@ -279,13 +284,7 @@ def tool_source(app: App) -> dict[str, Yaml]:
 
 
 def tool_override(app: App, env: Environment) -> Override:
-    replicas = REPLICAS.get(env.tier)
-    if replicas is None:
-        return None
-    instances: dict[str, Yaml] = {"instances": replicas}
-    if env.tier == "production":
-        instances["storage"] = "50Gi"
-    return {"values": {"replicaCount": replicas}, "databases": {app.database: instances}}
+    return _replicated_with_database(app, env, production_storage="50Gi")
 
 
 def metrics_source(app: App) -> dict[str, Yaml]:
