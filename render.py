@@ -88,14 +88,14 @@ def explain_cmd(repo: Path, env: str, app: str) -> None:
 @click.option(
     "--kube-version",
     metavar="X.Y",
-    help="With --manifests: the Kubernetes version of the schemas. Default: the platform's.",
+    help="With --manifests or --helm: the Kubernetes version. Default: the platform's.",
 )
 @click.option(
     "--crds",
     multiple=True,
     type=click.Path(path_type=Path),
     metavar="DIR",
-    help="With --manifests: CRD YAML files or folders for custom resources (repeatable).",
+    help="With --manifests or --helm: CRD files or folders for custom resources (repeatable).",
 )
 @click.option(
     "--helm",
@@ -136,7 +136,11 @@ def validate_cmd(
         options = ManifestOptions(manifests, node_groups, kube_version, crds)
         _run(lambda: commands.validate_manifests_command(repo, options, envs, fmt))
     if node_groups is not None or kube_version is not None or crds:
-        _run(lambda: commands.usage("--node-groups, --kube-version and --crds go with --manifests"))
+        misuse = (
+            "--node-groups goes with --manifests; "
+            "--kube-version and --crds with --manifests or --helm"
+        )
+        _run(lambda: commands.usage(misuse))
     _run(lambda: commands.validate_command(repo, envs, fmt))
 
 

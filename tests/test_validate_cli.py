@@ -254,7 +254,8 @@ def test_manifests_from_stdin_are_checked_with_object_names(repo: Path) -> None:
             "node-groups-without-manifests",
             ["validate", "--node-groups", "groups.yaml"],
             None,
-            "error: --node-groups, --kube-version and --crds go with --manifests",
+            "error: --node-groups goes with --manifests; "
+            "--kube-version and --crds with --manifests or --helm",
         ),
         (
             "unknown-rule",
