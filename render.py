@@ -14,7 +14,6 @@ import click
 
 from gitopsctl import commands
 from gitopsctl.errors import EXIT_USAGE, InputError
-from gitopsctl.manifests import ManifestOptions
 
 ENV_HELP = "Limit to this environment (repeat for several). Default: every environment."
 
@@ -124,24 +123,10 @@ def validate_cmd(
 
     Exit 0 when no error-level finding remains, 1 when one does, 2 for unusable input.
     """
-    if helm and manifests is None and node_groups is None:
-        from gitopsctl.helmcheck import HelmOptions, validate_helm_command
-
-        with_helm = HelmOptions(chart_cache, kube_version, crds)
-        _run(lambda: validate_helm_command(repo, envs, fmt, with_helm))
-    if helm or chart_cache is not None:
-        misuse = "--chart-cache goes with --helm; --helm not with --manifests or --node-groups"
-        _run(lambda: commands.usage(misuse))
-    if manifests is not None:
-        options = ManifestOptions(manifests, node_groups, kube_version, crds)
-        _run(lambda: commands.validate_manifests_command(repo, options, envs, fmt))
-    if node_groups is not None or kube_version is not None or crds:
-        misuse = (
-            "--node-groups goes with --manifests; "
-            "--kube-version and --crds with --manifests or --helm"
-        )
-        _run(lambda: commands.usage(misuse))
-    _run(lambda: commands.validate_command(repo, envs, fmt))
+    request = commands.ValidateRequest(
+        envs, fmt, manifests, node_groups, kube_version, crds, helm, chart_cache
+    )
+    _run(lambda: commands.validate_any(repo, request))
 
 
 @cli.command("rules")

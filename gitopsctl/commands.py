@@ -6,6 +6,7 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 from gitopsctl import catalog, output
 from gitopsctl.errors import EXIT_FINDINGS, EXIT_OK, InputError
@@ -60,6 +61,44 @@ def explain_command(repo: Path, env: str, app: str) -> int:
     return EXIT_OK
 
 
+class ValidateRequest(NamedTuple):
+    """The options of `validate`; which of them go together is decided in validate_any."""
+
+    envs: Sequence[str]
+    fmt: str
+    manifests: str | None
+    node_groups: Path | None
+    kube_version: str | None
+    crds: tuple[Path, ...]
+    helm: bool
+    chart_cache: Path | None
+
+
+HELM_MISUSE = "--chart-cache goes with --helm; --helm not with --manifests or --node-groups"
+MANIFEST_MISUSE = (
+    "--node-groups goes with --manifests; --kube-version and --crds with --manifests or --helm"
+)
+
+
+def validate_any(repo: Path, request: ValidateRequest) -> int:
+    """The repository, its charts through Helm, or given manifests, as the options ask."""
+    if request.helm and request.manifests is None and request.node_groups is None:
+        from gitopsctl.helmcheck import HelmOptions, validate_helm_command
+
+        helm = HelmOptions(request.chart_cache, request.kube_version, request.crds)
+        return validate_helm_command(repo, request.envs, request.fmt, helm)
+    if request.helm or request.chart_cache is not None:
+        raise InputError(HELM_MISUSE)
+    if request.manifests is not None:
+        options = ManifestOptions(
+            request.manifests, request.node_groups, request.kube_version, request.crds
+        )
+        return validate_manifests_command(repo, options, request.envs, request.fmt)
+    if request.node_groups is not None or request.kube_version is not None or request.crds:
+        raise InputError(MANIFEST_MISUSE)
+    return validate_command(repo, request.envs, request.fmt)
+
+
 def validate_command(repo: Path, envs: Sequence[str], fmt: str) -> int:
     check_format(fmt)
     findings = validate_repository(repo, envs, date.today())
@@ -88,10 +127,6 @@ def rule_infos() -> list[RuleInfo]:
     return [
         RuleInfo(rule.id, rule.severity.value, rule.summary, rule.doc) for rule in RULES.values()
     ]
-
-
-def usage(message: str) -> int:
-    raise InputError(message)
 
 
 def rules_command(rule_id: str | None, markdown: bool = False) -> int:
