@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import json
 from abc import ABC, abstractmethod
 from collections import Counter
@@ -151,6 +150,8 @@ class GithubFormatter(Formatter):
 
 
 def tool_version() -> str:
+    import importlib.metadata
+
     try:
         return importlib.metadata.version("gitopsctl")
     except importlib.metadata.PackageNotFoundError:
