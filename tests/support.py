@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -15,7 +15,7 @@ from gitopsctl.layering import ValuePath, format_path
 from gitopsctl.repository import repository_environments
 from gitopsctl.rules.base import rule_from_module
 from gitopsctl.scheduling import NodeGroup, Taint
-from gitopsctl.subjects import Environment, Location, Workload
+from gitopsctl.subjects import Environment, Ingress, Location, Workload
 from gitopsctl.validation import run_rules, sort_findings
 from gitopsctl.workloads import placement_of
 
@@ -95,6 +95,70 @@ def no_findings(repo: Path) -> list[Row]:
     return []
 
 
+def no_outcomes(repo: Path) -> list[Outcome]:
+    return []
+
+
+def sorted_outcomes(expected: Iterable[Outcome]) -> list[Outcome]:
+    """Outcomes in the validator's order: by file, line, rule, env, app and message."""
+    return sorted(expected, key=lambda o: (o[3], o[4], o[0], o[1] or "", o[2] or "", o[5]))
+
+
+# --- changes to the example, and what one rule finds after them ---------------------------------
+
+Mutate = Callable[[Path], None]
+Expect = Callable[[Path], list[Outcome]]
+
+
+def committed_edit(name: str, old: str, new: str) -> Mutate:
+    """Edit one file of the repository (the committed output is left as it is)."""
+
+    def mutate(repo: Path) -> None:
+        edit(repo, name, old, new)
+
+    return mutate
+
+
+def source_edit(name: str, old: str, new: str) -> Mutate:
+    """Edit one source file, then render the repository again."""
+
+    def mutate(repo: Path) -> None:
+        edit(repo, name, old, new)
+        rerender(repo)
+
+    return mutate
+
+
+def example_rows(rule: ModuleType, tmp_path: Path, case: Case) -> tuple[list[Row], list[Row]]:
+    """The rule's rows over a copy of the example changed by ``case``, and the rows it expects."""
+    repo = copy_example(tmp_path)
+    case.mutate(repo)
+    return rows(rule_findings(rule, repo)), case.expected(repo)
+
+
+def fixture_outcomes(
+    rule: ModuleType, tmp_path: Path, fixture: Fixture
+) -> tuple[list[Outcome], list[Outcome]]:
+    """The rule's outcomes over a copy of the example changed by ``fixture``, and its own."""
+    repo = copy_example(tmp_path)
+    expected = fixture(repo)
+    return outcomes(rule_findings(rule, repo)), expected
+
+
+def example_outcomes(
+    rule: ModuleType, tmp_path: Path, mutate: Mutate, expect: Expect
+) -> tuple[list[Outcome], list[Outcome]]:
+    """The rule's outcomes over a copy of the example changed by ``mutate``, and ``expect``'s."""
+    repo = copy_example(tmp_path)
+    mutate(repo)
+    return outcomes(rule_findings(rule, repo)), expect(repo)
+
+
+def hand_built_outcomes(rule: ModuleType, *envs: Environment) -> list[Outcome]:
+    """One rule's findings over hand-built environments, as outcomes in the validator's order."""
+    return outcomes(sort_findings(run_rules(list(envs), [rule_from_module(rule)])))
+
+
 # --- hand-built environments --------------------------------------------------------------------
 
 
@@ -134,6 +198,29 @@ def production_environment(**fields: Any) -> Environment:
         "locate_environment": located,
     }
     return development_environment(**{**defaults, **fields})
+
+
+INGRESS: ValuePath = ("ingress",)
+
+
+def hand_built_ingress(app: str, **fields: Any) -> Ingress:
+    """Ingress 'main' of ``app``, of the platform's class, its values under ``ingress``."""
+    defaults: dict[str, Any] = {
+        "name": "main",
+        "class_name": "traefik-ingress",
+        "annotations": {},
+        "hosts": (),
+        "tls": (),
+        "tls_flag": False,
+        "locate": located,
+        "paths": {"ingress": INGRESS, "tls": (*INGRESS, "tls")},
+    }
+    return Ingress(app=app, **{**defaults, **fields})
+
+
+def ingress_environment(*ingresses: Ingress, **changes: Any) -> Environment:
+    """The production environment with these ingresses and no database node group."""
+    return production_environment(database_node_group=None, ingresses=list(ingresses), **changes)
 
 
 # --- the platform's node groups, and workloads placed on them -----------------------------------

@@ -16,13 +16,24 @@ from textwrap import dedent, indent
 import pytest
 
 from gitopsctl import yamlio
-from gitopsctl.findings import Finding, Severity
+from gitopsctl.findings import Severity
 from gitopsctl.repository import node_locator
 from gitopsctl.rules import app_of_apps
 from gitopsctl.rules.base import rule_from_module
 from gitopsctl.subjects import Application, Environment, Location
-from gitopsctl.validation import run_rules, sort_findings
-from tests.support import copy_example, edit, line_of, rule_findings
+from tests.support import (
+    Expect,
+    Mutate,
+    Outcome,
+    committed_edit,
+    development_environment,
+    example_outcomes,
+    hand_built_outcomes,
+    line_of,
+    no_outcomes,
+    sorted_outcomes,
+    unchanged,
+)
 
 RETOOL = "applications/prod/retool.yaml"
 PROD_ROOT = "applications/prod/root.yaml"
@@ -30,24 +41,12 @@ RETOOL_VALUES = "rendered/prod/retool/values.yaml"
 RENDER = "run `make render`"
 WHOLE_FILE = 1  # a finding about a whole file (missing, unused, unreached) is at its first line
 
-Expected = tuple[str, str | None, str | None, str, int, str]
-Mutate = Callable[[Path], None]
-Expect = Callable[[Path], list[Expected]]
 
-
-def _seen(findings: list[Finding]) -> list[Expected]:
-    return [(f.rule, f.env, f.app, f.file, f.line, f.message) for f in findings]
-
-
-def _sorted(expected: list[Expected]) -> list[Expected]:
-    return sorted(expected, key=lambda e: (e[3], e[4], e[0], e[1] or "", e[2] or "", e[5]))
-
-
-def _finding(env: str | None, app: str | None, file: str, line: int, message: str) -> Expected:
+def _finding(env: str | None, app: str | None, file: str, line: int, message: str) -> Outcome:
     return ("app-of-apps", env, app, file, line, message)
 
 
-def _unused(env: str, file: str) -> Expected:
+def _unused(env: str, file: str) -> Outcome:
     message = (
         f"generated file {file} is used by no Application (no valueFiles names it and "
         f"the root does not sync it): {RENDER}"
@@ -58,33 +57,12 @@ def _unused(env: str, file: str) -> Expected:
 # -- the shipped example, its committed output edited ---------------------------------------------
 
 
-def _unchanged(repo: Path) -> None:
-    return None
+def _relocate(how: Callable[[Path, Path], object], file: str, to: str) -> Mutate:
+    """Move or copy (``how``) a file of the repository, making the folder it goes to."""
 
-
-def _nothing(repo: Path) -> list[Expected]:
-    return []
-
-
-def _edit(file: str, old: str, new: str) -> Mutate:
-    def mutate(repo: Path) -> None:
-        edit(repo, file, old, new)
-
-    return mutate
-
-
-def _move(file: str, to: str) -> Mutate:
     def mutate(repo: Path) -> None:
         (repo / to).parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(repo / file, repo / to)
-
-    return mutate
-
-
-def _copy(file: str, to: str) -> Mutate:
-    def mutate(repo: Path) -> None:
-        (repo / to).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(repo / file, repo / to)
+        how(repo / file, repo / to)
 
     return mutate
 
@@ -97,7 +75,7 @@ def _write(file: str, text: str) -> Mutate:
     return mutate
 
 
-def _missing_value_file(repo: Path) -> list[Expected]:
+def _missing_value_file(repo: Path) -> list[Outcome]:
     wrong = "$values/rendered/prod/retool/value.yaml"
     message = (
         f"value file {wrong} does not resolve: "
@@ -109,7 +87,7 @@ def _missing_value_file(repo: Path) -> list[Expected]:
     ]
 
 
-def _missing_namespace(repo: Path) -> list[Expected]:
+def _missing_namespace(repo: Path) -> list[Outcome]:
     message = (
         "Application prod-retool has no destination.namespace: "
         "set the namespace its resources go to"
@@ -117,7 +95,7 @@ def _missing_namespace(repo: Path) -> list[Expected]:
     return [_finding("prod", "retool", RETOOL, line_of(repo, RETOOL, "destination:"), message)]
 
 
-def _moved_to_subfolder(repo: Path) -> list[Expected]:
+def _moved_to_subfolder(repo: Path) -> list[Outcome]:
     message = f"{RETOOL} does not exist, so the root prod-root never syncs prod-retool: {RENDER}"
     return [
         _finding("prod", "retool", RETOOL, WHOLE_FILE, message),
@@ -125,57 +103,43 @@ def _moved_to_subfolder(repo: Path) -> list[Expected]:
     ]
 
 
-def _excluded_by_root(repo: Path) -> list[Expected]:
+def _excluded_by_root(repo: Path) -> list[Outcome]:
     message = (
         f"{RETOOL} is excluded by the root prod-root's directory.exclude '{{root,retool}}.yaml'"
     )
     return [_finding("prod", "retool", PROD_ROOT, line_of(repo, PROD_ROOT, "exclude:"), message)]
 
 
-def _root_elsewhere(repo: Path) -> list[Expected]:
+def _every_child(repo: Path, skip: str, finding: Callable[[str], Outcome]) -> list[Outcome]:
+    """A finding for each prod Application but the project and ``skip``, then the unused project."""
+    children = sorted(
+        path.relative_to(repo).as_posix()
+        for path in (repo / "applications/prod").glob("*.yaml")
+        if path.name not in ("project.yaml", skip)
+    )
+    return [*map(finding, children), _unused("prod", "applications/prod/project.yaml")]
+
+
+def _root_elsewhere(repo: Path) -> list[Outcome]:
     line = line_of(repo, PROD_ROOT, "path: applications/")
-    children = sorted(
-        path.relative_to(repo).as_posix()
-        for path in (repo / "applications/prod").glob("*.yaml")
-        if path.name not in ("root.yaml", "project.yaml")
+    message = "{} is outside applications/production, the folder the root prod-root syncs"
+    return _every_child(
+        repo,
+        "root.yaml",
+        lambda child: _finding("prod", Path(child).stem, PROD_ROOT, line, message.format(child)),
     )
-    return [
-        *(
-            _finding(
-                "prod",
-                Path(child).stem,
-                PROD_ROOT,
-                line,
-                f"{child} is outside applications/production, the folder the root prod-root syncs",
-            )
-            for child in children
-        ),
-        _unused("prod", "applications/prod/project.yaml"),
-    ]
 
 
-def _no_root(repo: Path) -> list[Expected]:
-    children = sorted(
-        path.relative_to(repo).as_posix()
-        for path in (repo / "applications/prod").glob("*.yaml")
-        if path.name != "project.yaml"
+def _no_root(repo: Path) -> list[Outcome]:
+    message = "the environment has no root Application, so nothing syncs {}"
+    return _every_child(
+        repo,
+        "project.yaml",
+        lambda child: _finding("prod", Path(child).stem, child, WHOLE_FILE, message.format(child)),
     )
-    return [
-        *(
-            _finding(
-                "prod",
-                Path(child).stem,
-                child,
-                WHOLE_FILE,
-                f"the environment has no root Application, so nothing syncs {child}",
-            )
-            for child in children
-        ),
-        _unused("prod", "applications/prod/project.yaml"),
-    ]
 
 
-def _missing_chart(repo: Path) -> list[Expected]:
+def _missing_chart(repo: Path) -> list[Outcome]:
     file = "applications/prod/cluster-issuer.yaml"
     message = (
         "source path charts/cluster-issuers does not resolve: "
@@ -185,40 +149,42 @@ def _missing_chart(repo: Path) -> list[Expected]:
     return [_finding("prod", "cluster-issuer", file, line, message)]
 
 
-def _stale_values(repo: Path) -> list[Expected]:
+def _stale_values(repo: Path) -> list[Outcome]:
     return [_unused("prod", "rendered/prod/old-app/values.yaml")]
 
 
 EXAMPLE_CASES = [
-    pytest.param(_unchanged, _nothing, id="shipped-example-PASSED"),
+    pytest.param(unchanged, no_outcomes, id="shipped-example-PASSED"),
     pytest.param(
-        _edit(RETOOL, "retool/values.yaml", "retool/value.yaml"),
+        committed_edit(RETOOL, "retool/values.yaml", "retool/value.yaml"),
         _missing_value_file,
         id="value-file-missing-FAILED",
     ),
     pytest.param(
-        _edit(RETOOL, "    namespace: retool\n", ""),
+        committed_edit(RETOOL, "    namespace: retool\n", ""),
         _missing_namespace,
         id="destination-namespace-missing-FAILED",
     ),
     pytest.param(
-        _move(RETOOL, "applications/prod/old/retool.yaml"),
+        _relocate(shutil.move, RETOOL, "applications/prod/old/retool.yaml"),
         _moved_to_subfolder,
         id="application-moved-out-of-root-folder-FAILED",
     ),
     pytest.param(
-        _edit(PROD_ROOT, "exclude: root.yaml", "exclude: '{root,retool}.yaml'"),
+        committed_edit(PROD_ROOT, "exclude: root.yaml", "exclude: '{root,retool}.yaml'"),
         _excluded_by_root,
         id="application-excluded-by-root-FAILED",
     ),
     pytest.param(
-        _edit(PROD_ROOT, "path: applications/prod", "path: applications/production"),
+        committed_edit(PROD_ROOT, "path: applications/prod", "path: applications/production"),
         _root_elsewhere,
         id="root-syncs-another-folder-FAILED",
     ),
     pytest.param(
-        _edit(PROD_ROOT, "exclude: root.yaml", "include: '*.yaml'\n      exclude: root.yaml"),
-        _nothing,
+        committed_edit(
+            PROD_ROOT, "exclude: root.yaml", "include: '*.yaml'\n      exclude: root.yaml"
+        ),
+        no_outcomes,
         id="root-includes-every-yaml-PASSED",
     ),
     pytest.param(
@@ -227,7 +193,7 @@ EXAMPLE_CASES = [
         id="root-missing-FAILED",
     ),
     pytest.param(
-        _edit(
+        committed_edit(
             "applications/prod/cluster-issuer.yaml",
             "path: charts/cluster-issuer",
             "path: charts/cluster-issuers",
@@ -236,13 +202,13 @@ EXAMPLE_CASES = [
         id="path-source-without-chart-FAILED",
     ),
     pytest.param(
-        _copy(RETOOL_VALUES, "rendered/prod/old-app/values.yaml"),
+        _relocate(shutil.copy, RETOOL_VALUES, "rendered/prod/old-app/values.yaml"),
         _stale_values,
         id="generated-values-unused-FAILED",
     ),
     pytest.param(
         _write("rendered/prod/notes/values.yaml", "# hand-written, not generated\n"),
-        _nothing,
+        no_outcomes,
         id="hand-written-file-unused-PASSED",
     ),
 ]
@@ -250,9 +216,8 @@ EXAMPLE_CASES = [
 
 @pytest.mark.parametrize(("mutate", "expect"), EXAMPLE_CASES)
 def test_example(tmp_path: Path, mutate: Mutate, expect: Expect) -> None:
-    repo = copy_example(tmp_path)
-    mutate(repo)
-    assert _seen(rule_findings(app_of_apps, repo)) == _sorted(expect(repo))
+    found, expected = example_outcomes(app_of_apps, tmp_path, mutate, expect)
+    assert found == sorted_outcomes(expected)
 
 
 # -- hand-built environments ---------------------------------------------------------------------
@@ -331,18 +296,7 @@ def _build(repo: Path, scene: Scene) -> Environment:
         _application(repo, Path(file).stem, file, text) for file, text in scene.applications.items()
     ]
     files = [*scene.files, *scene.applications, *([ROOT] if root else [])]
-    return Environment(
-        name="test",
-        tier="development",
-        domain=None,
-        issuer=None,
-        ingress_class="traefik-ingress",
-        node_groups=[],
-        database_namespace="database",
-        database_node_group=None,
-        ingress_class_providers=frozenset(),
-        issuers=frozenset(),
-        locate_environment=lambda path: Location("sources/environments/test.yaml", 1, 1),
+    return development_environment(
         applications=applications,
         root=root,
         files=frozenset(files),
@@ -357,7 +311,7 @@ def _application(repo: Path, app: str, file: str, text: str) -> Application:
     return Application(app, name, 0, (), (), (), document, node_locator(document, file, file))
 
 
-def _at(file: str, text: str, app: str | None, message: str) -> Callable[[Path], Expected]:
+def _at(file: str, text: str, app: str | None, message: str) -> Callable[[Path], Outcome]:
     return lambda repo: _finding("test", app, file, line_of(repo, file, text), message)
 
 
@@ -645,11 +599,12 @@ UNIT_CASES = [
 
 @pytest.mark.parametrize(("scene", "expected"), UNIT_CASES)
 def test_hand_built(
-    tmp_path: Path, scene: Scene, expected: list[Callable[[Path], Expected]]
+    tmp_path: Path, scene: Scene, expected: list[Callable[[Path], Outcome]]
 ) -> None:
     env = _build(tmp_path, scene)
-    findings = sort_findings(run_rules([env], [rule_from_module(app_of_apps)]))
-    assert _seen(findings) == _sorted([expect(tmp_path) for expect in expected])
+    assert hand_built_outcomes(app_of_apps, env) == sorted_outcomes(
+        [expect(tmp_path) for expect in expected]
+    )
 
 
 def test_rule_metadata() -> None:

@@ -16,15 +16,13 @@ from tests.support import (
     ENVS,
     Case,
     Row,
-    copy_example,
     edit,
+    example_rows,
     line_of,
     located,
     no_findings,
     production_environment,
     rerender,
-    rows,
-    rule_findings,
     unchanged,
 )
 
@@ -143,9 +141,8 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES)
 def test_example_repository(tmp_path: Path, case: Case) -> None:
-    repo = copy_example(tmp_path)
-    case.mutate(repo)
-    assert rows(rule_findings(db_placement, repo)) == case.expected(repo)
+    found, expected = example_rows(db_placement, tmp_path, case)
+    assert found == expected
 
 
 # --- hand-built subjects ---------------------------------------------------------------------

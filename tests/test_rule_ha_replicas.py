@@ -14,14 +14,12 @@ from gitopsctl.subjects import DatabaseCluster, Environment, Workload
 from tests.support import (
     Case,
     Row,
-    copy_example,
     edit,
+    example_rows,
     line_of,
     located,
     production_environment,
     rerender,
-    rows,
-    rule_findings,
     unchanged,
 )
 
@@ -201,9 +199,8 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES)
 def test_example_repository(tmp_path: Path, case: Case) -> None:
-    repo = copy_example(tmp_path)
-    case.mutate(repo)
-    assert rows(rule_findings(ha_replicas, repo)) == case.expected(repo)
+    found, expected = example_rows(ha_replicas, tmp_path, case)
+    assert found == expected
 
 
 # --- hand-built subjects ---------------------------------------------------------------------

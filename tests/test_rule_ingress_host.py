@@ -3,27 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from gitopsctl.layering import ValuePath
 from gitopsctl.rules import ingress_host
 from gitopsctl.rules.ingress_host import check, covers, in_domain
 from gitopsctl.subjects import Environment, Ingress, TlsEntry
 from tests.support import (
+    INGRESS,
     Case,
     Row,
-    copy_example,
     edit,
+    example_rows,
+    hand_built_ingress,
     line_of,
-    located,
     no_findings,
-    production_environment,
     rerender,
-    rows,
-    rule_findings,
     unchanged,
+)
+from tests.support import (
+    ingress_environment as environment,
 )
 
 RULE = "ingress-host"
@@ -117,16 +116,11 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES)
 def test_example_repository(tmp_path: Path, case: Case) -> None:
-    repo = copy_example(tmp_path)
-    case.mutate(repo)
-    assert rows(rule_findings(ingress_host, repo)) == case.expected(repo)
+    found, expected = example_rows(ingress_host, tmp_path, case)
+    assert found == expected
 
 
 # --- hand-built subjects ---------------------------------------------------------------------
-
-
-def environment(*ingresses: Ingress, **changes: Any) -> Environment:
-    return production_environment(database_node_group=None, ingresses=list(ingresses), **changes)
 
 
 def ingress(
@@ -134,20 +128,14 @@ def ingress(
     tls: tuple[tuple[tuple[str, ...], str | None], ...] = (),
     app: str = "retool",
 ) -> Ingress:
-    base: ValuePath = ("ingress",)
-    return Ingress(
-        app=app,
-        name="main",
-        class_name="traefik-ingress",
+    return hand_built_ingress(
+        app,
         annotations={"cert-manager.io/cluster-issuer": "letsencrypt-prod"},
-        hosts=tuple((host, (*base, "hosts", index, "host")) for index, host in enumerate(hosts)),
+        hosts=tuple((host, (*INGRESS, "hosts", index, "host")) for index, host in enumerate(hosts)),
         tls=tuple(
-            TlsEntry(tls_hosts, secret, (*base, "tls", index))
+            TlsEntry(tls_hosts, secret, (*INGRESS, "tls", index))
             for index, (tls_hosts, secret) in enumerate(tls)
         ),
-        tls_flag=False,
-        locate=located,
-        paths={"ingress": base, "tls": (*base, "tls")},
     )
 
 
@@ -175,7 +163,9 @@ RETOOL_HOST = "retool.platform.example.com"
         ),
         pytest.param(environment(ingress("platform.example.com")), [], id="apex-PASSED"),
         pytest.param(
-            environment(ingress(RETOOL_HOST, RETOOL_HOST)), [], id="same-ingress-twice-PASSED"
+            environment(ingress(RETOOL_HOST, RETOOL_HOST)),
+            [],
+            id="same-ingress-twice-PASSED",
         ),
         pytest.param(
             environment(ingress("retool.example.org"), domain=None),

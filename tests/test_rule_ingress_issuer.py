@@ -3,27 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from gitopsctl.layering import ValuePath
 from gitopsctl.rules import ingress_issuer
 from gitopsctl.rules.ingress_issuer import check
 from gitopsctl.subjects import Environment, Ingress, TlsEntry
 from tests.support import (
+    INGRESS,
     Case,
     Row,
-    copy_example,
     edit,
+    example_rows,
+    hand_built_ingress,
     line_of,
-    located,
     no_findings,
-    production_environment,
     rerender,
-    rows,
-    rule_findings,
     unchanged,
+)
+from tests.support import (
+    ingress_environment as environment,
 )
 
 RULE = "ingress-issuer"
@@ -150,16 +149,11 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES)
 def test_example_repository(tmp_path: Path, case: Case) -> None:
-    repo = copy_example(tmp_path)
-    case.mutate(repo)
-    assert rows(rule_findings(ingress_issuer, repo)) == case.expected(repo)
+    found, expected = example_rows(ingress_issuer, tmp_path, case)
+    assert found == expected
 
 
 # --- hand-built subjects ---------------------------------------------------------------------
-
-
-def environment(*ingresses: Ingress, **changes: Any) -> Environment:
-    return production_environment(database_node_group=None, ingresses=list(ingresses), **changes)
 
 
 def ingress(
@@ -168,21 +162,17 @@ def ingress(
     tls: tuple[TlsEntry, ...] = (),
     tls_flag: bool = False,
 ) -> Ingress:
-    base: ValuePath = ("ingress",)
-    return Ingress(
-        app="keycloak",
-        name="main",
-        class_name="traefik-ingress",
+    return hand_built_ingress(
+        "keycloak",
         annotations=annotations or {},
-        hosts=(("keycloak.platform.example.com", (*base, "hostname")),),
+        hosts=(("keycloak.platform.example.com", (*INGRESS, "hostname")),),
         tls=tls,
         tls_flag=tls_flag,
-        locate=located,
         paths={
-            "ingress": base,
-            "annotations": (*base, "annotations"),
-            "issuer": (*base, "annotations", "cert-manager.io/cluster-issuer"),
-            "tls": (*base, "tls"),
+            "ingress": INGRESS,
+            "annotations": (*INGRESS, "annotations"),
+            "issuer": (*INGRESS, "annotations", "cert-manager.io/cluster-issuer"),
+            "tls": (*INGRESS, "tls"),
         },
     )
 

@@ -13,15 +13,13 @@ from gitopsctl.subjects import Environment, ValuesDocument
 from tests.support import (
     Case,
     Row,
-    copy_example,
     edit,
+    example_rows,
     line_of,
     located,
     no_findings,
     production_environment,
     rerender,
-    rows,
-    rule_findings,
     unchanged,
 )
 
@@ -95,9 +93,8 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES)
 def test_example_repository(tmp_path: Path, case: Case) -> None:
-    repo = copy_example(tmp_path)
-    case.mutate(repo)
-    assert rows(rule_findings(plaintext_secret, repo)) == case.expected(repo)
+    found, expected = example_rows(plaintext_secret, tmp_path, case)
+    assert found == expected
 
 
 # --- hand-built subjects ---------------------------------------------------------------------

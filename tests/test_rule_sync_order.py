@@ -7,62 +7,52 @@ Unit cases build an Environment by hand for what the example cannot show.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from gitopsctl.applications import SYNC_WAVE
-from gitopsctl.findings import Finding, Severity
+from gitopsctl.findings import Severity
 from gitopsctl.rules import sync_order
 from gitopsctl.rules.base import rule_from_module
 from gitopsctl.subjects import Application, Environment, Location
-from gitopsctl.validation import run_rules, sort_findings
-from tests.support import copy_example, edit, line_of, rerender, rule_findings
+from tests.support import (
+    ENVS,
+    Expect,
+    Mutate,
+    Outcome,
+    committed_edit,
+    development_environment,
+    example_outcomes,
+    hand_built_outcomes,
+    line_of,
+    no_outcomes,
+    sorted_outcomes,
+    source_edit,
+    unchanged,
+)
 
-ENVS = ("dev", "prod", "staging")
 KEYCLOAK_SOURCE = "sources/apps/keycloak.yaml"
 WAVE_LINE = 12  # where the hand-built Applications' locator puts their sync-wave annotation
 ISSUER_SOURCE = "sources/apps/cluster-issuer.yaml"
 
-Expected = tuple[str, str | None, str | None, str, int, str]
-Mutate = Callable[[Path], None]
-Expect = Callable[[Path], list[Expected]]
 
-
-def _seen(findings: list[Finding]) -> list[Expected]:
-    return [(f.rule, f.env, f.app, f.file, f.line, f.message) for f in findings]
-
-
-def _finding(env: str | None, app: str, file: str, line: int, message: str) -> Expected:
+def _finding(env: str | None, app: str, file: str, line: int, message: str) -> Outcome:
     return ("sync-order", env, app, file, line, message)
 
 
-def _unchanged(repo: Path) -> None:
-    return None
-
-
-def _nothing(repo: Path) -> list[Expected]:
-    return []
-
-
 def _source_wave(source: str, after: str, wave: int) -> Mutate:
-    def mutate(repo: Path) -> None:
-        edit(repo, source, f"{after}\n", f"{after}\nsyncWave: {wave}\n")
-        rerender(repo)
-
-    return mutate
+    return source_edit(source, f"{after}\n", f"{after}\nsyncWave: {wave}\n")
 
 
 def _committed_wave(env: str, app: str, old: int, new: str) -> Mutate:
-    def mutate(repo: Path) -> None:
-        edit(repo, f"applications/{env}/{app}.yaml", f"{SYNC_WAVE}: '{old}'", f"{SYNC_WAVE}: {new}")
-
-    return mutate
+    file = f"applications/{env}/{app}.yaml"
+    return committed_edit(file, f"{SYNC_WAVE}: '{old}'", f"{SYNC_WAVE}: {new}")
 
 
-def _keycloak_first(repo: Path) -> list[Expected]:
+def _keycloak_first(repo: Path) -> list[Outcome]:
     line = line_of(repo, KEYCLOAK_SOURCE, "syncWave: 0")
     return [
         _finding(
@@ -78,7 +68,7 @@ def _keycloak_first(repo: Path) -> list[Expected]:
     ]
 
 
-def _issuer_with_operator(repo: Path) -> list[Expected]:
+def _issuer_with_operator(repo: Path) -> list[Outcome]:
     line = line_of(repo, ISSUER_SOURCE, "syncWave: 1")
     message = (
         "cluster-issuer (wave 1) uses cert-manager.io, provided by cert-manager (wave 1): "
@@ -87,7 +77,7 @@ def _issuer_with_operator(repo: Path) -> list[Expected]:
     return [_finding(env, "cluster-issuer", ISSUER_SOURCE, line, message) for env in ENVS]
 
 
-def _committed_issuer(repo: Path) -> list[Expected]:
+def _committed_issuer(repo: Path) -> list[Outcome]:
     file = "applications/prod/cluster-issuer.yaml"
     message = (
         "cluster-issuer (wave 1) uses cert-manager.io, provided by cert-manager (wave 1): "
@@ -96,7 +86,7 @@ def _committed_issuer(repo: Path) -> list[Expected]:
     return [_finding("prod", "cluster-issuer", file, line_of(repo, file, SYNC_WAVE), message)]
 
 
-def _dependency_moved_later(repo: Path) -> list[Expected]:
+def _dependency_moved_later(repo: Path) -> list[Outcome]:
     """The dependents' waves still match the render: they point at their sources' first key."""
     return [
         _finding(
@@ -111,7 +101,7 @@ def _dependency_moved_later(repo: Path) -> list[Expected]:
     ]
 
 
-def _committed_keycloak(repo: Path) -> list[Expected]:
+def _committed_keycloak(repo: Path) -> list[Outcome]:
     file = "applications/prod/keycloak.yaml"
     line = line_of(repo, file, SYNC_WAVE)
     return [
@@ -127,7 +117,7 @@ def _committed_keycloak(repo: Path) -> list[Expected]:
     ]
 
 
-def _committed_database(repo: Path) -> list[Expected]:
+def _committed_database(repo: Path) -> list[Outcome]:
     file = "applications/prod/retool-db.yaml"
     message = (
         "retool-db (wave 1) uses postgresql.cnpg.io, provided by cloudnative-pg (wave 1): "
@@ -137,10 +127,10 @@ def _committed_database(repo: Path) -> list[Expected]:
 
 
 EXAMPLE_CASES = [
-    pytest.param(_unchanged, _nothing, id="shipped-example-PASSED"),
+    pytest.param(unchanged, no_outcomes, id="shipped-example-PASSED"),
     pytest.param(
         _source_wave(KEYCLOAK_SOURCE, "namespace: keycloak", 9),
-        _nothing,
+        no_outcomes,
         id="source-wave-after-dependencies-PASSED",
     ),
     pytest.param(
@@ -155,7 +145,7 @@ EXAMPLE_CASES = [
     ),
     pytest.param(
         _committed_wave("prod", "monitoring", 4, "'7'"),
-        _nothing,
+        no_outcomes,
         id="committed-wave-later-PASSED",
     ),
     pytest.param(
@@ -180,7 +170,7 @@ EXAMPLE_CASES = [
     ),
     pytest.param(
         _committed_wave("prod", "keycloak", 3, "soon"),
-        _nothing,
+        no_outcomes,
         id="committed-wave-not-an-integer-left-to-schema-PASSED",
     ),
 ]
@@ -188,14 +178,8 @@ EXAMPLE_CASES = [
 
 @pytest.mark.parametrize(("mutate", "expect"), EXAMPLE_CASES)
 def test_example(tmp_path: Path, mutate: Mutate, expect: Expect) -> None:
-    repo = copy_example(tmp_path)
-    mutate(repo)
-    assert _seen(rule_findings(sync_order, repo)) == sorted(expect(repo), key=_sort_key)
-
-
-def _sort_key(expected: Expected) -> tuple[str, int, str, str, str, str]:
-    rule, env, app, file, line, message = expected
-    return (file, line, rule, env or "", app or "", message)
+    found, expected = example_outcomes(sync_order, tmp_path, mutate, expect)
+    assert found == sorted_outcomes(expected)
 
 
 # -- hand-built environments ---------------------------------------------------------------------
@@ -218,23 +202,10 @@ def _app(
 
 
 def _environment(*applications: Application) -> Environment:
-    return Environment(
-        name="test",
-        tier="development",
-        domain=None,
-        issuer=None,
-        ingress_class="traefik-ingress",
-        node_groups=[],
-        database_namespace="database",
-        database_node_group=None,
-        ingress_class_providers=frozenset(),
-        issuers=frozenset(),
-        locate_environment=lambda path: Location("sources/environments/test.yaml", 1, 1),
-        applications=list(applications),
-    )
+    return development_environment(applications=list(applications))
 
 
-def _hand_finding(app: str, message: str) -> Expected:
+def _hand_finding(app: str, message: str) -> Outcome:
     return _finding("test", app, f"applications/test/{app}.yaml", WAVE_LINE, message)
 
 
@@ -318,9 +289,9 @@ UNIT_CASES = [
 
 
 @pytest.mark.parametrize(("applications", "expected"), UNIT_CASES)
-def test_hand_built(applications: list[Application], expected: list[Expected]) -> None:
-    findings = run_rules([_environment(*applications)], [rule_from_module(sync_order)])
-    assert _seen(sort_findings(findings)) == sorted(expected, key=_sort_key)
+def test_hand_built(applications: list[Application], expected: list[Outcome]) -> None:
+    found = hand_built_outcomes(sync_order, _environment(*applications))
+    assert found == sorted_outcomes(expected)
 
 
 def test_rule_metadata() -> None:

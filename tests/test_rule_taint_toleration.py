@@ -27,13 +27,11 @@ from tests.support import (
     Fixture,
     Outcome,
     at,
-    copy_example,
     edit,
+    fixture_outcomes,
     line_of,
-    outcomes,
     placed_workload,
     rerender,
-    rule_findings,
     scheduling_environment,
 )
 
@@ -127,9 +125,8 @@ def retool_toleration_malformed(repo: Path) -> list[Outcome]:
     ],
 )
 def test_example_repository(tmp_path: Path, fixture: Fixture) -> None:
-    repo = copy_example(tmp_path)
-    expected = fixture(repo)
-    assert outcomes(rule_findings(rule, repo)) == expected
+    found, expected = fixture_outcomes(rule, tmp_path, fixture)
+    assert found == expected
 
 
 # --- hand-built environments ---------------------------------------------------------------------
