@@ -113,6 +113,7 @@ class WorkloadSpot(NamedTuple):
     kind: str
     replicas: tuple[str, ...] | None
     topology_spread: tuple[str, ...] | None
+    singleton: bool = False
 
 
 class IngressSpot(NamedTuple):
@@ -258,6 +259,7 @@ def _profile(name: str, source: SourceFile) -> Profile:
             spot["kind"],
             split_path(spot["replicas"]) if "replicas" in spot else None,
             split_path(spot["topologySpread"]) if "topologySpread" in spot else None,
+            bool(spot.get("singleton", False)),
         )
         for key, spot in node.get("workloads", {}).items()
     }

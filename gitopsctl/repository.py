@@ -313,7 +313,16 @@ def _workload(app: str, spot: WorkloadSpot, values: Mapping[str, Any], locate: L
         "spread": spot.topology_spread or spot.path,
     }
     return Workload(
-        app, spot.name, spot.kind, placement, error, replicas, spread_keys(spread), locate, paths
+        app,
+        spot.name,
+        spot.kind,
+        placement,
+        error,
+        replicas,
+        spread_keys(spread),
+        locate,
+        paths,
+        spot.singleton,
     )
 
 

@@ -40,6 +40,7 @@ class Workload:
     spread_keys: tuple[str, ...]
     locate: Locate
     paths: Mapping[str, ValuePath]
+    singleton: bool = False
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ def test_example_validates_without_errors(repo: Path) -> None:
     assert (result.returncode, result.stderr, lines[-1]) == (
         0,
         "",
-        "0 errors, 19 warnings, 0 excepted",
+        "0 errors, 13 warnings, 0 excepted",
     )
     assert {line.split(" ")[2] for line in lines[:-1]} == {"ha-replicas:"}
 
@@ -82,7 +82,7 @@ def test_json_report_of_a_hand_edit_names_drift_and_policy(repo: Path) -> None:
                 "excepted": False,
             },
         ],
-        "summary": {"errors": 2, "warnings": 19, "excepted": 0},
+        "summary": {"errors": 2, "warnings": 13, "excepted": 0},
     }
 
 

@@ -3,7 +3,9 @@
 One replica means every node drain, rollout or zone outage is downtime; replicas without a
 topology spread constraint over `topology.kubernetes.io/zone` may all be scheduled into one zone
 and go down with it. Charts default to one replica, so a workload whose replica count is not set
-counts as one. DaemonSets, Jobs and CronJobs are not checked, and a workload of one replica is
+counts as one. DaemonSets, Jobs and CronJobs are not checked, nor workloads the chart profile
+marks `singleton: true` (one active replica by design: a single writer or a leader-elected
+controller that must not be scaled out); a workload of one replica is
 told about its replicas first: a spread of one pod protects nothing. Database clusters need the
 same number of instances, and nothing more: CloudNativePG spreads its instances over zones
 through its `topologyKey`. Other environments are not checked.
@@ -45,7 +47,7 @@ def check(env: Environment, options: Mapping[str, Any]) -> Iterator[Hit]:
     minimum = int(options.get("min_replicas", OPTIONS["min_replicas"]))
     key = str(options.get("topology_key", OPTIONS["topology_key"]))
     for workload in env.workloads:
-        if workload.kind in CHECKED_KINDS:
+        if workload.kind in CHECKED_KINDS and not workload.singleton:
             yield from _workload(workload, minimum, key)
     for db in env.databases:
         yield from _database(db, minimum)
