@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any
 
 from gitopsctl.errors import Problem
-from gitopsctl.layering import Origin, Tracked, leaves
+from gitopsctl.layering import Origin, Tracked, leaves, lookup
 
 _VARIABLE = re.compile(r"\$\$\{|\$\{([^}]*)\}")
 
@@ -46,10 +47,8 @@ def interpolate_values(values: Tracked, variables: Mapping[str, str]) -> list[Pr
 
 
 def _assign(data: object, path: tuple[str | int, ...], value: str) -> None:
-    node = data
-    for key in path[:-1]:
-        node = node[key]  # type: ignore[index]
-    node[path[-1]] = value  # type: ignore[index]
+    parent: Any = lookup(data, path[:-1])[1]
+    parent[path[-1]] = value
 
 
 def _at(origin: Origin | None, message: str) -> Problem:

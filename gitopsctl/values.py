@@ -80,9 +80,8 @@ def _database_override(values: Tracked, env: EnvironmentDef, app: AppDef, db: Da
 
 
 def _set_field(values: Tracked, db: DatabaseDef, key: str, value: Any) -> None:
-    field = key if key in db.source.node["databases"][db.name] else None
-    path = (*db.path, field) if field else db.path
-    values.set((key,), value, origin_of(db.source, path, LAYER_APP))
+    """A database field; a default the source leaves out points at the database's own line."""
+    values.set((key,), value, origin_of(db.source, (*db.path, key), LAYER_APP))
 
 
 def _profile_defaults(profile: Profile | None) -> Tracked:
