@@ -1,9 +1,11 @@
 """The one YAML reader and writer; positions become 1-based here and nowhere else.
 
-Reading uses libyaml's C composer (through PyYAML) with YAML 1.2 core-schema resolution, which is
-what ruamel.yaml applies too, and builds mappings and sequences that remember the position of
-every key, value and item. It is about thirty times faster than a pure-Python round-trip parser,
-which matters in a pre-commit hook and over thousands of manifests.
+Reading first tries the fast block reader (`blockreader`), which covers the block YAML that
+manifests and this tool's output are written in, and falls back to libyaml (`libyamlreader`) for
+everything else and for every error message. Both resolve plain scalars by the YAML 1.2 core
+schema, which is what ruamel.yaml applies too, and build mappings and sequences that remember the
+position of every key, value and item. That matters in a pre-commit hook and over thousands of
+manifests.
 
 Writing emits block YAML for plain data. Helm reads values with a YAML 1.1 parser, so every string
 that either YAML version would take for something else is quoted.
@@ -18,83 +20,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-
+from gitopsctl import blockreader
 from gitopsctl.errors import InputError, Problem
+from gitopsctl.yamlnodes import Position, PosMap, PosSeq
 
-Position = tuple[int, int]
-
-
-class PosMap(dict[Any, Any]):
-    """A mapping that can say where it, each of its keys and each value start.
-
-    Positions are read from the parser's node only when asked for: most values never need one.
-    """
-
-    _node: MappingNode | None = None
-    _index: dict[Any, int] | None = None
-
-    @property
-    def position(self) -> Position:
-        return _at(self._node) if self._node is not None else (1, 1)
-
-    def key_at(self, key: Any) -> Position | None:
-        pair = self._pair(key)
-        return _at(pair[0]) if pair else None
-
-    def value_at(self, key: Any) -> Position | None:
-        pair = self._pair(key)
-        return _at(pair[1]) if pair else None
-
-    def _pair(self, key: Any) -> tuple[Node, Node] | None:
-        if self._node is None or key not in self:
-            return None
-        if self._index is None:
-            self._index = {k: i for i, k in enumerate(self)}
-        pair: tuple[Node, Node] = self._node.value[self._index[key]]
-        return pair
-
-
-class PosSeq(list[Any]):
-    """A sequence that can say where it and each of its items start."""
-
-    _node: SequenceNode | None = None
-
-    @property
-    def position(self) -> Position:
-        return _at(self._node) if self._node is not None else (1, 1)
-
-    def item_at(self, index: int) -> Position | None:
-        if self._node is None or not 0 <= index < len(self):
-            return None
-        return _at(self._node.value[index])
-
-
-# YAML 1.2 core schema: no yes/no/on/off booleans, no sexagesimal numbers, no timestamps.
-_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
-_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
-_INT = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
-_FLOAT = re.compile(
-    r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
-)
-_TAG = "tag:yaml.org,2002:"
-
-
-_PLAIN = "?"
-_STR = _TAG + "str"
-_MAYBE_NOT_STRING = frozenset("0123456789+-.~nNtTfF")
-
-
-class _Loader(yaml.CSafeLoader):
-    """libyaml's parser and composer; plain scalars are resolved later, by the core schema."""
-
-    yaml_implicit_resolvers: dict[Any, Any] = {}  # noqa: RUF012  (class-level by design)
-
-    def resolve(self, kind: type, value: str | None, implicit: tuple[bool, bool] | bool) -> str:
-        # Collections pass one flag; scalars pass (plain, quoted).
-        return _PLAIN if implicit is True or (implicit is not False and implicit[0]) else _STR
+__all__ = ["PosMap", "PosSeq", "Position"]
 
 
 def parse(text: str, name: str) -> Any:
@@ -105,13 +35,12 @@ def parse(text: str, name: str) -> Any:
 
 def parse_all(text: str, name: str) -> list[Any]:
     """Every non-empty document of a stream, with positions."""
-    try:
-        nodes = list(yaml.compose_all(text, Loader=_Loader))
-    except yaml.MarkedYAMLError as error:
-        raise InputError(_problem(error, name)) from None
-    except yaml.YAMLError as error:
-        raise InputError(Problem(f"YAML syntax error: {error}", name)) from None
-    return [_construct(node, name) for node in nodes if not _empty(node)]
+    documents = blockreader.read_stream(text)
+    if documents is not None:
+        return documents
+    from gitopsctl import libyamlreader  # PyYAML is imported only for what needs it
+
+    return libyamlreader.read_stream(text, name)
 
 
 def load_file(path: Path, name: str) -> Any:
@@ -120,116 +49,6 @@ def load_file(path: Path, name: str) -> Any:
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(Problem(f"cannot read file: {error}", name)) from None
     return parse(text, name)
-
-
-def _empty(node: Node) -> bool:
-    return isinstance(node, ScalarNode) and node.tag == _PLAIN and node.value == ""
-
-
-def _problem(error: yaml.MarkedYAMLError, name: str) -> Problem:
-    mark = error.problem_mark or error.context_mark
-    summary = error.problem or error.context or "invalid YAML"
-    if mark is None:
-        return Problem(f"YAML syntax error: {summary}", name)
-    return Problem(f"YAML syntax error: {summary}", name, mark.line + 1, mark.column + 1)
-
-
-def _at(node: Node) -> Position:
-    return node.start_mark.line + 1, node.start_mark.column + 1
-
-
-def _construct(node: Node, name: str) -> Any:
-    if isinstance(node, ScalarNode):
-        return _scalar(node)
-    if isinstance(node, MappingNode):
-        return _mapping(node, name)
-    assert isinstance(node, SequenceNode)
-    items = PosSeq(
-        _scalar(item) if type(item) is ScalarNode else _construct(item, name) for item in node.value
-    )
-    items._node = node
-    return items
-
-
-def _mapping(node: MappingNode, name: str) -> PosMap:
-    mapping = PosMap()
-    mapping._node = node
-    for key_node, value_node in node.value:
-        if type(key_node) is not ScalarNode:
-            message = "YAML syntax error: a key must be a scalar"
-            raise InputError(Problem(message, name, *_at(key_node)))
-        key = _scalar(key_node)
-        if key in mapping:
-            raise InputError(_duplicate(key_node, value_node, mapping, key, name))
-        if type(value_node) is ScalarNode:
-            mapping[key] = _scalar(value_node)
-        else:
-            mapping[key] = _construct(value_node, name)
-    return mapping
-
-
-def _duplicate(key_node: Node, value_node: Node, mapping: PosMap, key: Any, name: str) -> Problem:
-    first = mapping.key_at(key) or (1, 1)
-    original = mapping[key] if not isinstance(mapping[key], dict | list) else "..."
-    message = (
-        f'YAML syntax error: duplicate key "{key}" with value "{_summary(value_node)}" '
-        f'(first set to "{original}" on line {first[0]})'
-    )
-    return Problem(message, name, *_at(key_node))
-
-
-def _summary(node: Node) -> str:
-    return str(node.value) if isinstance(node, ScalarNode) else "..."
-
-
-def _scalar(node: ScalarNode) -> Any:
-    tag, value = node.tag, node.value
-    if tag == _PLAIN:
-        if not value:
-            return None
-        if value[0] not in _MAYBE_NOT_STRING:
-            return value
-        tag = _core_tag(value)
-    if tag == _STR:
-        return value
-    if tag == _TAG + "null":
-        return None
-    if tag == _TAG + "bool":
-        return value.lower() == "true"
-    if tag == _TAG + "int":
-        return _int(value)
-    if tag == _TAG + "float":
-        return _float(value)
-    return value
-
-
-def _core_tag(value: str) -> str:
-    if _NULL.match(value):
-        return _TAG + "null"
-    if _BOOL.match(value):
-        return _TAG + "bool"
-    if _INT.match(value):
-        return _TAG + "int"
-    if _FLOAT.match(value):
-        return _TAG + "float"
-    return _STR
-
-
-def _int(value: str) -> int:
-    if value.startswith("0o"):
-        return int(value[2:], 8)
-    if value.startswith("0x"):
-        return int(value[2:], 16)
-    return int(value, 10)
-
-
-def _float(value: str) -> float:
-    lowered = value.lower()
-    if lowered.endswith(".inf"):
-        return -math.inf if lowered.startswith("-") else math.inf
-    if lowered == ".nan":
-        return math.nan
-    return float(value)
 
 
 def key_position(node: Any, key: Any) -> Position | None:
