@@ -74,12 +74,17 @@ class _Frame:
 
 
 def _documents(lines: list[str]) -> list[Any]:
-    """The documents of the stream's lines: one pass, one line at a time."""
+    """The documents of the stream's lines: one pass, one line at a time.
+
+    The common line, `key: plain value` in the collection the previous line was in, takes the
+    inlined path; everything else goes through the helpers below.
+    """
     documents: list[Any] = []
     stack: list[_Frame] = []
     has_root = False
     count = len(lines)
     index = 0
+    frame: _Frame | None = None
     while index < count:
         line = lines[index]
         text = line.lstrip(" ")
@@ -91,19 +96,21 @@ def _documents(lines: list[str]) -> list[Any]:
             _expect_end(text, 3)
             if stack:
                 _close(stack[-1])
-            stack, has_root = [], False
+            stack, has_root, frame = [], False, None
             index += 1
             continue
         dash = text[0] == "-" and (len(text) == 1 or text[1] == " ")
-        frame = _frame(stack, index, indent, dash)
-        if frame is None:
-            if has_root:
-                raise GiveUp  # more content after the document's root collection
-            root = PosSeq((index + 1, indent + 1)) if dash else PosMap((index + 1, indent + 1))
-            frame = _Frame(indent, root, not dash)
-            stack.append(frame)
-            documents.append(root)
-            has_root = True
+        same = frame is not None and frame.pending is None and frame.column == indent
+        if not same or frame is None or frame.is_map == dash:
+            frame = _frame(stack, index, indent, dash)
+            if frame is None:
+                if has_root:
+                    raise GiveUp  # more content after the document's root collection
+                position = (index + 1, indent + 1)
+                frame = _Frame(indent, PosSeq(position) if dash else PosMap(position), not dash)
+                stack.append(frame)
+                documents.append(frame.container)
+                has_root = True
         column = indent
         if dash:
             text = text[1:].lstrip(" ")
@@ -112,7 +119,22 @@ def _documents(lines: list[str]) -> list[Any]:
                 index += 1
                 continue
             column = len(line) - len(text)
-        found = _key(text)
+        first = text[0]
+        if "#" in text or first == "'" or first == '"' or first in _NOT_PLAIN_FIRST:
+            found = _key(text)
+        else:  # inlined `_key` for a plain key on a line without a comment
+            colon = text.find(": ")
+            if colon < 0 and text[-1] == ":":
+                colon = len(text) - 1
+            if colon < 0:
+                found = None
+            else:
+                raw = text[:colon]
+                if raw[-1] == " ":
+                    raw = raw.rstrip(" ")
+                if colon > _LONGEST_KEY:
+                    raise GiveUp
+                found = (raw if raw[0] not in MAYBE_NOT_STRING else resolve_plain(raw)), colon
         if found is None:
             if not dash:
                 raise GiveUp  # a value where a key was expected
@@ -131,18 +153,24 @@ def _documents(lines: list[str]) -> list[Any]:
         mapping = frame.container
         if key in mapping:
             raise GiveUp  # the complete reader reports the duplicate
-        colon += column
-        start = colon + 1
-        while start < len(line) and line[start] == " ":
-            start += 1
-        if start == len(line) or line[start] == "#":
-            frame.pending = (key, index, column, colon)
+        value_text = text[colon + 1 :].lstrip(" ")
+        if not value_text or value_text[0] == "#":
+            frame.pending = (key, index, column, column + colon)
             index += 1
             continue
-        value, after = _value(lines, index, start, line[start:], column)
+        number, start = index + 1, len(line) - len(value_text)
+        if value_text[0] in _NOT_PLAIN_FIRST or "#" in value_text:
+            value, index = _value(lines, index, start, value_text, column)
+        else:  # inlined `_value` for a plain scalar without a comment
+            if value_text[-1] == " ":
+                value_text = value_text.rstrip(" ")
+            if ": " in value_text or value_text[-1] == ":":
+                raise GiveUp  # a mapping where a value was expected
+            first = value_text[0]
+            value = value_text if first not in MAYBE_NOT_STRING else resolve_plain(value_text)
+            index += 1
         mapping[key] = value
-        mapping.marks[key] = (index + 1, column + 1, index + 1, start + 1)
-        index = after
+        mapping.marks[key] = (number, column + 1, number, start + 1)
     if stack:
         _close(stack[-1])
     return documents

@@ -8,10 +8,12 @@ kind's schema is compiled by jsonschema-rs on first use, and every later object 
 costs microseconds.
 
 jsonschema-rs and Python's jsonschema classify Python values differently at the edges (a tuple,
-a ``Decimal``, ``nan``, a ``datetime.date``, a non-string key, and jsonschema-rs refuses ``str``
-and ``int`` subclasses such as ruamel.yaml's round-trip scalars). Objects are therefore copied to
-plain JSON values first; an object holding a value with no exact JSON counterpart is checked by a
-cached Python jsonschema validator built the way kubernetes-validate builds its own.
+a ``Decimal``, ``nan``, a ``datetime.date``, a non-string key). What the YAML readers build
+(``PosMap``) holds none of those but non-string keys and non-finite floats, and jsonschema-rs
+refuses both (it refuses ``float`` subclasses, and the readers give ``.inf`` and ``.nan`` as one),
+so it reads such an object as it is. Any other object, or one it refuses, is copied to plain JSON
+values; one holding a value with no exact JSON counterpart is checked by a cached Python
+jsonschema validator built the way kubernetes-validate builds its own.
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ import functools
 import math
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any, NamedTuple
+
+from gitopsctl.yamlnodes import PosMap
 
 if TYPE_CHECKING:
     import jsonschema
@@ -193,11 +197,7 @@ class _KindSchema:
         fast = self._fast
         if fast is None:
             return slow_errors(self._slow, obj)
-        try:
-            instance = as_json(obj)
-        except NotJson:
-            return slow_errors(self._slow, obj)
-        return fast_errors(fast, instance)
+        return exact_errors(fast, lambda: self._slow, obj)
 
     @functools.cached_property
     def _document(self) -> dict[str, Any]:
@@ -230,6 +230,25 @@ class _KindSchema:
         return Draft202012Validator(self._document, registry=registry)
 
 
+def exact_errors(
+    fast: jsonschema_rs.Validator,
+    slow: Callable[[], jsonschema.Validator],
+    obj: Mapping[str, Any],
+) -> list[SchemaError]:
+    """The errors Python's jsonschema finds in the object, found by jsonschema-rs whenever it sees
+    the same JSON types."""
+    if isinstance(obj, PosMap):  # as the YAML readers built it: jsonschema-rs reads it directly
+        try:
+            return fast_errors(fast, obj)
+        except ValueError:  # a value jsonschema-rs refuses: a non-string key, a non-finite float
+            pass
+    try:
+        instance = as_json(obj)
+    except NotJson:
+        return slow_errors(slow(), obj)
+    return fast_errors(fast, instance)
+
+
 def fast_errors(validator: jsonschema_rs.Validator, instance: object) -> list[SchemaError]:
     from jsonschema_rs import ValidationErrorKind
 
@@ -244,9 +263,7 @@ def fast_errors(validator: jsonschema_rs.Validator, instance: object) -> list[Sc
     return errors
 
 
-def slow_errors(
-    validator: jsonschema.Draft202012Validator, obj: Mapping[str, Any]
-) -> list[SchemaError]:
+def slow_errors(validator: jsonschema.Validator, obj: Mapping[str, Any]) -> list[SchemaError]:
     errors: list[SchemaError] = []
     for error in validator.iter_errors(obj):
         path = tuple(p if isinstance(p, str | int) else str(p) for p in error.absolute_path)

@@ -51,8 +51,11 @@ def validator(kind: str) -> Draft202012Validator:
 def check(kind: str, node: Any, file: str) -> list[Problem]:
     """Every schema error of a loaded document, at the line of the failing key."""
     data = yamlio.to_plain(node)
-    if _fast(kind).is_valid(data):
-        return []
+    try:
+        if _fast(kind).is_valid(data):
+            return []
+    except ValueError:  # a value jsonschema-rs refuses (a non-finite float): jsonschema decides
+        pass
     errors = sorted(validator(kind).iter_errors(data), key=lambda e: list(map(str, e.path)))
     return [_problem(error, node, file) for error in errors]
 

@@ -13,14 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from gitopsctl.kubeschema import (
-    KubeSchemas,
-    NotJson,
-    SchemaError,
-    as_json,
-    fast_errors,
-    slow_errors,
-)
+from gitopsctl.kubeschema import KubeSchemas, SchemaError, exact_errors
 from gitopsctl.schemas import SCHEMA_DIR
 
 if TYPE_CHECKING:
@@ -43,11 +36,7 @@ class JsonSchema:
         self._schema = schema
 
     def errors(self, obj: Mapping[str, Any]) -> list[SchemaError]:
-        try:
-            instance = as_json(obj)
-        except NotJson:
-            return slow_errors(self._slow, obj)
-        return fast_errors(self._fast, instance)
+        return exact_errors(self._fast, lambda: self._slow, obj)
 
     @functools.cached_property
     def _fast(self) -> Any:

@@ -89,10 +89,15 @@ def _int(value: str) -> int:
     return int(value, 10)
 
 
+class NonFinite(float):
+    """`.inf`, `-.inf` or `.nan`: a float, marked so that jsonschema-rs refuses it (it would
+    read it as null) and the schema check takes the exact path."""
+
+
 def _float(value: str) -> float:
     lowered = value.lower()
     if lowered.endswith(".inf"):
-        return -math.inf if lowered.startswith("-") else math.inf
+        return NonFinite(-math.inf if lowered.startswith("-") else math.inf)
     if lowered == ".nan":
-        return math.nan
+        return NonFinite(math.nan)
     return float(value)

@@ -22,7 +22,7 @@ from kubernetes_validate.utils import SchemaNotFoundError, VersionNotSupportedEr
 from packaging.version import Version
 from ruamel.yaml import YAML
 
-from gitopsctl import kubeschema
+from gitopsctl import kubeschema, yamlio
 from gitopsctl.kubeschema import KubeSchemas, SchemaError, supported_versions
 
 Manifest = dict[str, Any]
@@ -197,7 +197,7 @@ def _drop(manifest: Manifest, path: Path) -> Manifest:
 
 
 def _round_trip(text: str) -> Manifest:
-    """A manifest as gitopsctl's loader sees it: ruamel round-trip nodes and scalar subclasses."""
+    """A manifest as ruamel.yaml's round-trip loader builds it: nodes and scalar subclasses."""
     loaded: Manifest = YAML(typ="rt").load(text)
     return loaded
 
@@ -237,6 +237,40 @@ metadata:
 data:
   MODE: "prod"
 """
+
+BLOCK_DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: {replicas}
+  selector:
+    matchLabels:
+      app: web
+  template:
+    spec:
+      containers:
+        - name: web
+          resources:
+            limits:
+              cpu: {cpu}
+"""
+
+BLOCK_CONFIGMAP = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: web-config
+data:
+  {key}: value
+"""
+
+
+def _read(text: str) -> Manifest:
+    document: Manifest = yamlio.parse(text, "corpus.yaml")
+    return document
+
 
 RUAMEL_NAN = """\
 apiVersion: apps/v1
@@ -418,6 +452,13 @@ CORPUS: list[tuple[str, Manifest]] = [
     ("deployment-ruamel-anchors-hex-literal-PASSED", _round_trip(RUAMEL_DEPLOYMENT)),
     ("configmap-ruamel-timestamp-FAILED", _round_trip(RUAMEL_CONFIGMAP)),
     ("deployment-ruamel-nan-FAILED", _round_trip(RUAMEL_NAN)),
+    # As this tool's YAML readers build objects (which jsonschema-rs reads without a copy).
+    ("deployment-read-nan-FAILED", _read(BLOCK_DEPLOYMENT.format(replicas=".nan", cpu="1"))),
+    ("deployment-read-infinite-cpu-PASSED", _read(BLOCK_DEPLOYMENT.format(replicas=2, cpu=".inf"))),
+    ("deployment-read-flow-nan-FAILED", _read(RUAMEL_NAN)),
+    ("deployment-read-valid-PASSED", _read(BLOCK_DEPLOYMENT.format(replicas=2, cpu="500m"))),
+    ("configmap-read-data-int-key-PASSED", _read(BLOCK_CONFIGMAP.format(key=1))),
+    ("configmap-read-data-string-key-PASSED", _read(BLOCK_CONFIGMAP.format(key="one"))),
 ]
 
 
