@@ -1,12 +1,14 @@
-"""The fast block reader against libyaml: whatever it accepts, libyaml reads the same way.
+"""The fast block readers against libyaml: whatever they accept, libyaml reads the same way.
 
 Same documents, same data and types, same key order, same position for every key, value and
-item; and it gives up (returns None) on everything outside its subset, so libyaml reports errors.
+item; and they give up (return None) on everything outside the subset, so libyaml reports errors.
+Both the Python reader and the C one (built by `make setup`) are held to that.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench import manifests
-from gitopsctl import blockreader, libyamlreader, yamlio
+from gitopsctl import _blockreader, blockreader, libyamlreader, yamlio
 from gitopsctl.errors import InputError
-from gitopsctl.yamlnodes import PosMap, PosSeq
+from gitopsctl.yamlnodes import PosMap, PosSeq, resolve_plain
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -50,9 +52,20 @@ def difference(fast: Any, full: Any, path: tuple[Any, ...] = ()) -> str | None:
     return None if fast == full else f"{path}: {fast!r} vs {full!r}"
 
 
-def agree(text: str) -> list[Any] | None:
-    """The fast reading of `text` after checking it against libyaml's (None: it gave up)."""
-    fast = blockreader.read_stream(text)
+def read_in_c(text: str) -> list[Any] | None:
+    return _blockreader.read(text, PosMap, PosSeq, resolve_plain) if text.isascii() else None
+
+
+READERS = [
+    pytest.param(blockreader.read_stream_in_python, id="python"),
+    pytest.param(read_in_c, id="c"),
+]
+Reader = Callable[[str], list[Any] | None]
+
+
+def agree(text: str, reader: Reader = blockreader.read_stream) -> list[Any] | None:
+    """A fast reading of `text` after checking it against libyaml's (None: it gave up)."""
+    fast = reader(text)
     if fast is None:
         return None
     full = libyamlreader.read_stream(text, "test.yaml")
@@ -85,8 +98,20 @@ ACCEPTED = [
 ]
 
 
+@pytest.mark.parametrize("reader", READERS)
 @pytest.mark.parametrize("text", ACCEPTED)
-def test_reads_the_subset_as_libyaml_does(text: str) -> None:
+def test_reads_the_subset_as_libyaml_does(text: str, reader: Reader) -> None:
+    if reader is read_in_c and (not text.isascii() or "\\" in text):
+        assert reader(text) is None  # left to the Python reader
+    else:
+        assert agree(text, reader) is not None
+
+
+@pytest.mark.parametrize(
+    "text", ['k: "escape\\tin double quotes"\n', "k: é\n"], ids=["escape", "non-ascii"]
+)
+def test_the_c_reader_leaves_escapes_and_non_ascii_text_to_the_python_reader(text: str) -> None:
+    assert read_in_c(text) is None
     assert agree(text) is not None
 
 
@@ -123,9 +148,10 @@ GIVES_UP = [
 ]
 
 
+@pytest.mark.parametrize("reader", READERS)
 @pytest.mark.parametrize("text", GIVES_UP)
-def test_gives_up_outside_the_subset(text: str) -> None:
-    assert blockreader.read_stream(text) is None
+def test_gives_up_outside_the_subset(text: str, reader: Reader) -> None:
+    assert reader(text) is None
 
 
 def test_errors_still_come_from_libyaml_at_their_line() -> None:
@@ -138,8 +164,9 @@ def test_errors_still_come_from_libyaml_at_their_line() -> None:
     )
 
 
-def test_reads_the_benchmark_stream_without_giving_up() -> None:
-    assert agree(manifests.manifest_stream(60).text) is not None
+@pytest.mark.parametrize("reader", READERS)
+def test_reads_the_benchmark_stream_without_giving_up(reader: Reader) -> None:
+    assert agree(manifests.manifest_stream(60).text, reader) is not None
 
 
 def _yaml_files() -> list[Path]:
@@ -147,9 +174,12 @@ def _yaml_files() -> list[Path]:
     return sorted(path for root in roots for path in root.rglob("*.yaml"))
 
 
-def test_agrees_on_every_yaml_file_of_the_repository_and_the_shared_data() -> None:
+@pytest.mark.parametrize("reader", READERS)
+def test_agrees_on_every_yaml_file_of_the_repository_and_the_shared_data(reader: Reader) -> None:
     files = _yaml_files()
-    accepted = [path for path in files if agree(path.read_text(encoding="utf-8")) is not None]
+    accepted = [
+        path for path in files if agree(path.read_text(encoding="utf-8"), reader) is not None
+    ]
     # Everything the renderer writes is in the subset.
     rendered = {path for path in files if path.is_relative_to(ROOT / "rendered")}
     assert rendered <= set(accepted)
@@ -177,7 +207,9 @@ _DATA = st.recursive(
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.dictionaries(st.text(min_size=1, max_size=6), _DATA, min_size=1, max_size=5))
 def test_emitter_output_is_read_as_libyaml_reads_it(data: dict[str, Any]) -> None:
-    agree(yamlio.dump(data))
+    text = yamlio.dump(data)
+    agree(text, blockreader.read_stream_in_python)
+    agree(text, read_in_c)
 
 
 _PIECES = [
@@ -189,14 +221,15 @@ _PIECES = [
 
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.sampled_from(_PIECES), max_size=30).map("".join))
-def test_whatever_it_accepts_libyaml_accepts_alike(text: str) -> None:
-    fast = blockreader.read_stream(text)
-    if fast is None:
-        return
-    try:
-        full = libyamlreader.read_stream(text, "fuzz.yaml")
-    except InputError as error:
-        pytest.fail(f"accepted what libyaml rejects ({error.problems[0].message}): {text!r}")
-    assert len(fast) == len(full), text
-    for one, other in zip(fast, full, strict=True):
-        assert difference(one, other) is None, (text, difference(one, other))
+def test_whatever_they_accept_libyaml_accepts_alike(text: str) -> None:
+    for reader in (blockreader.read_stream_in_python, read_in_c):
+        fast = reader(text)
+        if fast is None:
+            continue
+        try:
+            full = libyamlreader.read_stream(text, "fuzz.yaml")
+        except InputError as error:
+            pytest.fail(f"accepted what libyaml rejects ({error.problems[0].message}): {text!r}")
+        assert len(fast) == len(full), text
+        for one, other in zip(fast, full, strict=True):
+            assert difference(one, other) is None, (text, difference(one, other))
