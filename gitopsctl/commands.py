@@ -6,25 +6,30 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from gitopsctl import catalog, output
 from gitopsctl.errors import EXIT_FINDINGS, EXIT_OK, InputError
-from gitopsctl.explain import explain
 from gitopsctl.formatters import FORMATS, RuleInfo, format_report
 from gitopsctl.manifests import ManifestOptions
 from gitopsctl.model import build_model
-from gitopsctl.renderer import Rendering, render
 from gitopsctl.rules import RULES
 from gitopsctl.sources import read_sources
 from gitopsctl.validation import exit_code, validate_manifests, validate_repository
 
+if TYPE_CHECKING:
+    from gitopsctl.output import Plan
+    from gitopsctl.renderer import Rendering
+
 
 def load_and_render(repo: Path, envs: Sequence[str] = ()) -> Rendering:
+    from gitopsctl.renderer import render
+
     return render(build_model(read_sources(repo)), envs)
 
 
 def render_command(repo: Path, envs: Sequence[str], check: bool) -> int:
+    from gitopsctl import output
+
     rendering = load_and_render(repo, envs)
     plan = output.plan(repo, rendering.files, list(envs) or None)
     if check:
@@ -47,7 +52,7 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
-def _stale_summary(plan: output.Plan) -> str:
+def _stale_summary(plan: Plan) -> str:
     stale = len(plan.writes) - len(plan.missing)
     return (
         f"rendered output is out of date: {stale} stale, {len(plan.missing)} missing, "
@@ -56,6 +61,8 @@ def _stale_summary(plan: output.Plan) -> str:
 
 
 def explain_command(repo: Path, env: str, app: str) -> int:
+    from gitopsctl.explain import explain
+
     rendering = load_and_render(repo, [env])
     sys.stdout.write(explain(rendering, env, app))
     return EXIT_OK
@@ -130,6 +137,8 @@ def rule_infos() -> list[RuleInfo]:
 
 
 def rules_command(rule_id: str | None, markdown: bool = False) -> int:
+    from gitopsctl import catalog
+
     if markdown:
         sys.stdout.write(catalog.markdown(RULES.values()))
         return EXIT_OK

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+if TYPE_CHECKING:
+    from ruamel.yaml.error import YAMLError
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 CRD_API_VERSION = "apiextensions.k8s.io/v1"
@@ -296,6 +296,9 @@ def _file_schemas(file: Path) -> Iterator[CrdSchema]:
 
 
 def _documents(file: Path) -> list[Any]:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
     yaml = YAML(typ="safe", pure=False)
     try:
         return list(yaml.load_all(file.read_text(encoding="utf-8")))
@@ -306,6 +309,8 @@ def _documents(file: Path) -> list[Any]:
 
 
 def _yaml_error_message(file: Path, error: YAMLError) -> str:
+    from ruamel.yaml.error import MarkedYAMLError
+
     if isinstance(error, MarkedYAMLError) and error.problem_mark is not None:
         mark = error.problem_mark
         return f"{file}:{mark.line + 1}:{mark.column + 1}: invalid YAML: {error.problem}"

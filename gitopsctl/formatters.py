@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from abc import ABC, abstractmethod
 from collections import Counter
@@ -168,6 +167,8 @@ def artifact_uri(path: str) -> str:
 
 def fingerprint(finding: Finding) -> str:
     """Leaves out the line and column, so an alert keeps its identity when the code moves."""
+    import hashlib
+
     key = [finding.rule, artifact_uri(finding.file), finding.message, finding.env, finding.app]
     return hashlib.sha256(json.dumps(key).encode()).hexdigest()
 

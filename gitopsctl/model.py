@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from gitopsctl import yamlio
@@ -22,8 +21,7 @@ def origin_of(source: SourceFile, path: ValuePath, layer: str) -> Origin:
     return Origin(source.name, line, column, layer)
 
 
-@dataclass(frozen=True)
-class Platform:
+class Platform(NamedTuple):
     source: SourceFile
     argocd_namespace: str
     argocd_project: str
@@ -57,8 +55,7 @@ class ChartRef(NamedTuple):
         return self.path is not None
 
 
-@dataclass(frozen=True)
-class DatabaseDef:
+class DatabaseDef(NamedTuple):
     name: str
     database: str
     owner: str
@@ -72,8 +69,7 @@ class DatabaseDef:
         return self.source.node["databases"][self.name].get("values")
 
 
-@dataclass(frozen=True)
-class AppDef:
+class AppDef(NamedTuple):
     name: str
     source: SourceFile
     chart: ChartRef
@@ -89,8 +85,7 @@ class AppDef:
     databases: dict[str, DatabaseDef]
 
 
-@dataclass(frozen=True)
-class EnvironmentDef:
+class EnvironmentDef(NamedTuple):
     name: str
     source: SourceFile
     cluster_server: str | None
@@ -125,16 +120,14 @@ class IngressSpot(NamedTuple):
     tls: str
 
 
-@dataclass(frozen=True)
-class Profile:
+class Profile(NamedTuple):
     name: str
     source: SourceFile
     workloads: dict[str, WorkloadSpot]
     ingresses: dict[str, IngressSpot]
 
 
-@dataclass(frozen=True)
-class Model:
+class Model(NamedTuple):
     platform: Platform
     environments: dict[str, EnvironmentDef]
     apps: dict[str, AppDef]

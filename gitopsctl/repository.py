@@ -10,7 +10,7 @@ import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gitopsctl import yamlio
 from gitopsctl.applications import SYNC_WAVE
@@ -25,8 +25,6 @@ from gitopsctl.model import (
     WorkloadSpot,
     split_path,
 )
-from gitopsctl.output import generated_on_disk
-from gitopsctl.renderer import RenderedApp, RenderedEnvironment, Rendering
 from gitopsctl.schemastore import SchemaStore
 from gitopsctl.subjects import (
     Application,
@@ -41,6 +39,9 @@ from gitopsctl.subjects import (
     Workload,
 )
 from gitopsctl.workloads import as_int, placement_of, spread_keys
+
+if TYPE_CHECKING:
+    from gitopsctl.renderer import RenderedApp, RenderedEnvironment, Rendering
 
 SCANNED = ("applications", "rendered", "charts")
 
@@ -132,6 +133,8 @@ def _repo_files(repo: Path) -> Iterator[str]:
 def _environment(
     repo: Path, rendering: Rendering, rendered: RenderedEnvironment, files: frozenset[str]
 ) -> Environment:
+    from gitopsctl.output import generated_on_disk
+
     model = rendering.model
     env = rendered.env
     platform = model.platform

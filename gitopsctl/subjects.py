@@ -43,8 +43,7 @@ class Workload:
     singleton: bool = False
 
 
-@dataclass(frozen=True)
-class TlsEntry:
+class TlsEntry(NamedTuple):
     hosts: tuple[str, ...]
     secret_name: str | None
     path: ValuePath
@@ -76,8 +75,7 @@ class DatabaseCluster:
     namespace_location: Location | None = None
 
 
-@dataclass(frozen=True)
-class Application:
+class Application(NamedTuple):
     """A child Application of an environment, as committed."""
 
     app: str
@@ -90,8 +88,7 @@ class Application:
     locate: Locate
 
 
-@dataclass(frozen=True)
-class ValuesDocument:
+class ValuesDocument(NamedTuple):
     """One app's chart values, for rules that read values directly."""
 
     app: str | None

@@ -8,7 +8,6 @@ from datetime import date
 from pathlib import Path
 
 from gitopsctl.errors import EXIT_FINDINGS, EXIT_OK, InputError
-from gitopsctl.exceptions import apply_exceptions, declared_exceptions
 from gitopsctl.findings import Finding, Severity
 from gitopsctl.manifests import ManifestOptions
 from gitopsctl.rules.base import Rule
@@ -51,6 +50,7 @@ def validate_repository(repo: Path, envs: Sequence[str], today: date) -> list[Fi
     """Findings for the sources and the committed output of the chosen environments."""
     from gitopsctl import output
     from gitopsctl.commands import load_and_render
+    from gitopsctl.exceptions import apply_exceptions, declared_exceptions
     from gitopsctl.repository import repository_environments
     from gitopsctl.rules import RULES, render_drift, source_schema
 

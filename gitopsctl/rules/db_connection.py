@@ -30,7 +30,6 @@ from typing import Any
 
 from gitopsctl.findings import Severity
 from gitopsctl.layering import ValuePath, format_path
-from gitopsctl.renderer import database_host
 from gitopsctl.rules.base import Hit
 from gitopsctl.subjects import Environment
 
@@ -102,6 +101,8 @@ def _mentions_database(part: str) -> bool:
 
 
 def _problem(env: Environment, clusters: Sequence[str], path: ValuePath, host: str) -> str | None:
+    from gitopsctl.renderer import database_host
+
     expected = {name: database_host(name, env.database_namespace) for name in clusters}
     if host.lower().rstrip(".") in expected.values():
         return None

@@ -17,9 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gitopsctl.findings import Finding, Severity
-from gitopsctl.output import Plan
+
+if TYPE_CHECKING:
+    from gitopsctl.output import Plan
 
 ID = "render-drift"
 SEVERITY = Severity.ERROR
