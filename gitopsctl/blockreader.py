@@ -22,9 +22,9 @@ from typing import Any
 
 from gitopsctl.yamlnodes import MAYBE_NOT_STRING, Position, PosMap, PosSeq, resolve_plain
 
-# Characters outside YAML's printable set, byte order marks and line breaks other than `\n` (NEL,
-# LS, PS); in ASCII text, control characters. Tabs and carriage returns are checked first.
-_UNSUPPORTED = re.compile(
+# In text beyond ASCII: characters outside YAML's printable set, byte order marks and line breaks
+# other than `\n` (NEL, LS, PS). Compiled on first use: it costs milliseconds.
+_UNSUPPORTED = (
     r"[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
 )
 _DOUBLE_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
@@ -34,7 +34,7 @@ _ESCAPES = {
     "e": "\x1b", " ": " ", '"': '"', "/": "/", "\\": "\\", "N": "\x85", "_": "\xa0",
     "L": "\u2028", "P": "\u2029",
 }  # fmt: skip
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # in ASCII text
 # A plain scalar cannot start with an indicator, nor with `-`, `?` or `:` followed by a space.
 _NOT_PLAIN_FIRST = frozenset("-?:,[]{}#&*!|>'\"%@`")
 _LONGEST_KEY = 1000  # libyaml allows 1,024 characters for an implicit key
@@ -76,8 +76,9 @@ def _unsupported(text: str) -> bool:
         return True
     if "\n%" in text or "\n..." in text:
         return True
-    pattern = _CONTROL if text.isascii() else _UNSUPPORTED
-    return pattern.search(text) is not None
+    if text.isascii():
+        return _CONTROL.search(text) is not None
+    return re.search(_UNSUPPORTED, text) is not None  # the re module caches the compiled pattern
 
 
 class _Frame:

@@ -294,10 +294,10 @@ def _in_release_namespace(
     moved = {m.name: object_name(m, namespace) for m in manifests}
     return replace(
         env,
-        workloads=[replace(w, name=moved.get(w.name, w.name)) for w in env.workloads],
-        ingresses=[replace(i, name=moved.get(i.name, i.name)) for i in env.ingresses],
-        databases=[replace(d, namespace=d.namespace or namespace) for d in env.databases],
-        documents=[replace(d, name=moved.get(d.name, d.name)) for d in env.documents],
+        workloads=[w._replace(name=moved.get(w.name, w.name)) for w in env.workloads],
+        ingresses=[i._replace(name=moved.get(i.name, i.name)) for i in env.ingresses],
+        databases=[d._replace(namespace=d.namespace or namespace) for d in env.databases],
+        documents=[d._replace(name=moved.get(d.name, d.name)) for d in env.documents],
     )
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gitopsctl import applications, yamlio
+from gitopsctl import applications, yamlwriter
 from gitopsctl.errors import InputError, Problem
 from gitopsctl.interpolate import UndefinedVariable, interpolate_values, substitute
 from gitopsctl.layering import Tracked
@@ -293,7 +293,7 @@ def _files(model: Model, env: RenderedEnvironment) -> Iterator[tuple[str, str]]:
 
 
 def _document(sources: Sequence[str], data: Any) -> str:
-    return header(sources) + yamlio.dump(data)
+    return header(sources) + yamlwriter.dump(data)
 
 
 def header(sources: Sequence[str]) -> str:

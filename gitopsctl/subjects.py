@@ -29,8 +29,7 @@ class Location(NamedTuple):
 Locate = Callable[[ValuePath], Location]
 
 
-@dataclass(frozen=True)
-class Workload:
+class Workload(NamedTuple):
     app: str | None
     name: str
     kind: str
@@ -49,8 +48,7 @@ class TlsEntry(NamedTuple):
     path: ValuePath
 
 
-@dataclass(frozen=True)
-class Ingress:
+class Ingress(NamedTuple):
     app: str | None
     name: str
     class_name: str | None
@@ -62,8 +60,7 @@ class Ingress:
     paths: Mapping[str, ValuePath]
 
 
-@dataclass(frozen=True)
-class DatabaseCluster:
+class DatabaseCluster(NamedTuple):
     app: str | None
     name: str
     namespace: str | None
@@ -96,8 +93,7 @@ class ValuesDocument(NamedTuple):
     locate: Locate
 
 
-@dataclass(frozen=True)
-class Document:
+class Document(NamedTuple):
     """An object to check against its schema: an Application, a manifest, a chart's values."""
 
     app: str | None
