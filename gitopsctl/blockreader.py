@@ -1,12 +1,13 @@
 """A fast reader for the block YAML that manifests and this tool's own output are written in.
 
 It reads one common subset: block mappings and sequences (compact `- key: value` items too),
-single-line plain, single- and double-quoted scalars, literal block scalars (`|`, `|-`), empty
-`{}` and `[]`, comments, and `---` between documents. Anything else (flow collections, anchors,
-aliases, tags, multi-line plain or quoted scalars, folded scalars, tabs, directives, duplicate
-keys, and every syntax error) makes it give up, and the caller reads the text with libyaml
-instead. So for every text it accepts, libyaml gives the same data with the same positions (a
-differential test holds it to that), and every error message still comes from libyaml.
+single-line plain, single- and double-quoted scalars, literal block scalars (`|`, `|-`), one-line
+flow collections of scalars (`[a, b]`, `{k: v}`), comments, and `---` between documents. Anything
+else (nested flow collections, anchors, aliases, tags, multi-line plain or quoted scalars, folded
+scalars, tabs, directives, duplicate keys, and every syntax error) makes it give up, and the caller
+reads the text with libyaml instead. So for every text it accepts, libyaml gives the same data
+with the same positions (a differential test holds it to that), and every error message still
+comes from libyaml.
 
 Reading a line at a time in plain Python is about four times faster than building libyaml's
 nodes; `_blockreader.c`, the same reader in C for ASCII text (built by `pip install` where a C
@@ -37,6 +38,7 @@ _ESCAPES = {
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # in ASCII text
 # A plain scalar cannot start with an indicator, nor with `-`, `?` or `:` followed by a space.
 _NOT_PLAIN_FIRST = frozenset("-?:,[]{}#&*!|>'\"%@`")
+_FLOW_STOP = frozenset(",[]{}#:")  # what ends a plain scalar in a one-line flow collection
 _LONGEST_KEY = 1000  # libyaml allows 1,024 characters for an implicit key
 
 
@@ -289,12 +291,10 @@ def _value(lines: list[str], index: int, start: int, text: str, parent: int) -> 
             return value, index + 1
         if first == "|":
             return _literal(lines, index, text, parent)
-        if text.startswith("{}"):
-            _expect_end(text, 2)
-            return PosMap((index + 1, start + 1)), index + 1
-        if text.startswith("[]"):
-            _expect_end(text, 2)
-            return PosSeq((index + 1, start + 1)), index + 1
+        if first == "{" or first == "[":
+            collection, end = _flow(text, index, start)
+            _expect_end(text, end)
+            return collection, index + 1
         if not _plain_start(text):
             raise GiveUp  # flow collections, anchors, aliases, tags, folded scalars
     comment = text.find(" #")
@@ -302,6 +302,66 @@ def _value(lines: list[str], index: int, start: int, text: str, parent: int) -> 
     if ": " in plain or plain.endswith(":"):
         raise GiveUp  # a mapping where a value was expected
     return (plain if plain[0] not in MAYBE_NOT_STRING else resolve_plain(plain)), index + 1
+
+
+def _flow(text: str, index: int, start: int) -> tuple[Any, int]:
+    """A one-line flow sequence or mapping of scalars (`[a, 'b']`, `{k: v}`) and its end offset."""
+    is_map = text[0] == "{"
+    closing = "}" if is_map else "]"
+    position = (index + 1, start + 1)
+    collection: Any = PosMap(position) if is_map else PosSeq(position)
+    offset = _skip(text, 1)
+    if text.startswith(closing, offset):
+        return collection, offset + 1
+    while True:
+        item, end = _flow_scalar(text, offset, is_map)
+        if is_map:
+            colon = _skip(text, end)
+            if not text.startswith(": ", colon) or item in collection:
+                raise GiveUp  # a key without a value, or a duplicate
+            value_offset = _skip(text, colon + 1)
+            value, end = _flow_scalar(text, value_offset, False)
+            collection[item] = value
+            collection.marks[item] = (
+                index + 1,
+                start + offset + 1,
+                index + 1,
+                start + value_offset + 1,
+            )
+        else:
+            collection.append(item)
+            collection.marks.append((index + 1, start + offset + 1))
+        end = _skip(text, end)
+        if text.startswith(closing, end):
+            return collection, end + 1
+        if not text.startswith(",", end):
+            raise GiveUp
+        offset = _skip(text, end + 1)
+
+
+def _flow_scalar(text: str, offset: int, is_key: bool) -> tuple[Any, int]:
+    """A quoted or plain scalar inside a flow collection, and the offset after it."""
+    if offset >= len(text):
+        raise GiveUp
+    if text[offset] == "'" or text[offset] == '"':
+        return _quoted(text, offset)
+    end = offset
+    while end < len(text) and text[end] not in _FLOW_STOP:
+        end += 1
+    if end < len(text) and text[end] == ":" and not (is_key and text.startswith(": ", end)):
+        raise GiveUp  # a colon inside a flow scalar
+    raw = text[offset:end].rstrip(" ")
+    if not raw or (
+        raw[0] in _NOT_PLAIN_FIRST and (raw[0] != "-" or len(raw) == 1 or raw[1] == " ")
+    ):
+        raise GiveUp  # an empty entry, a nested collection, an indicator
+    return (raw if raw[0] not in MAYBE_NOT_STRING else resolve_plain(raw)), end
+
+
+def _skip(text: str, offset: int) -> int:
+    while offset < len(text) and text[offset] == " ":
+        offset += 1
+    return offset
 
 
 def _literal(lines: list[str], index: int, text: str, parent: int) -> tuple[str, int]:

@@ -8,6 +8,7 @@ Both the Python reader and the C one (built by `make setup`) are held to that.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -95,14 +96,16 @@ ACCEPTED = [
     pytest.param("a:\n- x\nb:\n- y\n", id="sequence-at-key-indent"),
     pytest.param("- a:\n  - x\n  b: 1\n", id="sequence-at-compact-key-indent"),
     pytest.param("k: é ✓ 𝄞\n", id="unicode"),
+    pytest.param("a: [1, 'two', \"3\", x y , -1]\nb: {k: v, 'q': 2.5,  n: ~} # c\n", id="flow"),
+    pytest.param("- [ ]\n- {  }\n- [a]\n", id="flow-in-sequence"),
 ]
 
 
 @pytest.mark.parametrize("reader", READERS)
 @pytest.mark.parametrize("text", ACCEPTED)
 def test_reads_the_subset_as_libyaml_does(text: str, reader: Reader) -> None:
-    if reader is read_in_c and (not text.isascii() or "\\" in text):
-        assert reader(text) is None  # left to the Python reader
+    if reader is read_in_c and (not text.isascii() or re.search(r"\\|[\[{](?![\]}])", text)):
+        assert reader(text) is None  # escapes, flow collections and non-ASCII text
     else:
         assert agree(text, reader) is not None
 
@@ -116,8 +119,12 @@ def test_the_c_reader_leaves_escapes_and_non_ascii_text_to_the_python_reader(tex
 
 
 GIVES_UP = [
-    pytest.param("a: [1, 2]\n", id="flow-sequence"),
-    pytest.param("a: {b: 1}\n", id="flow-mapping"),
+    pytest.param("a: [1, [2]]\n", id="nested-flow-sequence"),
+    pytest.param("a: {b: {c: 1}}\n", id="nested-flow-mapping"),
+    pytest.param("a: [1, 2,]\n", id="flow-trailing-comma"),
+    pytest.param("a: {b: 1, b: 2}\n", id="flow-duplicate-key"),
+    pytest.param("a: [b:c]\n", id="flow-colon"),
+    pytest.param("a: [1, 2\n  , 3]\n", id="multi-line-flow"),
     pytest.param("a: &x 1\nb: *x\n", id="anchor-alias"),
     pytest.param("a: !!str 1\n", id="tag"),
     pytest.param("a: >\n  folded\n", id="folded"),
@@ -215,7 +222,7 @@ def test_emitter_output_is_read_as_libyaml_reads_it(data: dict[str, Any]) -> Non
 _PIECES = [
     "a", "b", "k1", "-", "- ", "  ", "    ", ":", ": ", "'", '"', "#", " #", "|", "|-", ">", "[]",
     "{}", "[", "{", "&a", "*a", "!t", "?", "---", "1", "0x1f", "~", "true", "\\", "\\n", "é",
-    "x: y", "- a: 1", "\n", "\n", "\n", "\n  ", "\n    ", "\n- ",
+    "x: y", "- a: 1", "\n", "\n", "\n", "\n  ", "\n    ", "\n- ", "]", "}", ", ", ",",
 ]  # fmt: skip
 
 
@@ -233,3 +240,25 @@ def test_whatever_they_accept_libyaml_accepts_alike(text: str) -> None:
         assert len(fast) == len(full), text
         for one, other in zip(fast, full, strict=True):
             assert difference(one, other) is None, (text, difference(one, other))
+
+
+_FLOW_PIECES = [
+    "[", "]", "{", "}", ",", ", ", " ", "a", "b c", "'q'", "'it''s'", '"d"', '""', "1", "-1", "- ",
+    ": ", ":", "~", "x:y", "#", " #c", "true", ".inf", "0x1F", "k: v", "[]", "{}", "-", "?", "&a",
+]  # fmt: skip
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(["a: ", "- ", "x:\n  - "]),
+    st.sampled_from(["[", "{"]),
+    st.lists(st.sampled_from(_FLOW_PIECES), min_size=1, max_size=10).map("".join),
+)
+def test_one_line_flow_collections_are_read_as_libyaml_reads_them(
+    head: str, opening: str, body: str
+) -> None:
+    text = f"{head}{opening}{body}\n"
+    fast = blockreader.read_stream_in_python(text)
+    if fast is not None:
+        full = libyamlreader.read_stream(text, "flow.yaml")
+        assert [difference(one, other) for one, other in zip(fast, full, strict=True)] == [None]
