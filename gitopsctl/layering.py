@@ -70,10 +70,14 @@ def lookup(node: Any, path: ValuePath) -> tuple[bool, Any]:
 
 
 def _child(node: Any, key: str | int) -> tuple[bool, Any]:
+    if isinstance(node, dict):  # dicts first: the Mapping check is many times slower
+        return key in node, node.get(key)
+    if isinstance(node, list):
+        if isinstance(key, int) and 0 <= key < len(node):
+            return True, node[key]
+        return False, None
     if isinstance(node, Mapping):
         return key in node, node.get(key)
-    if isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
-        return True, node[key]
     return False, None
 
 
