@@ -70,6 +70,11 @@ def test_core_schema_resolution(text: str, value: Any) -> None:
             "x.yaml:2:2: YAML syntax error: did not find expected ',' or ']'",
             id="unclosed-flow",
         ),
+        pytest.param(
+            "a: 1\nb: !!int abc\n",
+            'x.yaml:2:4: YAML error: "abc" is not a valid int',
+            id="explicit-tag-that-does-not-fit",
+        ),
     ],
 )
 def test_broken_yaml_is_an_input_error_at_its_line(text: str, message: str) -> None:
