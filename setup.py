@@ -9,7 +9,6 @@ setup(
         Extension(
             "gitopsctl._blockreader",
             sources=["gitopsctl/_blockreader.c"],
-            extra_compile_args=["-O2"],
             optional=True,
         )
     ]

@@ -11,8 +11,8 @@ comes from libyaml.
 
 Reading a line at a time in plain Python is about four times faster than building libyaml's
 nodes; `_blockreader.c`, the same reader in C for ASCII text (built by `pip install` where a C
-compiler is), is about three times faster again. It gives up where this one does, and on escapes
-in double quotes, and then this one reads the text.
+compiler is), is about three times faster again, and is the hot path. It gives up where this one
+does, and on escapes in double quotes and flow collections, and then this one reads the text.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from gitopsctl.yamlnodes import MAYBE_NOT_STRING, Position, PosMap, PosSeq, resolve_plain
+from gitopsctl.yamlnodes import Position, PosMap, PosSeq, resolve_plain
 
 # In text beyond ASCII: characters outside YAML's printable set, byte order marks and line breaks
 # other than `\n` (NEL, LS, PS). Compiled on first use: it costs milliseconds.
@@ -98,17 +98,12 @@ class _Frame:
 
 
 def _documents(lines: list[str]) -> list[Any]:
-    """The documents of the stream's lines: one pass, one line at a time.
-
-    The common line, `key: plain value` in the collection the previous line was in, takes the
-    inlined path; everything else goes through the helpers below.
-    """
+    """The documents of the stream's lines: one pass, one line at a time."""
     documents: list[Any] = []
     stack: list[_Frame] = []
     has_root = False
     count = len(lines)
     index = 0
-    frame: _Frame | None = None
     while index < count:
         line = lines[index]
         text = line.lstrip(" ")
@@ -120,21 +115,19 @@ def _documents(lines: list[str]) -> list[Any]:
             _expect_end(text, 3)
             if stack:
                 _close(stack[-1])
-            stack, has_root, frame = [], False, None
+            stack, has_root = [], False
             index += 1
             continue
         dash = text[0] == "-" and (len(text) == 1 or text[1] == " ")
-        same = frame is not None and frame.pending is None and frame.column == indent
-        if not same or frame is None or frame.is_map == dash:
-            frame = _frame(stack, index, indent, dash)
-            if frame is None:
-                if has_root:
-                    raise GiveUp  # more content after the document's root collection
-                position = (index + 1, indent + 1)
-                frame = _Frame(indent, PosSeq(position) if dash else PosMap(position), not dash)
-                stack.append(frame)
-                documents.append(frame.container)
-                has_root = True
+        frame = _frame(stack, index, indent, dash)
+        if frame is None:
+            if has_root:
+                raise GiveUp  # more content after the document's root collection
+            position = (index + 1, indent + 1)
+            frame = _Frame(indent, PosSeq(position) if dash else PosMap(position), not dash)
+            stack.append(frame)
+            documents.append(frame.container)
+            has_root = True
         column = indent
         if dash:
             text = text[1:].lstrip(" ")
@@ -143,22 +136,7 @@ def _documents(lines: list[str]) -> list[Any]:
                 index += 1
                 continue
             column = len(line) - len(text)
-        first = text[0]
-        if "#" in text or first == "'" or first == '"' or first in _NOT_PLAIN_FIRST:
-            found = _key(text)
-        else:  # inlined `_key` for a plain key on a line without a comment
-            colon = text.find(": ")
-            if colon < 0 and text[-1] == ":":
-                colon = len(text) - 1
-            if colon < 0:
-                found = None
-            else:
-                raw = text[:colon]
-                if raw[-1] == " ":
-                    raw = raw.rstrip(" ")
-                if colon > _LONGEST_KEY:
-                    raise GiveUp
-                found = (raw if raw[0] not in MAYBE_NOT_STRING else resolve_plain(raw)), colon
+        found = _key(text)
         if found is None:
             if not dash:
                 raise GiveUp  # a value where a key was expected
@@ -183,17 +161,7 @@ def _documents(lines: list[str]) -> list[Any]:
             index += 1
             continue
         number, start = index + 1, len(line) - len(value_text)
-        if value_text[0] in _NOT_PLAIN_FIRST or "#" in value_text:
-            value, index = _value(lines, index, start, value_text, column)
-        else:  # inlined `_value` for a plain scalar without a comment
-            if value_text[-1] == " ":
-                value_text = value_text.rstrip(" ")
-            if ": " in value_text or value_text[-1] == ":":
-                raise GiveUp  # a mapping where a value was expected
-            first = value_text[0]
-            value = value_text if first not in MAYBE_NOT_STRING else resolve_plain(value_text)
-            index += 1
-        mapping[key] = value
+        mapping[key], index = _value(lines, index, start, value_text, column)
         mapping.marks[key] = (number, column + 1, number, start + 1)
     if stack:
         _close(stack[-1])
@@ -275,7 +243,7 @@ def _key(text: str) -> tuple[Any, int] | None:
     raw = head[:colon].rstrip(" ")
     if not raw or colon > _LONGEST_KEY or not _plain_start(text):
         raise GiveUp
-    return (raw if raw[0] not in MAYBE_NOT_STRING else resolve_plain(raw)), colon
+    return resolve_plain(raw), colon
 
 
 def _value(lines: list[str], index: int, start: int, text: str, parent: int) -> tuple[Any, int]:
@@ -301,7 +269,7 @@ def _value(lines: list[str], index: int, start: int, text: str, parent: int) -> 
     plain = (text if comment < 0 else text[:comment]).rstrip(" ")
     if ": " in plain or plain.endswith(":"):
         raise GiveUp  # a mapping where a value was expected
-    return (plain if plain[0] not in MAYBE_NOT_STRING else resolve_plain(plain)), index + 1
+    return resolve_plain(plain), index + 1
 
 
 def _flow(text: str, index: int, start: int) -> tuple[Any, int]:
@@ -351,11 +319,9 @@ def _flow_scalar(text: str, offset: int, is_key: bool) -> tuple[Any, int]:
     if end < len(text) and text[end] == ":" and not (is_key and text.startswith(": ", end)):
         raise GiveUp  # a colon inside a flow scalar
     raw = text[offset:end].rstrip(" ")
-    if not raw or (
-        raw[0] in _NOT_PLAIN_FIRST and (raw[0] != "-" or len(raw) == 1 or raw[1] == " ")
-    ):
+    if not raw or not _plain_start(raw) or raw[0] in "?:":
         raise GiveUp  # an empty entry, a nested collection, an indicator
-    return (raw if raw[0] not in MAYBE_NOT_STRING else resolve_plain(raw)), end
+    return resolve_plain(raw), end
 
 
 def _skip(text: str, offset: int) -> int:

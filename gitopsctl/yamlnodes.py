@@ -61,14 +61,14 @@ _FLOAT = re.compile(
     r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
     r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
 )
-MAYBE_NOT_STRING = frozenset("0123456789+-.~nNtTfF")  # what a non-string can start with
+_MAYBE_NOT_STRING = frozenset("0123456789+-.~nNtTfF")  # what a non-string can start with
 
 
 def resolve_plain(value: str) -> Any:
     """The value of a plain (unquoted) scalar: null, bool, int, float or the string itself."""
     if not value:
         return None
-    if value[0] not in MAYBE_NOT_STRING:
+    if value[0] not in _MAYBE_NOT_STRING:
         return value
     if value in _NULL:
         return None
