@@ -532,9 +532,11 @@ static int unsupported(const char *s, Py_ssize_t size) {
     for (Py_ssize_t i = 0; i < size; i++) {
         unsigned char c = (unsigned char)s[i];
         if ((c < 0x20 && c != '\n') || c == 0x7f) return 1; /* tabs, CR, control characters */
-        if ((i == 0 || s[i - 1] == '\n') &&
-            (c == '%' || (size - i >= 3 && memcmp(s + i, "...", 3) == 0)))
-            return 1; /* directives, document ends */
+        int line_start = i == 0 || s[i - 1] == '\n';
+        if (line_start && c == '%') return 1; /* a directive */
+        if (line_start && size - i >= 3 && memcmp(s + i, "...", 3) == 0 &&
+            (size - i == 3 || s[i + 3] == ' ' || s[i + 3] == '\n'))
+            return 1; /* a document end marker */
     }
     return 0;
 }

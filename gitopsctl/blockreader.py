@@ -74,9 +74,7 @@ def read_stream_in_python(text: str) -> list[Any] | None:
 
 
 def _unsupported(text: str) -> bool:
-    if "\t" in text or "\r" in text or text.startswith(("%", "...")):
-        return True
-    if "\n%" in text or "\n..." in text:
+    if "\t" in text or "\r" in text or text.startswith("%") or "\n%" in text:
         return True
     if text.isascii():
         return _CONTROL.search(text) is not None
@@ -111,6 +109,8 @@ def _documents(lines: list[str]) -> list[Any]:
             index += 1
             continue
         indent = len(line) - len(text)
+        if indent == 0 and text.startswith("...") and (len(text) == 3 or text[3] == " "):
+            raise GiveUp  # a document end marker
         if indent == 0 and text.startswith("---") and (len(text) == 3 or text[3] == " "):
             _expect_end(text, 3)
             if stack:
