@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: setup render check validate docs hooks test lint bench clean
 
-$(STAMP): pyproject.toml setup.py gitopsctl/_blockreader.c tools/install_helm.py
+$(STAMP): pyproject.toml tools/install_helm.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]' --config-settings editable_mode=compat

@@ -21,10 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
-
-if TYPE_CHECKING:
-    from ruamel.yaml.error import YAMLError
+from typing import Any, NamedTuple
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 CRD_API_VERSION = "apiextensions.k8s.io/v1"
@@ -296,22 +293,12 @@ def _file_schemas(file: Path) -> Iterator[CrdSchema]:
 
 
 def _documents(file: Path) -> list[Any]:
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
+    from gitopsctl import yamlio
+    from gitopsctl.errors import InputError
 
-    yaml = YAML(typ="safe", pure=False)
+    name = file.as_posix()
     try:
-        return list(yaml.load_all(file.read_text(encoding="utf-8")))
-    except (OSError, UnicodeDecodeError) as error:
-        raise ValueError(f"{file}: cannot read file: {error}") from None
-    except YAMLError as error:
-        raise ValueError(_yaml_error_message(file, error)) from None
-
-
-def _yaml_error_message(file: Path, error: YAMLError) -> str:
-    from ruamel.yaml.error import MarkedYAMLError
-
-    if isinstance(error, MarkedYAMLError) and error.problem_mark is not None:
-        mark = error.problem_mark
-        return f"{file}:{mark.line + 1}:{mark.column + 1}: invalid YAML: {error.problem}"
-    return f"{file}: invalid YAML: {error}"
+        text = yamlio.read_text(file, name)
+        return [document.data for document in yamlio.read_stream(text, name)]
+    except InputError as error:
+        raise ValueError(str(error)) from None

@@ -24,7 +24,6 @@ from datetime import date
 from pathlib import Path
 from typing import NamedTuple
 
-from gitopsctl import yamlio
 from gitopsctl.commands import check_format, load_and_render, rule_infos
 from gitopsctl.errors import InputError, Problem
 from gitopsctl.exceptions import apply_exceptions, declared_exceptions
@@ -340,11 +339,7 @@ def _prefixed(named: str | None, message: str) -> str:
 
 def _object_at(manifests: Sequence[Manifest], key: str, line: int, namespace: str) -> str | None:
     """The object of a document that starts last at or before the line (a List has several)."""
-    starts = [
-        ((yamlio.node_position(m.node) or (1, 1))[0], object_name(m, namespace))
-        for m in manifests
-        if m.file == key
-    ]
+    starts = [(m.line, object_name(m, namespace)) for m in manifests if m.file == key]
     before = [name for start, name in starts if start <= line]
     return before[-1] if before else (starts[0][1] if starts else None)
 

@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from gitopsctl.yamlnodes import PosMap
+from gitopsctl.yamlnodes import ReadMap
 
 if TYPE_CHECKING:
     import jsonschema
@@ -237,7 +237,7 @@ def exact_errors(
 ) -> list[SchemaError]:
     """The errors Python's jsonschema finds in the object, found by jsonschema-rs whenever it sees
     the same JSON types."""
-    if isinstance(obj, PosMap):  # as the YAML readers built it: jsonschema-rs reads it directly
+    if isinstance(obj, ReadMap):  # as the YAML reader built it: jsonschema-rs reads it directly
         try:
             return fast_errors(fast, obj)
         except ValueError:  # a value jsonschema-rs refuses: a non-string key, a non-finite float

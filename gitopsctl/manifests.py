@@ -23,6 +23,7 @@ from gitopsctl.subjects import (
     Environment,
     Ingress,
     Locate,
+    Location,
     TlsEntry,
     ValuesDocument,
     Workload,
@@ -53,10 +54,12 @@ class ManifestOptions(NamedTuple):
 
 
 class Manifest(NamedTuple):
-    """One Kubernetes object with the file it came from."""
+    """One Kubernetes object with the file it came from; its positions are read on demand."""
 
     file: str
     node: Any
+    source: yamlio.StreamDocument | None = None
+    item: int | None = None  # its index in a `kind: List`'s items
 
     @property
     def kind(self) -> str:
@@ -75,8 +78,27 @@ class Manifest(NamedTuple):
         found = labels.get("app.kubernetes.io/instance") or labels.get("app.kubernetes.io/name")
         return str(found) if found else None
 
+    @property
+    def line(self) -> int:
+        """The line where the object starts."""
+        if self.source is None:
+            return 1
+        if self.item is None:
+            return self.source.line
+        return (yamlio.node_position(self.positioned()) or (self.source.line, 1))[0]
+
+    def positioned(self) -> Any:
+        """The object as `PosMap`, composed again from its text (only asked for findings)."""
+        if self.source is None:
+            return self.node
+        document = self.source.positioned
+        return document if self.item is None else document["items"][self.item]
+
     def locate(self) -> Locate:
-        return node_locator(self.node, self.file)
+        def locate(path: ValuePath) -> Location:
+            return node_locator(self.positioned(), self.file)(path)
+
+        return locate
 
 
 def read_manifests(target: str, stdin_text: str | None = None) -> list[Manifest]:
@@ -106,14 +128,16 @@ def _read(file: Path) -> str:
 
 
 def _objects(text: str, name: str) -> Iterator[Manifest]:
-    for document in yamlio.parse_all(text, name):
-        if not isinstance(document, Mapping) or "kind" not in document:
-            where = yamlio.node_position(document) or (1, 1)
+    for document in yamlio.read_stream(text, name):
+        data = document.data
+        if not isinstance(data, Mapping) or "kind" not in data:
+            where = yamlio.node_position(document.positioned) or (document.line, 1)
             raise InputError(Problem("not a Kubernetes object (a mapping with kind)", name, *where))
-        if document["kind"] == "List" and isinstance(document.get("items"), list):
-            yield from (Manifest(name, item) for item in document["items"])
+        items = data.get("items")
+        if data["kind"] == "List" and isinstance(items, list):
+            yield from (Manifest(name, item, document, index) for index, item in enumerate(items))
         else:
-            yield Manifest(name, document)
+            yield Manifest(name, data, document)
 
 
 def read_node_groups(file: Path) -> list[NodeGroup]:

@@ -1,48 +1,382 @@
-"""The one YAML reader; positions become 1-based here and nowhere else (`yamlwriter` writes).
+"""The one YAML reader: libyaml's C parser and composer through PyYAML, configured once here.
 
-Reading first tries the fast block reader (`blockreader`), which covers the block YAML that
-manifests and this tool's output are written in, and falls back to libyaml (`libyamlreader`) for
-everything else and for every error message. Both resolve plain scalars by the YAML 1.2 core
-schema, which is what ruamel.yaml applies too, and build mappings and sequences that remember the
-position of every key, value and item. That matters in a pre-commit hook and over thousands of
-manifests.
+Plain scalars resolve by the YAML 1.2 core schema (as ruamel.yaml and Helm's values read them:
+no yes/no booleans, no timestamps, `=` is the string `=`), and merge keys `<<` merge, as kubectl
+and Helm merge them. Positions become 1-based here and nowhere else.
+
+Two ways to read:
+
+- `parse` / `load_file`: one document whose mappings and sequences remember the position of
+  every key, value and item (`PosMap`, `PosSeq`), for hand-written files and the committed output.
+- `read_stream`: a manifest stream as plain data, one document at a time; the positions of a
+  document are composed again only when something asks where a value is (a finding), so a
+  large stream costs about one libyaml pass.
+
+Hostile input is an `InputError` at its line, never a crash: alias expansion past the budget
+Kubernetes' own YAML decoder allows, recursive aliases, nesting deeper than `MAX_DEPTH`,
+integers longer than Python converts, and (in hand-written files) a second document or a local
+tag such as `!webhook`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from gitopsctl import blockreader
-from gitopsctl.errors import InputError, Problem
-from gitopsctl.yamlnodes import Position, PosMap, PosSeq
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-__all__ = ["PosMap", "PosSeq", "Position"]
+from gitopsctl.errors import InputError, Problem
+from gitopsctl.yamlnodes import Position, PosMap, PosSeq, ReadMap, resolve_plain
+
+__all__ = ["MAX_DEPTH", "PosMap", "PosSeq", "Position", "StreamDocument"]
+
+MAX_DEPTH = 100  # the deepest CRD schema seen in use nests about 40 levels
+_TAG = "tag:yaml.org,2002:"
+_PLAIN = "?"
+_STR = _TAG + "str"
+_MERGE = "<<"
+_EXPLICIT: dict[str, type] = {
+    _TAG + "null": type(None),
+    _TAG + "bool": bool,
+    _TAG + "int": int,
+    _TAG + "float": float,
+}
+_CORE_TAGS = frozenset({_PLAIN, _STR, "!", _TAG + "map", _TAG + "seq", *_EXPLICIT})
+# Kubernetes' YAML decoder (go-yaml v3) refuses a document once more than 100 nodes came from
+# aliases and they are too large a share of all decoded nodes: 99% up to 400,000 nodes, falling
+# linearly to 10% at 4,000,000. The same budget here keeps "billion laughs" out.
+_ALIAS_LOW, _ALIAS_HIGH = 400_000, 4_000_000
+
+_BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc]
+    """libyaml's parser and composer; plain scalars are resolved later, by the core schema."""
+
+    yaml_implicit_resolvers: dict[Any, Any] = {}  # noqa: RUF012  (class-level by design)
+
+    def resolve(self, kind: type, value: str | None, implicit: tuple[bool, bool] | bool) -> str:
+        # Collections pass one flag; scalars pass (plain, quoted).
+        return _PLAIN if implicit is True or (implicit is not False and implicit[0]) else _STR
 
 
 def parse(text: str, name: str) -> Any:
-    """One YAML document with positions; broken YAML becomes an InputError at its line."""
-    documents = parse_all(text, name)
-    return documents[0] if documents else None
+    """The one document of a hand-written or generated file, with positions (None when empty).
+
+    A second document, or a tag this tool gives no meaning to, is an error at its line.
+    """
+    with _reading(text, name) as loader, _paused_collector():
+        first = _next_node(loader)
+        if first is None:
+            return None
+        second = _next_node(loader)
+        if second is not None:
+            message = "a second YAML document starts here; this file holds exactly one"
+            raise InputError(Problem(message, name, *_at(second)))
+        return _Builder(name, text, positions=True, strict_tags=True).document(first)
+
+
+def load_file(path: Path, name: str) -> Any:
+    return parse(read_text(path, name), name)
+
+
+def read_text(path: Path, name: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(Problem(f"cannot read file: {error}", name)) from None
+
+
+class StreamDocument:
+    """One document of a stream: its plain data now, its positions when first asked for."""
+
+    __slots__ = ("_positioned", "_recompose", "data", "line", "name")
+
+    def __init__(self, data: Any, name: str, line: int, recompose: Callable[[], Any]) -> None:
+        self.data = data
+        self.name = name
+        self.line = line  # 1-based line where the document's content starts
+        self._recompose = recompose
+        self._positioned: Any = None
+
+    @property
+    def positioned(self) -> Any:
+        """The same data as `PosMap`/`PosSeq`, composed again from the document's text."""
+        if self._positioned is None:
+            self._positioned = self._recompose()
+        return self._positioned
+
+
+def read_stream(text: str, name: str) -> Iterator[StreamDocument]:
+    """Every non-empty document of a stream, as plain data, one at a time."""
+    builder = _Builder(name, text, positions=False, strict_tags=False)
+    with _reading(text, name) as loader:
+        while True:
+            with _paused_collector():
+                node = _next_node(loader)
+                if node is None:
+                    return
+                data = builder.document(node)
+            start = node.start_mark
+            span = (start.line, start.column, start.index, node.end_mark.index)
+            del node
+            yield StreamDocument(data, name, start.line + 1, _recomposer(text, name, span))
 
 
 def parse_all(text: str, name: str) -> list[Any]:
     """Every non-empty document of a stream, with positions."""
-    documents = blockreader.read_stream(text)
-    if documents is not None:
-        return documents
-    from gitopsctl import libyamlreader  # PyYAML is imported only for what needs it
-
-    return libyamlreader.read_stream(text, name)
+    return [document.positioned for document in read_stream(text, name)]
 
 
-def load_file(path: Path, name: str) -> Any:
+def _recomposer(text: str, name: str, span: tuple[int, int, int, int]) -> Callable[[], Any]:
+    def recompose() -> Any:
+        line, column, start, end = span
+        # The document alone, at the same line and column: blank lines before it, and spaces
+        # for what precedes it on its first line (a `--- ` marker).
+        alone = "\n" * line + " " * column + text[start:end]
+        with _reading(alone, name) as loader, _paused_collector():
+            node = _next_node(loader)
+            assert node is not None  # the same text composed to this document before
+            return _Builder(name, alone, positions=True, strict_tags=False).document(node)
+
+    return recompose
+
+
+@contextmanager
+def _reading(text: str, name: str) -> Iterator[Any]:
+    """A loader over the text; syntax errors become InputError at their line."""
+    loader = _Loader(text)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(Problem(f"cannot read file: {error}", name)) from None
-    return parse(text, name)
+        yield loader
+    except yaml.MarkedYAMLError as error:
+        raise InputError(_syntax_problem(error, name)) from None
+    except yaml.YAMLError as error:
+        raise InputError(Problem(f"YAML syntax error: {error}", name)) from None
+    except RecursionError:  # the pure-Python composer, where libyaml is missing
+        raise InputError(Problem(f"YAML nests deeper than {MAX_DEPTH} levels", name)) from None
+    finally:
+        loader.dispose()
+
+
+@contextmanager
+def _paused_collector() -> Iterator[None]:
+    """Composing allocates many small objects that form no cycles; the cyclic garbage collector
+    would rescan them over and over (3x the reading time), so it pauses meanwhile."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _next_node(loader: Any) -> Node | None:
+    """The next non-empty document's node, or None at the end of the stream."""
+    while loader.check_node():
+        node: Node = loader.get_node()
+        if not (type(node) is ScalarNode and node.tag == _PLAIN and node.value == ""):
+            return node
+    return None
+
+
+def _syntax_problem(error: yaml.MarkedYAMLError, name: str) -> Problem:
+    mark = error.problem_mark or error.context_mark
+    summary = error.problem or error.context or "invalid YAML"
+    if mark is None:
+        return Problem(f"YAML syntax error: {summary}", name)
+    return Problem(f"YAML syntax error: {summary}", name, mark.line + 1, mark.column + 1)
+
+
+def _at(node: Node) -> Position:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+class _Builder:
+    """Builds Python data from composed nodes: with or without positions, one document at a
+    time, checking the limits on the way."""
+
+    def __init__(self, name: str, text: str, *, positions: bool, strict_tags: bool) -> None:
+        self.name = name
+        self.may_alias = "&" in text  # no anchor, no alias: skip the alias budget
+        self.positions = positions
+        self.strict_tags = strict_tags
+
+    def document(self, node: Node) -> Any:
+        if self.may_alias:
+            _check_aliases(node, self.name)
+        return self.construct(node, 0)
+
+    def fail(self, message: str, node: Node) -> InputError:
+        return InputError(Problem(message, self.name, *_at(node)))
+
+    def construct(self, node: Node, depth: int) -> Any:
+        if type(node) is ScalarNode:
+            return self.scalar(node)
+        if depth >= MAX_DEPTH:
+            raise _too_deep(node, self.name)
+        if self.strict_tags and node.tag not in _CORE_TAGS:
+            raise self.fail(_tag_message(node.tag), node)
+        if type(node) is MappingNode:
+            return self.mapping(node, depth + 1)
+        return self.sequence(node, depth + 1)
+
+    def sequence(self, node: Node, depth: int) -> Any:
+        construct = self.construct
+        if not self.positions:
+            return [construct(item, depth) for item in node.value]
+        items = PosSeq(_at(node))
+        items.extend(construct(item, depth) for item in node.value)
+        items.marks.extend(_at(item) for item in node.value)
+        return items
+
+    def mapping(self, node: Node, depth: int) -> Any:
+        mapping = PosMap(_at(node)) if self.positions else ReadMap()
+        merged: list[tuple[Any, ReadMap]] = []
+        for key_node, value_node in node.value:
+            if type(key_node) is not ScalarNode:
+                raise self.fail("YAML syntax error: a key must be a scalar", key_node)
+            if key_node.tag == _PLAIN and key_node.value == _MERGE:
+                merged.extend(self.merge_sources(key_node, value_node, depth))
+                continue
+            key = self.scalar(key_node)
+            if key in mapping:
+                raise self.fail(self.duplicate_message(node, key, value_node), key_node)
+            mapping[key] = self.construct(value_node, depth)
+            if isinstance(mapping, PosMap):
+                mapping.marks[key] = (*_at(key_node), *_at(value_node))
+        return _with_merged(mapping, merged) if merged else mapping
+
+    def duplicate_message(self, node: Node, key: Any, value_node: Node) -> str:
+        first_key, first_value = next(pair for pair in node.value if self.scalar(pair[0]) == key)
+        return (
+            f'YAML syntax error: duplicate key "{key}" with value "{_shown(value_node)}" '
+            f'(first set to "{_shown(first_value)}" on line {_at(first_key)[0]})'
+        )
+
+    def merge_sources(self, key: Node, node: Node, depth: int) -> Iterator[tuple[Any, ReadMap]]:
+        """The entries a merge key brings: of one mapping, or of each in a list (earlier
+        mappings win), with their own positions."""
+        if depth >= MAX_DEPTH:
+            raise _too_deep(node, self.name)
+        sources = node.value if type(node) is SequenceNode else [node]
+        for source in sources:
+            if type(source) is not MappingNode:
+                raise self.fail("a merge key << takes a mapping or a list of mappings", key)
+            mapping = self.mapping(source, depth + 1)
+            yield from ((key, mapping) for key in mapping)
+
+    def scalar(self, node: Node) -> Any:
+        tag, value = node.tag, node.value
+        try:
+            if tag == _PLAIN:
+                return resolve_plain(value)
+            if tag not in _EXPLICIT:
+                if self.strict_tags and tag not in _CORE_TAGS:
+                    raise self.fail(_tag_message(tag), node)
+                return value  # `!!str`, and tags of manifests this tool gives no meaning to
+            return self.explicit(node)
+        except ValueError:  # Python refuses to convert integers past its digit limit
+            raise self.fail(f"integer of {len(value)} digits is too long", node) from None
+
+    def explicit(self, node: Node) -> Any:
+        tag, value = node.tag, node.value
+        resolved = resolve_plain(value)
+        if tag == _TAG + "float" and type(resolved) is int:
+            return float(resolved)
+        if type(resolved) is not _EXPLICIT[tag]:
+            raise self.fail(f'YAML error: "{value}" is not a valid {tag.removeprefix(_TAG)}', node)
+        return resolved
+
+
+def _with_merged(mapping: ReadMap, merged: Sequence[tuple[Any, ReadMap]]) -> ReadMap:
+    """Merged entries first (the first source of a key wins), then the mapping's own keys."""
+    result = PosMap(mapping.position) if isinstance(mapping, PosMap) else ReadMap()
+    entries = [(key, source) for key, source in merged if key not in mapping]
+    entries.extend((key, mapping) for key in mapping)
+    for key, source in entries:
+        if key in result and source is not mapping:
+            continue
+        result[key] = source[key]
+        if isinstance(result, PosMap) and isinstance(source, PosMap):
+            result.marks[key] = source.marks[key]
+    return result
+
+
+def _check_aliases(root: Node, name: str) -> None:
+    """Refuse recursive aliases and alias expansion beyond Kubernetes' budget, before building."""
+    sizes: dict[int, int] = {}  # the expanded size of each collection node seen; 0 while open
+    largest: list[tuple[int, Node]] = [(0, root)]  # the largest node an alias repeats
+
+    def size(node: Node, depth: int) -> int:
+        if type(node) is ScalarNode:
+            return 1
+        known = sizes.get(id(node))
+        if known == 0:
+            raise InputError(Problem("YAML alias refers to itself", name, *_at(node)))
+        if known is not None:
+            largest[0] = max(largest[0], (known, node), key=lambda pair: pair[0])
+            return known
+        if depth >= MAX_DEPTH:
+            raise _too_deep(node, name)
+        sizes[id(node)] = 0
+        children = (
+            [part for pair in node.value for part in pair]
+            if type(node) is MappingNode
+            else node.value
+        )
+        total = 1 + sum(size(child, depth + 1) for child in children)
+        sizes[id(node)] = total
+        return total
+
+    expanded = size(root, 0)
+    aliased = expanded - _distinct(root)
+    if aliased > 100 and expanded > 1000 and aliased / expanded > _allowed_alias_share(expanded):
+        message = (
+            f"YAML aliases of the node here expand the document to {expanded:,} nodes "
+            f"({aliased:,} from aliases), past the alias budget"
+        )
+        raise InputError(Problem(message, name, *_at(largest[0][1])))
+
+
+def _distinct(root: Node) -> int:
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if type(node) is MappingNode:
+            stack.extend(part for pair in node.value for part in pair)
+        elif type(node) is SequenceNode:
+            stack.extend(node.value)
+    return len(seen)
+
+
+def _allowed_alias_share(expanded: int) -> float:
+    if expanded <= _ALIAS_LOW:
+        return 0.99
+    if expanded >= _ALIAS_HIGH:
+        return 0.10
+    return 0.99 - 0.89 * (expanded - _ALIAS_LOW) / (_ALIAS_HIGH - _ALIAS_LOW)
+
+
+def _shown(node: Node) -> str:
+    return str(node.value) if type(node) is ScalarNode else "..."
+
+
+def _too_deep(node: Node, name: str) -> InputError:
+    return InputError(Problem(f"YAML nests deeper than {MAX_DEPTH} levels", name, *_at(node)))
+
+
+def _tag_message(tag: str) -> str:
+    shown = "!!" + tag.removeprefix(_TAG) if tag.startswith(_TAG) else tag
+    return f"YAML tag {shown} has no meaning here; write plain YAML (quote the value if needed)"
 
 
 def key_position(node: Any, key: Any) -> Position | None:

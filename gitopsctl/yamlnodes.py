@@ -15,7 +15,14 @@ Position = tuple[int, int]
 Mark = tuple[int, int, int, int]
 
 
-class PosMap(dict[Any, Any]):
+class ReadMap(dict[Any, Any]):
+    """A mapping as the YAML reader built it: only YAML's JSON-compatible scalars inside, so a
+    schema validator may read it directly."""
+
+    __slots__ = ()
+
+
+class PosMap(ReadMap):
     """A mapping that can say where it, each of its keys and each value start."""
 
     __slots__ = ("marks", "position")

@@ -507,13 +507,13 @@ def test_load_crd_dir_accepts_files(tmp_path: Path) -> None:
 LOAD_ERRORS = [
     pytest.param(
         {"bad.yaml": "spec:\n  group: [example\n"},
-        "bad.yaml:3:1: invalid YAML: did not find expected ',' or ']'",
+        "bad.yaml:3:1: YAML syntax error: did not find expected ',' or ']'",
         id="broken-yaml",
     ),
     pytest.param(
         {"dup.yaml": "kind: A\nkind: B\n"},
-        'dup.yaml:2:1: invalid YAML: found duplicate key "kind" with value "B"'
-        ' (original value: "A")',
+        'dup.yaml:2:1: YAML syntax error: duplicate key "kind" with value "B"'
+        ' (first set to "A" on line 1)',
         id="duplicate-key",
     ),
     pytest.param(
@@ -544,3 +544,25 @@ def test_load_crd_dir_missing_path(tmp_path: Path) -> None:
     with pytest.raises(ValueError) as raised:
         load_crd_dir([tmp_path / "absent"])
     assert str(raised.value) == f"{tmp_path}/absent: no such file or directory"
+
+
+OPERATOR_ENUM_YAML = WIDGET_YAML.replace(
+    "openAPIV3Schema: {type: object}",
+    """openAPIV3Schema:
+          type: object
+          properties:
+            matchType:
+              type: string
+              enum:
+                - '!='
+                - =
+                - =~
+                - !~""".replace("- !~", "- '!~'"),
+)
+
+
+def test_a_crd_with_a_plain_equals_sign_in_an_enum_loads(tmp_path: Path) -> None:
+    # As in kube-prometheus-stack's AlertmanagerConfig CRD: a plain `=` is the string "=".
+    (tmp_path / "alertmanagerconfigs.yaml").write_text(OPERATOR_ENUM_YAML, encoding="utf-8")
+    schema = load_crd_dir([tmp_path])[("example.com/v1", "Widget")].schema
+    assert schema["properties"]["matchType"]["enum"] == ["!=", "=", "=~", "!~"]
