@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from gitopsctl import commands
+from gitopsctl.cli import commands
 from gitopsctl.errors import EXIT_USAGE, InputError
 
 ENV_HELP = "Limit to this environment (repeat for several). Default: every environment."
@@ -162,7 +162,7 @@ def diff_cmd(
 
     Exit 0, or 1 when --against would delete too many Applications; 2 for unusable input.
     """
-    from gitopsctl.diffing import diff_command
+    from gitopsctl.diff.changes import diff_command
 
     _run(lambda: diff_command(repo, envs, against, allow_deletions, max_deletions, fmt))
 
@@ -173,7 +173,7 @@ def diff_cmd(
 @click.pass_obj
 def graph_cmd(repo: Path, env: str, fmt: str) -> None:
     """Print an environment's apps and databases with their sync waves and dependencies."""
-    from gitopsctl.graph import graph_command
+    from gitopsctl.render.graph import graph_command
 
     _run(lambda: graph_command(repo, env, fmt))
 

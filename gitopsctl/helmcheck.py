@@ -24,21 +24,21 @@ from datetime import date
 from pathlib import Path
 from typing import NamedTuple
 
-from gitopsctl.commands import check_format, load_and_render, rule_infos
+from gitopsctl.cli.commands import check_format, load_and_render, rule_infos
 from gitopsctl.errors import InputError, Problem
-from gitopsctl.exceptions import apply_exceptions, declared_exceptions
-from gitopsctl.findings import Finding, Severity
-from gitopsctl.formatters import format_report
-from gitopsctl.helm import HelmError, find_helm, template
-from gitopsctl.layering import lookup
-from gitopsctl.manifests import Manifest, _objects, manifest_subjects
-from gitopsctl.model import Platform
-from gitopsctl.renderer import RenderedApp, Rendering
-from gitopsctl.repository import environment_of, issuer_names, node_locator
+from gitopsctl.kube.schemastore import SchemaStore, load_crds
+from gitopsctl.pipeline import exit_code, run_rules, sort_findings, validate_repository
+from gitopsctl.render.helm import HelmError, find_helm, template
+from gitopsctl.render.rendering import RenderedApp, Rendering
+from gitopsctl.report.exceptions import apply_exceptions, declared_exceptions
+from gitopsctl.report.findings import Finding, Severity
+from gitopsctl.report.formatters import format_report
 from gitopsctl.rules import RULES, helm_skipped
-from gitopsctl.schemastore import SchemaStore, load_crds
-from gitopsctl.subjects import Environment
-from gitopsctl.validation import exit_code, run_rules, sort_findings, validate_repository
+from gitopsctl.sources.layering import lookup
+from gitopsctl.sources.model import Platform
+from gitopsctl.subjects.manifests import Manifest, _objects, manifest_subjects
+from gitopsctl.subjects.records import Environment
+from gitopsctl.subjects.repository import environment_of, issuer_names, node_locator
 
 SKIPPED = helm_skipped.ID
 HELM_WORKERS = 4

@@ -13,8 +13,8 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 
-from gitopsctl.commands import load_and_render
-from gitopsctl.renderer import Rendering
+from gitopsctl.cli.commands import load_and_render
+from gitopsctl.render.rendering import Rendering
 
 PROJECT = Path(__file__).resolve().parents[1]
 EXAMPLE_DIRS = ("sources", "charts", "applications", "rendered")

@@ -9,15 +9,15 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from gitopsctl.commands import load_and_render
-from gitopsctl.findings import Finding
-from gitopsctl.layering import ValuePath, format_path
-from gitopsctl.repository import repository_environments
+from gitopsctl.cli.commands import load_and_render
+from gitopsctl.kube.scheduling import NodeGroup, Taint
+from gitopsctl.kube.workloads import placement_of
+from gitopsctl.pipeline import run_rules, sort_findings
+from gitopsctl.report.findings import Finding
 from gitopsctl.rules.base import rule_from_module
-from gitopsctl.scheduling import NodeGroup, Taint
-from gitopsctl.subjects import Environment, Ingress, Location, Workload
-from gitopsctl.validation import run_rules, sort_findings
-from gitopsctl.workloads import placement_of
+from gitopsctl.sources.layering import ValuePath, format_path
+from gitopsctl.subjects.records import Environment, Ingress, Location, Workload
+from gitopsctl.subjects.repository import repository_environments
 
 PROJECT = Path(__file__).resolve().parent.parent
 EXAMPLE_PARTS = ("sources", "charts", "applications", "rendered")
@@ -55,7 +55,7 @@ def rule_findings(rule: ModuleType, repo: Path) -> list[Finding]:
 
 def rerender(repo: Path) -> None:
     """Render the repository's sources into its output, as `make render` would."""
-    from gitopsctl import output
+    from gitopsctl.render import output
 
     rendering = load_and_render(repo)
     output.apply(repo, output.plan(repo, rendering.files, None))

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from gitopsctl.crds import load_crd_dir
+from gitopsctl.kube.crds import load_crd_dir
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA_FILE = REPO / "schemas" / "argocd-application.schema.json"

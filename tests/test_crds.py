@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from gitopsctl.crds import CrdSchema, crd_schemas, load_crd_dir
+from gitopsctl.kube.crds import CrdSchema, crd_schemas, load_crd_dir
 
 CRD_DIR = Path(__file__).resolve().parents[2] / "shared" / "crds"
 

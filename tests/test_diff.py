@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from gitopsctl.diffing import ABSENT, Change, compare_apps
+from gitopsctl.diff.changes import ABSENT, Change, compare_apps
 from tests.conftest import PROJECT, invoke_cli, project_rendering, run_cli
 from tests.support import edit
 
@@ -241,7 +241,7 @@ def test_unusable_arguments_exit_2(args: tuple[str, ...], message: str) -> None:
 
 
 def test_value_changes_compare_types_strictly() -> None:
-    from gitopsctl.diffing import changes
+    from gitopsctl.diff.changes import changes
 
     before = {"a": 1, "b": True, "c": {"d": "x"}, "e": {}}
     after = {"a": 1.0, "b": 1, "c": {"d": "x"}, "e": {"f": 2}}

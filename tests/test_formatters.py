@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from gitopsctl import formatters
 from gitopsctl.errors import InputError
-from gitopsctl.findings import Finding, Severity
-from gitopsctl.formatters import FORMATS, RuleInfo, format_report
+from gitopsctl.report import formatters
+from gitopsctl.report.findings import Finding, Severity
+from gitopsctl.report.formatters import FORMATS, RuleInfo, format_report
 
 ERROR = Finding(
     rule="ingress-class",

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from gitopsctl.graph import mermaid_id
+from gitopsctl.render.graph import mermaid_id
 from tests.conftest import PROJECT, invoke_cli, run_cli
 
 # prod enables every app. cert-manager, cloudnative-pg and traefik-ingress set syncWave 1 and

@@ -11,7 +11,7 @@ from types import ModuleType
 
 import pytest
 
-from gitopsctl.helm import HelmError, find_helm, helm_version, template
+from gitopsctl.render.helm import HelmError, find_helm, helm_version, template
 
 REPO = Path(__file__).resolve().parents[1]
 INSTALLER = REPO / "tools" / "install_helm.py"

@@ -22,8 +22,9 @@ from kubernetes_validate.utils import SchemaNotFoundError, VersionNotSupportedEr
 from packaging.version import Version
 from ruamel.yaml import YAML
 
-from gitopsctl import kubeschema, yamlio
-from gitopsctl.kubeschema import KubeSchemas, SchemaError, supported_versions
+from gitopsctl.kube import kubeschema
+from gitopsctl.kube.kubeschema import KubeSchemas, SchemaError, supported_versions
+from gitopsctl.yaml import reader
 
 Manifest = dict[str, Any]
 Path = tuple[str | int, ...]
@@ -268,7 +269,7 @@ data:
 
 
 def _read(text: str) -> Manifest:
-    document: Manifest = yamlio.parse(text, "corpus.yaml")
+    document: Manifest = reader.parse(text, "corpus.yaml")
     return document
 
 
@@ -712,7 +713,9 @@ def test_only_the_schema_files_a_run_needs_are_read(monkeypatch: pytest.MonkeyPa
 
 def test_import_loads_no_validator() -> None:
     heavy = ["jsonschema", "jsonschema_rs", "kubernetes_validate", "referencing"]
-    code = f"import sys, gitopsctl.kubeschema; print([m for m in {heavy!r} if m in sys.modules])"
+    code = (
+        f"import sys, gitopsctl.kube.kubeschema; print([m for m in {heavy!r} if m in sys.modules])"
+    )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )

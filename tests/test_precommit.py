@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from gitopsctl import yamlio
+from gitopsctl.yaml import reader
 from tests.support import PROJECT, copy_example, edit, line_of, rerender
 
 RENDER_CHECK = "gitops render check (committed output is current)"
@@ -280,7 +280,7 @@ def test_ruff_rejects_a_lint_error(repo: Path, pre_commit_home: Path) -> None:
 
 
 def hooks_by_id(text: str, name: str) -> dict[str, dict[str, object]]:
-    data = yamlio.parse(text, name)
+    data = reader.parse(text, name)
     hooks = data if isinstance(data, list) else [h for r in data["repos"] for h in r["hooks"]]
     return {hook["id"]: dict(hook) for hook in hooks}
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from gitopsctl import yamlio
-from gitopsctl.crds import load_crd_dir
+from gitopsctl.kube.crds import load_crd_dir
+from gitopsctl.yaml import reader
 from tests.conftest import PROJECT, project_rendering
 
 CRD_DIR = PROJECT.parent / "shared" / "crds"
@@ -30,7 +30,7 @@ def validators() -> dict[tuple[str, str], Draft202012Validator]:
 def argo_documents() -> dict[str, dict[str, Any]]:
     """Every generated file under applications/, parsed (read-only: copy before changing)."""
     return {
-        path: yamlio.to_plain(yamlio.parse(text, path))
+        path: reader.to_plain(reader.parse(text, path))
         for path, text in project_rendering().files.items()
         if path.startswith("applications/")
     }

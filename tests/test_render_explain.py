@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from gitopsctl import yamlio
-from gitopsctl.explain import explain
-from gitopsctl.layering import format_path, leaves
-from gitopsctl.values import (
+from gitopsctl.render.explain import explain
+from gitopsctl.render.values import (
     LAYER_APP,
     LAYER_ENVIRONMENT,
     LAYER_INGRESS,
     LAYER_PLACEMENT,
     LAYER_PROFILE,
 )
+from gitopsctl.sources.layering import format_path, leaves
+from gitopsctl.yaml import reader
 from tests.conftest import PROJECT, invoke_cli, project_rendering, run_cli
 
 PLATFORM = "sources/platform.yaml"
@@ -133,7 +133,7 @@ def test_explain_command_prints_every_value_of_the_rendered_file(example_repo: P
     ]
     assert result.stdout == explain(project_rendering(), "prod", "retool")
     values_file = "rendered/prod/retool/values.yaml"
-    committed = yamlio.parse((PROJECT / values_file).read_text(encoding="utf-8"), values_file)
+    committed = reader.parse((PROJECT / values_file).read_text(encoding="utf-8"), values_file)
     explained = {path: json.loads(value) for path, (_, value, _) in rows(result.stdout).items()}
     assert explained == {format_path(path): value for path, value in leaves(committed)}
     columns = {match.start("path") for match in map(ROW.fullmatch, lines[3:]) if match}

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from gitopsctl import yamlio
-from gitopsctl.commands import load_and_render
+from gitopsctl.cli.commands import load_and_render
 from gitopsctl.errors import Problem
-from gitopsctl.interpolate import UndefinedVariable, interpolate_values, substitute
-from gitopsctl.layering import Origin, Tracked, from_node, merge_values
+from gitopsctl.sources.interpolate import UndefinedVariable, interpolate_values, substitute
+from gitopsctl.sources.layering import Origin, Tracked, from_node, merge_values
+from gitopsctl.yaml import reader
 from tests.conftest import invoke_cli, output_snapshot, project_rendering
 
 LOW = """\
@@ -68,9 +68,9 @@ def test_merge_values(base: dict[str, Any], over: dict[str, Any], merged: dict[s
 
 
 def test_merged_origins_follow_the_winning_layer() -> None:
-    values = from_node(yamlio.parse(LOW, "low.yaml"), "low.yaml", "low")
+    values = from_node(reader.parse(LOW, "low.yaml"), "low.yaml", "low")
 
-    values.merge(from_node(yamlio.parse(HIGH, "high.yaml"), "high.yaml", "high"))
+    values.merge(from_node(reader.parse(HIGH, "high.yaml"), "high.yaml", "high"))
 
     assert values.data == {"a": {"x": 1, "y": [9]}, "keep": [{"k": 1}], "c": {"d": 4}}
     assert values.origins == {
@@ -136,7 +136,7 @@ def test_substitute_names_the_undefined_variable_and_the_defined_ones() -> None:
 
 def test_interpolate_values_reports_each_undefined_variable_at_its_origin() -> None:
     source = "host: ${env.domain}\nport: 80\nnested:\n  - ${nope}\n  - $${env.name}\n"
-    values = from_node(yamlio.parse(source, "app.yaml"), "app.yaml", "app values")
+    values = from_node(reader.parse(source, "app.yaml"), "app.yaml", "app values")
 
     problems = interpolate_values(values, VARIABLES)
 
@@ -229,7 +229,7 @@ def test_an_environment_null_removes_values_from_the_rendered_file(example_repo:
     after = output_snapshot(example_repo)
     assert result.stdout == f"rendered {len(after)} files in 3 environments: 1 written, 0 pruned\n"
     assert {path for path in after if after[path] != before.get(path)} == {target}
-    expected = yamlio.to_plain(yamlio.parse(project_rendering().files[target], target))
+    expected = reader.to_plain(reader.parse(project_rendering().files[target], target))
     del expected["postgresql"], expected["ingress"]["pathType"]
-    assert yamlio.to_plain(yamlio.parse(after[target].decode(), target)) == expected
+    assert reader.to_plain(reader.parse(after[target].decode(), target)) == expected
     assert b"null" not in after[target]

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from gitopsctl import output
-from gitopsctl.commands import load_and_render
+from gitopsctl.cli.commands import load_and_render
+from gitopsctl.render import output
 from tests.conftest import OUTPUT_DIRS, invoke_cli, output_snapshot
 
 HAND_WRITTEN = b"# Notes for the on-call engineer; not generated.\nkind: ConfigMap\n"

@@ -15,12 +15,12 @@ from textwrap import dedent, indent
 
 import pytest
 
-from gitopsctl import yamlio
-from gitopsctl.findings import Severity
-from gitopsctl.repository import node_locator
+from gitopsctl.report.findings import Severity
 from gitopsctl.rules import app_of_apps
 from gitopsctl.rules.base import rule_from_module
-from gitopsctl.subjects import Application, Environment, Location
+from gitopsctl.subjects.records import Application, Environment, Location
+from gitopsctl.subjects.repository import node_locator
+from gitopsctl.yaml import reader
 from tests.support import (
     Expect,
     Mutate,
@@ -306,7 +306,7 @@ def _build(repo: Path, scene: Scene) -> Environment:
 
 def _application(repo: Path, app: str, file: str, text: str) -> Application:
     _write(file, text)(repo)
-    document = yamlio.load_file(repo / file, file)
+    document = reader.load_file(repo / file, file)
     name = str(document["metadata"]["name"])
     return Application(app, name, 0, (), (), (), document, node_locator(document, file, file))
 

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from gitopsctl.errors import InputError
+from gitopsctl.kube.scheduling import NodeGroup, Taint
 from gitopsctl.rules import daemonset_coverage as rule
 from gitopsctl.rules.base import Hit
-from gitopsctl.scheduling import NodeGroup, Taint
-from gitopsctl.subjects import Workload
+from gitopsctl.subjects.records import Workload
 from tests.support import (
     ENVS,
     LARGE,

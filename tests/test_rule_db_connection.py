@@ -10,7 +10,7 @@ import pytest
 
 from gitopsctl.rules import db_connection
 from gitopsctl.rules.db_connection import check, words
-from gitopsctl.subjects import DatabaseCluster, Environment, ValuesDocument
+from gitopsctl.subjects.records import DatabaseCluster, Environment, ValuesDocument
 from tests.support import (
     ENVS,
     Case,

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from gitopsctl.kube.scheduling import NodeGroup, Placement, Requirement, Taint, Toleration
 from gitopsctl.rules import db_placement
 from gitopsctl.rules.db_placement import OPTIONS, check
-from gitopsctl.scheduling import NodeGroup, Placement, Requirement, Taint, Toleration
-from gitopsctl.subjects import DatabaseCluster, Environment, Location
+from gitopsctl.subjects.records import DatabaseCluster, Environment, Location
 from tests.support import (
     ENVS,
     Case,

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
+from gitopsctl.kube.scheduling import NodeGroup, Taint
 from gitopsctl.rules import dedicated_node_intrusion as rule
 from gitopsctl.rules.base import Hit
-from gitopsctl.scheduling import NodeGroup, Taint
-from gitopsctl.subjects import Workload
+from gitopsctl.subjects.records import Workload
 from tests import support
 from tests.support import (
     ENVS,

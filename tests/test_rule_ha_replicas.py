@@ -10,7 +10,7 @@ import pytest
 
 from gitopsctl.rules import ha_replicas
 from gitopsctl.rules.ha_replicas import OPTIONS, check
-from gitopsctl.subjects import DatabaseCluster, Environment, Workload
+from gitopsctl.subjects.records import DatabaseCluster, Environment, Workload
 from tests.support import (
     Case,
     Row,

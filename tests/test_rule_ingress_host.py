@@ -8,7 +8,7 @@ import pytest
 
 from gitopsctl.rules import ingress_host
 from gitopsctl.rules.ingress_host import check, covers, in_domain
-from gitopsctl.subjects import Environment, Ingress, TlsEntry
+from gitopsctl.subjects.records import Environment, Ingress, TlsEntry
 from tests.support import (
     INGRESS,
     Case,

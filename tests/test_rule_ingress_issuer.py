@@ -8,7 +8,7 @@ import pytest
 
 from gitopsctl.rules import ingress_issuer
 from gitopsctl.rules.ingress_issuer import check
-from gitopsctl.subjects import Environment, Ingress, TlsEntry
+from gitopsctl.subjects.records import Environment, Ingress, TlsEntry
 from tests.support import (
     INGRESS,
     Case,

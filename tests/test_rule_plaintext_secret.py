@@ -9,7 +9,7 @@ import pytest
 
 from gitopsctl.rules import plaintext_secret
 from gitopsctl.rules.plaintext_secret import check, is_literal, names_secret
-from gitopsctl.subjects import Environment, ValuesDocument
+from gitopsctl.subjects.records import Environment, ValuesDocument
 from tests.support import (
     Case,
     Row,

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from gitopsctl.applications import SYNC_WAVE
-from gitopsctl.findings import Severity
+from gitopsctl.render.applications import SYNC_WAVE
+from gitopsctl.report.findings import Severity
 from gitopsctl.rules import sync_order
 from gitopsctl.rules.base import rule_from_module
-from gitopsctl.subjects import Application, Environment, Location
+from gitopsctl.subjects.records import Application, Environment, Location
 from tests.support import (
     ENVS,
     Expect,

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
+from gitopsctl.kube.scheduling import NodeGroup, Taint
 from gitopsctl.rules import taint_toleration as rule
 from gitopsctl.rules.base import Hit
-from gitopsctl.scheduling import NodeGroup, Taint
-from gitopsctl.subjects import Workload
+from gitopsctl.subjects.records import Workload
 from tests.support import (
     ENVS,
     EVICTING,

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gitopsctl.scheduling import (
+from gitopsctl.kube.scheduling import (
     NodeGroup,
     Placement,
     Requirement,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gitopsctl import catalog
+from gitopsctl.report import catalog
 from gitopsctl.rules import RULES
 from tests.support import PROJECT, copy_example, edit, line_of, rerender
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from gitopsctl.helm import find_helm
 from gitopsctl.helmcheck import Document, documents, template_position
+from gitopsctl.render.helm import find_helm
 from tests.support import PROJECT, copy_example, line_of
 
 ENVS = ("dev", "prod", "staging")

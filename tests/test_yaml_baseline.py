@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from bench import manifests
-from gitopsctl import yamlio
-from gitopsctl.yamlnodes import PosMap, PosSeq
+from gitopsctl.yaml import reader
+from gitopsctl.yaml.nodes import PosMap, PosSeq
 
 BASELINE = json.loads(
     (Path(__file__).parent / "data" / "reader-baseline.json").read_text(encoding="utf-8")
@@ -46,22 +46,22 @@ def digest(document: Any) -> str:
 @pytest.mark.parametrize("name", sorted(BASELINE["files"]))
 def test_every_example_file_reads_as_before(name: str) -> None:
     entry = BASELINE["files"][name]
-    documents = yamlio.parse_all(entry["text"], name)
+    documents = reader.parse_all(entry["text"], name)
     assert json.loads(json.dumps([canonical(d) for d in documents])) == entry["documents"]
     if len(documents) == 1:
-        assert canonical(yamlio.parse(entry["text"], name)) == canonical(documents[0])
+        assert canonical(reader.parse(entry["text"], name)) == canonical(documents[0])
 
 
 def test_the_benchmark_stream_reads_as_before() -> None:
     recorded = BASELINE["stream"]
     text = manifests.manifest_stream(recorded["objects"]).text
     assert hashlib.sha256(text.encode()).hexdigest() == recorded["sha256"]
-    documents = list(yamlio.read_stream(text, "stream.yaml"))
+    documents = list(reader.read_stream(text, "stream.yaml"))
     assert [digest(d.positioned) for d in documents] == recorded["documents"]
-    assert all(yamlio.to_plain(d.positioned) == d.data for d in documents)
+    assert all(reader.to_plain(d.positioned) == d.data for d in documents)
 
 
 def test_non_finite_floats_keep_their_marker() -> None:
-    data = next(yamlio.read_stream("a: .inf\nb: .nan\n", "x.yaml")).data
+    data = next(reader.read_stream("a: .inf\nb: .nan\n", "x.yaml")).data
     assert math.isinf(data["a"]) and math.isnan(data["b"])
     assert type(data["a"]).__name__ == "NonFinite"

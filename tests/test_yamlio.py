@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema.validators import validator_for
 
-from gitopsctl import yamlio, yamlwriter
 from gitopsctl.errors import InputError
-from gitopsctl.schemas import SCHEMA_DIR
+from gitopsctl.sources.schemas import SCHEMA_DIR
+from gitopsctl.yaml import reader, writer
 
 SOURCE = """\
 a:
@@ -26,14 +26,14 @@ e:
 
 
 def test_positions_of_keys_values_and_items() -> None:
-    data = yamlio.parse(SOURCE, "s.yaml")
-    assert yamlio.key_position(data, "e") == (4, 1)
-    assert yamlio.key_position(data["a"], "c") == (3, 3)
-    assert yamlio.value_position(data["a"], "c") == (3, 6)
-    assert yamlio.key_position(data["a"]["c"], 1) == (3, 10)
-    assert yamlio.deepest_position(data, ["e", 0, "g"]) == (6, 5)
-    assert yamlio.deepest_position(data, ["e", 0, "missing"]) == (5, 5)
-    assert yamlio.node_position(data["e"][0]) == (5, 5)
+    data = reader.parse(SOURCE, "s.yaml")
+    assert reader.key_position(data, "e") == (4, 1)
+    assert reader.key_position(data["a"], "c") == (3, 3)
+    assert reader.value_position(data["a"], "c") == (3, 6)
+    assert reader.key_position(data["a"]["c"], 1) == (3, 10)
+    assert reader.deepest_position(data, ["e", 0, "g"]) == (6, 5)
+    assert reader.deepest_position(data, ["e", 0, "missing"]) == (5, 5)
+    assert reader.node_position(data["e"][0]) == (5, 5)
 
 
 @pytest.mark.parametrize(
@@ -53,7 +53,7 @@ def test_positions_of_keys_values_and_items() -> None:
     ],
 )
 def test_core_schema_resolution(text: str, value: Any) -> None:
-    assert yamlio.parse(f"k: {text}\n", "x.yaml") == {"k": value}
+    assert reader.parse(f"k: {text}\n", "x.yaml") == {"k": value}
 
 
 @pytest.mark.parametrize(
@@ -79,7 +79,7 @@ def test_core_schema_resolution(text: str, value: Any) -> None:
 )
 def test_broken_yaml_is_an_input_error_at_its_line(text: str, message: str) -> None:
     with pytest.raises(InputError) as raised:
-        yamlio.parse(text, "x.yaml")
+        reader.parse(text, "x.yaml")
     assert str(raised.value) == message
 
 
@@ -154,19 +154,19 @@ HOSTILE = [
 @pytest.mark.parametrize(("text", "message"), HOSTILE)
 def test_hostile_yaml_is_an_input_error_at_its_line(text: str, message: str) -> None:
     with pytest.raises(InputError) as raised:
-        yamlio.parse(text, "x.yaml")
+        reader.parse(text, "x.yaml")
     assert str(raised.value) == message
 
 
 def test_alias_bomb_in_a_stream_is_refused_before_it_is_built() -> None:
     stream = "kind: ConfigMap\n---\n" + _laughs(10)
     with pytest.raises(InputError) as raised:
-        list(yamlio.read_stream(stream, "s.yaml"))
+        list(reader.read_stream(stream, "s.yaml"))
     assert str(raised.value).startswith("s.yaml:11:5: YAML aliases of the node here expand ")
 
 
 def test_nesting_up_to_the_limit_reads() -> None:
-    data = yamlio.parse(_nested(99), "x.yaml")
+    data = reader.parse(_nested(99), "x.yaml")
     for _ in range(99):
         data = data["k"]
     assert data == "leaf"
@@ -174,7 +174,7 @@ def test_nesting_up_to_the_limit_reads() -> None:
 
 def test_modest_aliases_read_as_copies() -> None:
     text = "defaults: &d {cpu: 1}\na: *d\nb: *d\n"
-    data = yamlio.parse(text, "x.yaml")
+    data = reader.parse(text, "x.yaml")
     assert data == {"defaults": {"cpu": 1}, "a": {"cpu": 1}, "b": {"cpu": 1}}
     assert data["a"] is not data["b"]
 
@@ -202,10 +202,10 @@ MERGES = [
 def test_merge_keys_merge_as_kubectl_and_helm_merge_them(
     text: str, merged: dict[str, Any], key_positions: dict[str, tuple[int, int]]
 ) -> None:
-    data = yamlio.parse(text, "x.yaml")
+    data = reader.parse(text, "x.yaml")
     assert data["c"] == merged
-    assert {key: yamlio.key_position(data["c"], key) for key in merged} == key_positions
-    streamed = next(yamlio.read_stream(text, "x.yaml"))
+    assert {key: reader.key_position(data["c"], key) for key in merged} == key_positions
+    streamed = next(reader.read_stream(text, "x.yaml"))
     assert streamed.data["c"] == merged
 
 
@@ -219,23 +219,23 @@ def test_merge_keys_merge_as_kubectl_and_helm_merge_them(
     ],
 )
 def test_yaml_1_1_corner_cases_read_as_kubernetes_reads_them(text: str, value: Any) -> None:
-    assert yamlio.parse(f"- {text}\n", "x.yaml") == [value]
-    assert next(yamlio.read_stream(f"- {text}\n", "x.yaml")).data == [value]
+    assert reader.parse(f"- {text}\n", "x.yaml") == [value]
+    assert next(reader.read_stream(f"- {text}\n", "x.yaml")).data == [value]
 
 
 def test_a_stream_reads_data_now_and_positions_on_demand() -> None:
     stream = "a: 1\n---\n# comment\n--- {b: [x, y]}\n---\n\n  c:\n    d: 2\n"
-    documents = list(yamlio.read_stream(stream, "s.yaml"))
+    documents = list(reader.read_stream(stream, "s.yaml"))
     assert [d.data for d in documents] == [{"a": 1}, {"b": ["x", "y"]}, {"c": {"d": 2}}]
     assert [d.line for d in documents] == [1, 4, 7]
-    assert yamlio.deepest_position(documents[1].positioned, ["b", 1]) == (4, 13)
-    assert yamlio.deepest_position(documents[2].positioned, ["c", "d"]) == (8, 5)
-    assert not isinstance(documents[0].data, yamlio.PosMap)
+    assert reader.deepest_position(documents[1].positioned, ["b", 1]) == (4, 13)
+    assert reader.deepest_position(documents[2].positioned, ["c", "d"]) == (8, 5)
+    assert not isinstance(documents[0].data, reader.PosMap)
 
 
 def test_streams_keep_unknown_tags_as_the_manifest_gave_them() -> None:
     stream = "kind: ConfigMap\ndata:\n  hook: !webhook https://x\n"
-    assert next(yamlio.read_stream(stream, "s.yaml")).data["data"] == {"hook": "https://x"}
+    assert next(reader.read_stream(stream, "s.yaml")).data["data"] == {"hook": "https://x"}
 
 
 CHARACTERS = st.characters(min_codepoint=1, max_codepoint=0x2FF)
@@ -260,8 +260,8 @@ VALUES = st.recursive(
 @settings(max_examples=300, deadline=None)
 @given(st.dictionaries(KEYS.filter(bool), VALUES, max_size=5))
 def test_dump_round_trips_through_yaml_1_2_and_helms_yaml_1_1(data: dict[str, Any]) -> None:
-    text = yamlwriter.dump(data)
-    assert yamlio.to_plain(yamlio.parse(text, "x.yaml")) == data
+    text = writer.dump(data)
+    assert reader.to_plain(reader.parse(text, "x.yaml")) == data
     assert yaml.safe_load(text) == data
 
 

@@ -45,10 +45,10 @@ from collections.abc import Iterator, Mapping
 from fnmatch import fnmatchcase
 from typing import Any, NamedTuple
 
-from gitopsctl.findings import Severity
-from gitopsctl.layering import ValuePath
+from gitopsctl.report.findings import Severity
 from gitopsctl.rules.base import Hit
-from gitopsctl.subjects import Application, Environment, Location
+from gitopsctl.sources.layering import ValuePath
+from gitopsctl.subjects.records import Application, Environment, Location
 
 ID = "app-of-apps"
 SEVERITY = Severity.ERROR

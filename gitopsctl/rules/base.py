@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, NamedTuple
 
-from gitopsctl.findings import Severity
-from gitopsctl.subjects import Environment, Location
+from gitopsctl.report.findings import Severity
+from gitopsctl.subjects.records import Environment, Location
 
 
 class Hit(NamedTuple):

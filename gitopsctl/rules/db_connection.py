@@ -28,10 +28,10 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from gitopsctl.findings import Severity
-from gitopsctl.layering import ValuePath, format_path
+from gitopsctl.report.findings import Severity
 from gitopsctl.rules.base import Hit
-from gitopsctl.subjects import Environment
+from gitopsctl.sources.layering import ValuePath, format_path
+from gitopsctl.subjects.records import Environment
 
 ID = "db-connection"
 SEVERITY = Severity.ERROR
@@ -101,7 +101,7 @@ def _mentions_database(part: str) -> bool:
 
 
 def _problem(env: Environment, clusters: Sequence[str], path: ValuePath, host: str) -> str | None:
-    from gitopsctl.renderer import database_host
+    from gitopsctl.render.rendering import database_host
 
     expected = {name: database_host(name, env.database_namespace) for name in clusters}
     if host.lower().rstrip(".") in expected.values():

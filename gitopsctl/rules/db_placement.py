@@ -33,10 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from gitopsctl.findings import Severity
-from gitopsctl.layering import ValuePath
-from gitopsctl.rules.base import Hit
-from gitopsctl.scheduling import (
+from gitopsctl.kube.scheduling import (
     EXISTS,
     IN,
     NodeGroup,
@@ -45,8 +42,11 @@ from gitopsctl.scheduling import (
     blocking_taints,
     misfit_reasons,
 )
-from gitopsctl.subjects import DatabaseCluster, Environment
-from gitopsctl.workloads import PLACEMENT_KEYS
+from gitopsctl.kube.workloads import PLACEMENT_KEYS
+from gitopsctl.report.findings import Severity
+from gitopsctl.rules.base import Hit
+from gitopsctl.sources.layering import ValuePath
+from gitopsctl.subjects.records import DatabaseCluster, Environment
 
 ID = "db-placement"
 SEVERITY = Severity.ERROR

@@ -36,9 +36,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from gitopsctl.findings import Severity
-from gitopsctl.rules.base import Hit
-from gitopsctl.scheduling import (
+from gitopsctl.kube.scheduling import (
     NODEGROUP_LABEL,
     NodeGroup,
     Placement,
@@ -46,7 +44,9 @@ from gitopsctl.scheduling import (
     blocking_taints,
     misfit_reasons,
 )
-from gitopsctl.subjects import Environment, Workload
+from gitopsctl.report.findings import Severity
+from gitopsctl.rules.base import Hit
+from gitopsctl.subjects.records import Environment, Workload
 
 ID = "dedicated-node-intrusion"
 SEVERITY = Severity.ERROR

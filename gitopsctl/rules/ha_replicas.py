@@ -28,9 +28,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from gitopsctl.findings import Severity
+from gitopsctl.report.findings import Severity
 from gitopsctl.rules.base import Hit
-from gitopsctl.subjects import DatabaseCluster, Environment, Workload
+from gitopsctl.subjects.records import DatabaseCluster, Environment, Workload
 
 ID = "ha-replicas"
 SEVERITY = Severity.WARNING

@@ -21,9 +21,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from gitopsctl.findings import Severity
+from gitopsctl.report.findings import Severity
 from gitopsctl.rules.base import Hit
-from gitopsctl.subjects import Environment, Ingress
+from gitopsctl.subjects.records import Environment, Ingress
 
 ID = "ingress-class"
 SEVERITY = Severity.ERROR

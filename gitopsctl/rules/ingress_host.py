@@ -30,9 +30,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from gitopsctl.findings import Severity
+from gitopsctl.report.findings import Severity
 from gitopsctl.rules.base import Hit
-from gitopsctl.subjects import Environment, Ingress
+from gitopsctl.subjects.records import Environment, Ingress
 
 ID = "ingress-host"
 SEVERITY = Severity.ERROR

@@ -32,11 +32,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from gitopsctl.findings import Severity
-from gitopsctl.layering import format_path
+from gitopsctl.kube.schemastore import Checker, schema_file
+from gitopsctl.report.findings import Severity
 from gitopsctl.rules.base import Hit
-from gitopsctl.schemastore import Checker, schema_file
-from gitopsctl.subjects import Document, Environment
+from gitopsctl.sources.layering import format_path
+from gitopsctl.subjects.records import Document, Environment
 
 ID = "manifest-schema"
 SEVERITY = Severity.ERROR

@@ -32,10 +32,10 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from gitopsctl.findings import Severity
-from gitopsctl.layering import ValuePath, format_path
+from gitopsctl.report.findings import Severity
 from gitopsctl.rules.base import Hit
-from gitopsctl.subjects import Environment
+from gitopsctl.sources.layering import ValuePath, format_path
+from gitopsctl.subjects.records import Environment
 
 ID = "plaintext-secret"
 SEVERITY = Severity.WARNING

@@ -19,10 +19,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gitopsctl.findings import Finding, Severity
+from gitopsctl.report.findings import Finding, Severity
 
 if TYPE_CHECKING:
-    from gitopsctl.output import Plan
+    from gitopsctl.render.output import Plan
 
 ID = "render-drift"
 SEVERITY = Severity.ERROR

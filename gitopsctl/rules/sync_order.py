@@ -36,10 +36,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from gitopsctl.applications import SYNC_WAVE
-from gitopsctl.findings import Severity
+from gitopsctl.render.applications import SYNC_WAVE
+from gitopsctl.report.findings import Severity
 from gitopsctl.rules.base import Hit
-from gitopsctl.subjects import Application, Environment
+from gitopsctl.subjects.records import Application, Environment
 
 ID = "sync-order"
 SEVERITY = Severity.ERROR

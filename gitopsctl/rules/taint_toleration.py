@@ -3,7 +3,7 @@
 A pod whose nodeSelector or required node affinity targets a tainted group without the matching
 toleration, or that selects labels no group carries, stays Pending forever; Kubernetes accepts it
 and nothing complains until someone wonders why the app never came up. The verdict follows the
-scheduler exactly (see `gitopsctl.scheduling`): only NoSchedule and NoExecute taints repel, an
+scheduler exactly (see `gitopsctl.kube.scheduling`): only NoSchedule and NoExecute taints repel, an
 empty toleration key with `operator: Exists` tolerates every taint, and the EKS spellings
 (`NO_SCHEDULE`) are accepted. A placement the API server would reject (an unknown operator, a
 value with `operator: Exists`, an empty key without it) is reported too: it never deploys.
@@ -30,10 +30,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from gitopsctl.findings import Severity
+from gitopsctl.kube.scheduling import NodeGroup, Placement, blocking_taints, misfit_reasons
+from gitopsctl.report.findings import Severity
 from gitopsctl.rules.base import Hit
-from gitopsctl.scheduling import NodeGroup, Placement, blocking_taints, misfit_reasons
-from gitopsctl.subjects import Environment, Workload
+from gitopsctl.subjects.records import Environment, Workload
 
 ID = "taint-toleration"
 SEVERITY = Severity.ERROR

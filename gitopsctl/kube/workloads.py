@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from gitopsctl.scheduling import Placement, parse_placement
+from gitopsctl.kube.scheduling import Placement, parse_placement
 
 PLACEMENT_KEYS = ("nodeSelector", "tolerations", "affinity")
 

@@ -30,7 +30,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from gitopsctl.errors import InputError, Problem
-from gitopsctl.yamlnodes import Position, PosMap, PosSeq, ReadMap, resolve_plain
+from gitopsctl.yaml.nodes import Position, PosMap, PosSeq, ReadMap, resolve_plain
 
 __all__ = ["MAX_DEPTH", "PosMap", "PosSeq", "Position", "StreamDocument"]
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from gitopsctl.errors import Problem
-from gitopsctl.layering import Origin, Tracked, leaves, lookup
+from gitopsctl.sources.layering import Origin, Tracked, leaves, lookup
 
 _VARIABLE = re.compile(r"\$\$\{|\$\{([^}]*)\}")
 

@@ -12,12 +12,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from gitopsctl import schemas, yamlio
 from gitopsctl.errors import InputError, Problem
-from gitopsctl.layering import ValuePath, lookup
-from gitopsctl.repository import node_locator
-from gitopsctl.scheduling import NodeGroup
-from gitopsctl.subjects import (
+from gitopsctl.kube.scheduling import NodeGroup
+from gitopsctl.kube.workloads import as_int, placement_of, spread_keys
+from gitopsctl.sources import schemas
+from gitopsctl.sources.layering import ValuePath, lookup
+from gitopsctl.subjects.records import (
     DatabaseCluster,
     Document,
     Environment,
@@ -28,7 +28,8 @@ from gitopsctl.subjects import (
     ValuesDocument,
     Workload,
 )
-from gitopsctl.workloads import as_int, placement_of, spread_keys
+from gitopsctl.subjects.repository import node_locator
+from gitopsctl.yaml import reader
 
 STDIN = "-"
 POD_SPEC_PATHS: dict[str, ValuePath] = {
@@ -58,7 +59,7 @@ class Manifest(NamedTuple):
 
     file: str
     node: Any
-    source: yamlio.StreamDocument | None = None
+    source: reader.StreamDocument | None = None
     item: int | None = None  # its index in a `kind: List`'s items
 
     @property
@@ -85,7 +86,7 @@ class Manifest(NamedTuple):
             return 1
         if self.item is None:
             return self.source.line
-        return (yamlio.node_position(self.positioned()) or (self.source.line, 1))[0]
+        return (reader.node_position(self.positioned()) or (self.source.line, 1))[0]
 
     def positioned(self) -> Any:
         """The object as `PosMap`, composed again from its text (only asked for findings)."""
@@ -128,10 +129,10 @@ def _read(file: Path) -> str:
 
 
 def _objects(text: str, name: str) -> Iterator[Manifest]:
-    for document in yamlio.read_stream(text, name):
+    for document in reader.read_stream(text, name):
         data = document.data
         if not isinstance(data, Mapping) or "kind" not in data:
-            where = yamlio.node_position(document.positioned) or (document.line, 1)
+            where = reader.node_position(document.positioned) or (document.line, 1)
             raise InputError(Problem("not a Kubernetes object (a mapping with kind)", name, *where))
         items = data.get("items")
         if data["kind"] == "List" and isinstance(items, list):
@@ -141,12 +142,12 @@ def _objects(text: str, name: str) -> Iterator[Manifest]:
 
 
 def read_node_groups(file: Path) -> list[NodeGroup]:
-    from gitopsctl.model import node_group
+    from gitopsctl.sources.model import node_group
 
     name = file.as_posix()
     if not file.is_file():
         raise InputError(Problem("no such node groups file", name))
-    document = yamlio.load_file(file, name)
+    document = reader.load_file(file, name)
     problems = schemas.check("node-groups", document, name)
     if problems:
         raise InputError(problems)
@@ -314,7 +315,7 @@ def _env_document(manifest: Manifest, base: ValuePath, entries: list[Any]) -> Va
         head = str(path[0]) if path else ""
         return inner(where.get(head, base))
 
-    return ValuesDocument(manifest.app or manifest.name, yamlio.to_plain(values), locate)
+    return ValuesDocument(manifest.app or manifest.name, reader.to_plain(values), locate)
 
 
 def _config_map(manifest: Manifest) -> ValuesDocument:
@@ -323,5 +324,5 @@ def _config_map(manifest: Manifest) -> ValuesDocument:
     def locate(path: ValuePath) -> Any:
         return inner(("data", *path))
 
-    data = yamlio.to_plain(manifest.node["data"])
+    data = reader.to_plain(manifest.node["data"])
     return ValuesDocument(manifest.app or manifest.name, data, locate)

@@ -2,7 +2,7 @@
 tree's sources and the sources at a git ref, with a guard against mass deletion.
 
 Both sides are rendered in memory by this renderer, so a diff shows what the *sources* change.
-Values are compared leaf by leaf (see :func:`gitopsctl.layering.leaves`); a leaf's value is
+Values are compared leaf by leaf (see :func:`gitopsctl.sources.layering.leaves`); a leaf's value is
 written as JSON, and a leaf missing on one side as ``(absent)``.
 """
 
@@ -18,11 +18,11 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from gitopsctl.applications import LABEL_ENVIRONMENT, application_name, values_file
-from gitopsctl.commands import load_and_render
+from gitopsctl.cli.commands import load_and_render
 from gitopsctl.errors import EXIT_FINDINGS, EXIT_OK, InputError, Problem
-from gitopsctl.layering import ValuePath, format_path, leaves
-from gitopsctl.renderer import RenderedApp, RenderedEnvironment, Rendering
+from gitopsctl.render.applications import LABEL_ENVIRONMENT, application_name, values_file
+from gitopsctl.render.rendering import RenderedApp, RenderedEnvironment, Rendering
+from gitopsctl.sources.layering import ValuePath, format_path, leaves
 
 DIFF_FORMATS = ("text", "json")
 JSON_DIFF_VERSION = 1

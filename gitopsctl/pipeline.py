@@ -8,10 +8,10 @@ from datetime import date
 from pathlib import Path
 
 from gitopsctl.errors import EXIT_FINDINGS, EXIT_OK, InputError
-from gitopsctl.findings import Finding, Severity
-from gitopsctl.manifests import ManifestOptions
+from gitopsctl.report.findings import Finding, Severity
 from gitopsctl.rules.base import Rule
-from gitopsctl.subjects import Environment
+from gitopsctl.subjects.manifests import ManifestOptions
+from gitopsctl.subjects.records import Environment
 
 
 def run_rules(envs: Iterable[Environment], rules: Iterable[Rule]) -> list[Finding]:
@@ -48,11 +48,11 @@ def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
 
 def validate_repository(repo: Path, envs: Sequence[str], today: date) -> list[Finding]:
     """Findings for the sources and the committed output of the chosen environments."""
-    from gitopsctl import output
-    from gitopsctl.commands import load_and_render
-    from gitopsctl.exceptions import apply_exceptions, declared_exceptions
-    from gitopsctl.repository import repository_environments
+    from gitopsctl.cli.commands import load_and_render
+    from gitopsctl.render import output
+    from gitopsctl.report.exceptions import apply_exceptions, declared_exceptions
     from gitopsctl.rules import RULES, render_drift, source_schema
+    from gitopsctl.subjects.repository import repository_environments
 
     try:
         rendering = load_and_render(repo, envs)
@@ -70,9 +70,9 @@ def validate_repository(repo: Path, envs: Sequence[str], today: date) -> list[Fi
 
 def validate_manifests(repo: Path, options: ManifestOptions, env_name: str | None) -> list[Finding]:
     """Findings for Kubernetes manifests, against the platform's (or the given) node groups."""
-    from gitopsctl.manifests import manifest_subjects, read_manifests, read_node_groups
+    from gitopsctl.kube.schemastore import SchemaStore, load_crds
     from gitopsctl.rules import RULES
-    from gitopsctl.schemastore import SchemaStore, load_crds
+    from gitopsctl.subjects.manifests import manifest_subjects, read_manifests, read_node_groups
 
     manifests = read_manifests(options.target)
     base, platform_version = _manifest_environment(repo, env_name)
@@ -86,10 +86,10 @@ def validate_manifests(repo: Path, options: ManifestOptions, env_name: str | Non
 
 def _manifest_environment(repo: Path, env_name: str | None) -> tuple[Environment, str]:
     """The platform's settings (and the environment's, when named), and its Kubernetes version."""
-    from gitopsctl.commands import load_and_render
-    from gitopsctl.model import platform_of
-    from gitopsctl.repository import environment_of, issuer_names
-    from gitopsctl.sources import read_platform
+    from gitopsctl.cli.commands import load_and_render
+    from gitopsctl.sources.files import read_platform
+    from gitopsctl.sources.model import platform_of
+    from gitopsctl.subjects.repository import environment_of, issuer_names
 
     if env_name is None:
         platform = platform_of(read_platform(repo))

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from gitopsctl.layering import ValuePath
-from gitopsctl.scheduling import NodeGroup, Placement
+from gitopsctl.kube.scheduling import NodeGroup, Placement
+from gitopsctl.sources.layering import ValuePath
 
 if TYPE_CHECKING:
-    from gitopsctl.schemastore import SchemaStore
+    from gitopsctl.kube.schemastore import SchemaStore
 
 
 class Location(NamedTuple):

@@ -7,8 +7,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gitopsctl import yamlio
 from gitopsctl.errors import Problem
+from gitopsctl.yaml import reader
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -17,8 +17,9 @@ if TYPE_CHECKING:
 
 def _schema_dir() -> Path:
     """schemas/ of this checkout, or its copy installed with the package (gitopsctl.schemadata)."""
-    installed = Path(__file__).resolve().parent / "schemadata"
-    return installed if installed.is_dir() else Path(__file__).resolve().parent.parent / "schemas"
+    package = Path(__file__).resolve().parent.parent
+    installed = package / "schemadata"
+    return installed if installed.is_dir() else package.parent / "schemas"
 
 
 SCHEMA_DIR = _schema_dir()
@@ -50,7 +51,7 @@ def validator(kind: str) -> Draft202012Validator:
 
 def check(kind: str, node: Any, file: str) -> list[Problem]:
     """Every schema error of a loaded document, at the line of the failing key."""
-    data = yamlio.to_plain(node)
+    data = reader.to_plain(node)
     try:
         if _fast(kind).is_valid(data):
             return []
@@ -90,4 +91,4 @@ def _message(error: ValidationError) -> str:
 
 def _position(root: Any, path: list[Any]) -> tuple[int, int]:
     """The position of the failing key, else of its closest parent that has one."""
-    return yamlio.deepest_position(root, path, yamlio.node_position(root) or (1, 1))
+    return reader.deepest_position(root, path, reader.node_position(root) or (1, 1))

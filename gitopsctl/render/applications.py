@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from gitopsctl.model import ChartRef, EnvironmentDef, Platform
+from gitopsctl.sources.model import ChartRef, EnvironmentDef, Platform
 
 API_VERSION = "argoproj.io/v1alpha1"
 FINALIZER = "resources-finalizer.argocd.argoproj.io"

@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from gitopsctl.yamlnodes import ReadMap
+from gitopsctl.yaml.nodes import ReadMap
 
 if TYPE_CHECKING:
     import jsonschema

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gitopsctl.errors import InputError, Problem
-from gitopsctl.renderer import GENERATED_MARKER
+from gitopsctl.render.rendering import GENERATED_MARKER
 
 OUTPUT_DIRS = ("applications", "rendered")
 

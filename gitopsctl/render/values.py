@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from gitopsctl.layering import Origin, Tracked, from_node
-from gitopsctl.model import (
+from gitopsctl.kube.scheduling import Taint
+from gitopsctl.sources.layering import Origin, Tracked, from_node
+from gitopsctl.sources.model import (
     EVERY_NODE,
     AppDef,
     DatabaseDef,
@@ -21,7 +22,6 @@ from gitopsctl.model import (
     WorkloadSpot,
     origin_of,
 )
-from gitopsctl.scheduling import Taint
 
 LAYER_PROFILE = "profile defaults"
 LAYER_PLACEMENT = "placement"

@@ -293,12 +293,12 @@ def _file_schemas(file: Path) -> Iterator[CrdSchema]:
 
 
 def _documents(file: Path) -> list[Any]:
-    from gitopsctl import yamlio
     from gitopsctl.errors import InputError
+    from gitopsctl.yaml import reader
 
     name = file.as_posix()
     try:
-        text = yamlio.read_text(file, name)
-        return [document.data for document in yamlio.read_stream(text, name)]
+        text = reader.read_text(file, name)
+        return [document.data for document in reader.read_stream(text, name)]
     except InputError as error:
         raise ValueError(str(error)) from None

@@ -5,19 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
-from gitopsctl import yamlio
 from gitopsctl.errors import InputError, Problem
-from gitopsctl.layering import Origin, ValuePath
-from gitopsctl.scheduling import NodeGroup, Taint, normalize_effect
-from gitopsctl.sources import SourceFile, SourceFiles
-from gitopsctl.yamlio import PosMap
+from gitopsctl.kube.scheduling import NodeGroup, Taint, normalize_effect
+from gitopsctl.sources.files import SourceFile, SourceFiles
+from gitopsctl.sources.layering import Origin, ValuePath
+from gitopsctl.yaml import reader
+from gitopsctl.yaml.reader import PosMap
 
 EVERY_NODE = "*"
 
 
 def origin_of(source: SourceFile, path: ValuePath, layer: str) -> Origin:
     """The position of the key or item at ``path`` in a source file (its parent's when absent)."""
-    line, column = yamlio.deepest_position(source.node, path)
+    line, column = reader.deepest_position(source.node, path)
     return Origin(source.name, line, column, layer)
 
 

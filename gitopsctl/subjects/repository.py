@@ -12,11 +12,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gitopsctl import yamlio
-from gitopsctl.applications import SYNC_WAVE
 from gitopsctl.errors import InputError
-from gitopsctl.layering import Tracked, ValuePath, lookup
-from gitopsctl.model import (
+from gitopsctl.kube.schemastore import SchemaStore
+from gitopsctl.kube.workloads import as_int, placement_of, spread_keys
+from gitopsctl.render.applications import SYNC_WAVE
+from gitopsctl.sources.layering import Tracked, ValuePath, lookup
+from gitopsctl.sources.model import (
     EnvironmentDef,
     IngressSpot,
     Model,
@@ -25,8 +26,7 @@ from gitopsctl.model import (
     WorkloadSpot,
     split_path,
 )
-from gitopsctl.schemastore import SchemaStore
-from gitopsctl.subjects import (
+from gitopsctl.subjects.records import (
     Application,
     DatabaseCluster,
     Document,
@@ -38,10 +38,10 @@ from gitopsctl.subjects import (
     ValuesDocument,
     Workload,
 )
-from gitopsctl.workloads import as_int, placement_of, spread_keys
+from gitopsctl.yaml import reader
 
 if TYPE_CHECKING:
-    from gitopsctl.renderer import RenderedApp, RenderedEnvironment, Rendering
+    from gitopsctl.render.rendering import RenderedApp, RenderedEnvironment, Rendering
 
 SCANNED = ("applications", "rendered", "charts")
 
@@ -78,7 +78,7 @@ class Committed:
         if self.text is None:
             return None
         try:
-            return yamlio.parse(self.text, self.name)
+            return reader.parse(self.text, self.name)
         except InputError:
             return None
 
@@ -93,8 +93,8 @@ def node_locator(node: Any, file: str, rendered: str | None = None) -> Locate:
     """Positions inside one parsed document: the deepest existing part of a path."""
 
     def locate(path: ValuePath) -> Location:
-        start = yamlio.node_position(node) or (1, 1)
-        line, column = yamlio.deepest_position(node, path, start)
+        start = reader.node_position(node) or (1, 1)
+        line, column = reader.deepest_position(node, path, start)
         return Location(file, line, column, rendered)
 
     return locate
@@ -106,7 +106,7 @@ def values_locator(
 
     def locate(path: ValuePath) -> Location:
         found, value = lookup(committed, path)
-        if yamlio.to_plain(value) == tracked.get(path):
+        if reader.to_plain(value) == tracked.get(path):
             origin = tracked.origin(path)
             if origin is not None:
                 return Location(origin.file, origin.line, origin.column, file)
@@ -133,7 +133,7 @@ def _repo_files(repo: Path) -> Iterator[str]:
 def _environment(
     repo: Path, rendering: Rendering, rendered: RenderedEnvironment, files: frozenset[str]
 ) -> Environment:
-    from gitopsctl.output import generated_on_disk
+    from gitopsctl.render.output import generated_on_disk
 
     model = rendering.model
     env = rendered.env
@@ -222,7 +222,7 @@ def _add_app(repo: Path, rendering: Rendering, subjects: Environment, app: Rende
     fallback = Location(source.name, 1, 1)
     in_file = committed.locator(file)
     locate = values_locator(values_node, in_file, app.values, file, fallback)
-    values = yamlio.to_plain(values_node)
+    values = reader.to_plain(values_node)
     if not isinstance(values, Mapping):
         values = {}
     subjects.values.append(ValuesDocument(app.name, values, locate))
@@ -276,7 +276,7 @@ def _application_locator(document: Any, in_file: Locate, app: RenderedApp) -> Lo
     def locate(path: ValuePath) -> Location:
         found, value = lookup(document, path)
         wanted_found, wanted = lookup(app.application, path)
-        if found == wanted_found and yamlio.to_plain(value) == wanted:
+        if found == wanted_found and reader.to_plain(value) == wanted:
             key = "syncWave" if path[-1:] == (SYNC_WAVE,) else None
             source_path: ValuePath = (key,) if key and key in source.node else ()
             where = node_locator(source.node, source.name)(source_path)

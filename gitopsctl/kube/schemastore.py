@@ -13,11 +13,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from gitopsctl.kubeschema import KubeSchemas, SchemaError, exact_errors
-from gitopsctl.schemas import SCHEMA_DIR
+from gitopsctl.kube.kubeschema import KubeSchemas, SchemaError, exact_errors
+from gitopsctl.sources.schemas import SCHEMA_DIR
 
 if TYPE_CHECKING:
-    from gitopsctl.crds import CrdSchema
+    from gitopsctl.kube.crds import CrdSchema
 
 PROJECT_SCHEMAS = {
     ("argoproj.io/v1alpha1", "Application"): "argocd-application.schema.json",
@@ -85,8 +85,8 @@ class SchemaStore:
 
 def load_crds(paths: Sequence[Path]) -> dict[tuple[str, str], CrdSchema]:
     """CRDs from files and folders; a broken file is unusable input."""
-    from gitopsctl.crds import load_crd_dir
     from gitopsctl.errors import InputError
+    from gitopsctl.kube.crds import load_crd_dir
 
     existing = [path for path in paths if path.exists()]
     missing = [path.as_posix() for path in paths if not path.exists()]

@@ -9,26 +9,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from gitopsctl.errors import EXIT_FINDINGS, EXIT_OK, InputError
-from gitopsctl.formatters import FORMATS, RuleInfo, format_report
-from gitopsctl.manifests import ManifestOptions
-from gitopsctl.model import build_model
+from gitopsctl.pipeline import exit_code, validate_manifests, validate_repository
+from gitopsctl.report.formatters import FORMATS, RuleInfo, format_report
 from gitopsctl.rules import RULES
-from gitopsctl.sources import read_sources
-from gitopsctl.validation import exit_code, validate_manifests, validate_repository
+from gitopsctl.sources.files import read_sources
+from gitopsctl.sources.model import build_model
+from gitopsctl.subjects.manifests import ManifestOptions
 
 if TYPE_CHECKING:
-    from gitopsctl.output import Plan
-    from gitopsctl.renderer import Rendering
+    from gitopsctl.render.output import Plan
+    from gitopsctl.render.rendering import Rendering
 
 
 def load_and_render(repo: Path, envs: Sequence[str] = ()) -> Rendering:
-    from gitopsctl.renderer import render
+    from gitopsctl.render.rendering import render
 
     return render(build_model(read_sources(repo)), envs)
 
 
 def render_command(repo: Path, envs: Sequence[str], check: bool) -> int:
-    from gitopsctl import output
+    from gitopsctl.render import output
 
     rendering = load_and_render(repo, envs)
     plan = output.plan(repo, rendering.files, list(envs) or None)
@@ -61,7 +61,7 @@ def _stale_summary(plan: Plan) -> str:
 
 
 def explain_command(repo: Path, env: str, app: str) -> int:
-    from gitopsctl.explain import explain
+    from gitopsctl.render.explain import explain
 
     rendering = load_and_render(repo, [env])
     sys.stdout.write(explain(rendering, env, app))
@@ -137,7 +137,7 @@ def rule_infos() -> list[RuleInfo]:
 
 
 def rules_command(rule_id: str | None, markdown: bool = False) -> int:
-    from gitopsctl import catalog
+    from gitopsctl.report import catalog
 
     if markdown:
         sys.stdout.write(catalog.markdown(RULES.values()))

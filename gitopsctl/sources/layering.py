@@ -10,8 +10,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from gitopsctl import yamlio
-from gitopsctl.yamlio import PosMap, PosSeq
+from gitopsctl.yaml import reader
+from gitopsctl.yaml.reader import PosMap, PosSeq
 
 ValuePath = tuple[str | int, ...]
 
@@ -134,7 +134,7 @@ def from_node(node: Any, file: str, layer: str, prefix: ValuePath = ()) -> Track
     """Plain data from a round-trip node, each entry's origin the position of its key or item."""
     origins: dict[ValuePath, Origin] = {}
     _collect_origins(node, file, layer, prefix, origins)
-    data = yamlio.to_plain(node)
+    data = reader.to_plain(node)
     return Tracked(_nest(prefix, data) if prefix else data, origins)
 
 
@@ -143,18 +143,18 @@ def _collect_origins(
 ) -> None:
     if isinstance(node, PosMap):
         for key, value in node.items():
-            _record(out, (*prefix, str(key)), yamlio.key_position(node, key), file, layer)
+            _record(out, (*prefix, str(key)), reader.key_position(node, key), file, layer)
             _collect_origins(value, file, layer, (*prefix, str(key)), out)
     elif isinstance(node, PosSeq):
         for index, value in enumerate(node):
-            _record(out, (*prefix, index), yamlio.key_position(node, index), file, layer)
+            _record(out, (*prefix, index), reader.key_position(node, index), file, layer)
             _collect_origins(value, file, layer, (*prefix, index), out)
 
 
 def _record(
     out: dict[ValuePath, Origin],
     path: ValuePath,
-    position: yamlio.Position | None,
+    position: reader.Position | None,
     file: str,
     layer: str,
 ) -> None:

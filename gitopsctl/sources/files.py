@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gitopsctl import schemas, yamlio
 from gitopsctl.errors import InputError, Problem
-from gitopsctl.yamlio import PosMap
+from gitopsctl.sources import schemas
+from gitopsctl.yaml import reader
+from gitopsctl.yaml.reader import PosMap
 
 SOURCES = "sources"
 PLATFORM_FILE = f"{SOURCES}/platform.yaml"
@@ -98,7 +99,7 @@ def _read(repo: Path, name: str, kind: str, problems: list[Problem]) -> SourceFi
         problems.append(Problem(f"missing {kind} file", name))
         return None
     try:
-        node: Any = yamlio.load_file(repo / name, name)
+        node: Any = reader.load_file(repo / name, name)
     except InputError as error:
         problems.extend(error.problems)
         return None

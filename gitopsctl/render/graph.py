@@ -13,9 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
-from gitopsctl.commands import load_and_render
+from gitopsctl.cli.commands import load_and_render
 from gitopsctl.errors import EXIT_OK, InputError
-from gitopsctl.renderer import RenderedApp, RenderedEnvironment
+from gitopsctl.render.rendering import RenderedApp, RenderedEnvironment
 
 UPSTREAM = "upstream"
 LOCAL = "local"

@@ -1,0 +1,1 @@
+"""The command line (click): one module per command."""

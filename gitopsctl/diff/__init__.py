@@ -1,0 +1,1 @@
+"""What differs between environments, or between the working tree and a git ref."""

@@ -1,0 +1,1 @@
+"""Kubernetes semantics: scheduling, object schemas, CRDs and workload placement."""

@@ -1,0 +1,1 @@
+"""Rendering the model: values, Argo CD Applications, output files, Helm charts."""

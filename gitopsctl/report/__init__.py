@@ -1,0 +1,1 @@
+"""Findings, exceptions, the rule catalog and the output formats."""

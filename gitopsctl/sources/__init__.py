@@ -1,0 +1,1 @@
+"""The hand-written sources: files, schemas, the model, layering and interpolation."""

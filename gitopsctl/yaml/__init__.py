@@ -1,0 +1,1 @@
+"""Reading YAML with positions (libyaml through PyYAML) and writing it safely."""
