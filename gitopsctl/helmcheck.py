@@ -26,15 +26,15 @@ from typing import NamedTuple
 
 from gitopsctl.cli.commands import check_format, load_and_render, rule_infos
 from gitopsctl.errors import InputError, Problem
+from gitopsctl.findings import Finding, Severity
 from gitopsctl.kube.schemastore import SchemaStore, load_crds
+from gitopsctl.paths import lookup
 from gitopsctl.pipeline import exit_code, run_rules, sort_findings, validate_repository
 from gitopsctl.render.helm import HelmError, find_helm, template
 from gitopsctl.render.rendering import RenderedApp, Rendering
 from gitopsctl.report.exceptions import apply_exceptions, declared_exceptions
-from gitopsctl.report.findings import Finding, Severity
 from gitopsctl.report.formatters import format_report
 from gitopsctl.rules import RULES, helm_skipped
-from gitopsctl.sources.layering import lookup
 from gitopsctl.sources.model import Platform
 from gitopsctl.subjects.manifests import Manifest, _objects, manifest_subjects
 from gitopsctl.subjects.records import Environment

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from gitopsctl.errors import EXIT_FINDINGS, EXIT_OK, InputError
-from gitopsctl.report.findings import Finding, Severity
+from gitopsctl.findings import Finding, Severity
 from gitopsctl.rules.base import Rule
 from gitopsctl.subjects.manifests import ManifestOptions
 from gitopsctl.subjects.records import Environment

@@ -10,12 +10,12 @@ from types import ModuleType
 from typing import Any
 
 from gitopsctl.cli.commands import load_and_render
+from gitopsctl.findings import Finding
 from gitopsctl.kube.scheduling import NodeGroup, Taint
 from gitopsctl.kube.workloads import placement_of
+from gitopsctl.paths import ValuePath, format_path
 from gitopsctl.pipeline import run_rules, sort_findings
-from gitopsctl.report.findings import Finding
 from gitopsctl.rules.base import rule_from_module
-from gitopsctl.sources.layering import ValuePath, format_path
 from gitopsctl.subjects.records import Environment, Ingress, Location, Workload
 from gitopsctl.subjects.repository import repository_environments
 

@@ -11,8 +11,8 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from gitopsctl.errors import InputError
+from gitopsctl.findings import Finding, Severity
 from gitopsctl.report import formatters
-from gitopsctl.report.findings import Finding, Severity
 from gitopsctl.report.formatters import FORMATS, RuleInfo, format_report
 
 ERROR = Finding(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from gitopsctl.paths import format_path, leaves
 from gitopsctl.render.explain import explain
 from gitopsctl.render.values import (
     LAYER_APP,
@@ -16,7 +17,6 @@ from gitopsctl.render.values import (
     LAYER_PLACEMENT,
     LAYER_PROFILE,
 )
-from gitopsctl.sources.layering import format_path, leaves
 from gitopsctl.yaml import reader
 from tests.conftest import PROJECT, invoke_cli, project_rendering, run_cli
 

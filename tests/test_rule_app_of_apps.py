@@ -15,7 +15,7 @@ from textwrap import dedent, indent
 
 import pytest
 
-from gitopsctl.report.findings import Severity
+from gitopsctl.findings import Severity
 from gitopsctl.rules import app_of_apps
 from gitopsctl.rules.base import rule_from_module
 from gitopsctl.subjects.records import Application, Environment, Location

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from gitopsctl.render.applications import SYNC_WAVE
-from gitopsctl.report.findings import Severity
+from gitopsctl.findings import Severity
+from gitopsctl.kube.names import SYNC_WAVE
 from gitopsctl.rules import sync_order
 from gitopsctl.rules.base import rule_from_module
 from gitopsctl.subjects.records import Application, Environment, Location

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from jsonschema.validators import validator_for
 
 from gitopsctl.errors import InputError
-from gitopsctl.sources.schemas import SCHEMA_DIR
+from gitopsctl.resources import SCHEMA_DIR
 from gitopsctl.yaml import reader, writer
 
 SOURCE = """\

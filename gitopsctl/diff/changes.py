@@ -20,9 +20,9 @@ from typing import Any, NamedTuple
 
 from gitopsctl.cli.commands import load_and_render
 from gitopsctl.errors import EXIT_FINDINGS, EXIT_OK, InputError, Problem
+from gitopsctl.paths import ValuePath, format_path, leaves
 from gitopsctl.render.applications import LABEL_ENVIRONMENT, application_name, values_file
 from gitopsctl.render.rendering import RenderedApp, RenderedEnvironment, Rendering
-from gitopsctl.sources.layering import ValuePath, format_path, leaves
 
 DIFF_FORMATS = ("text", "json")
 JSON_DIFF_VERSION = 1

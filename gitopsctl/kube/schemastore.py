@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from gitopsctl.kube.kubeschema import KubeSchemas, SchemaError, exact_errors
-from gitopsctl.sources.schemas import SCHEMA_DIR
+from gitopsctl.resources import SCHEMA_DIR
 
 if TYPE_CHECKING:
     from gitopsctl.kube.crds import CrdSchema

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from gitopsctl.kube.names import SYNC_WAVE
 from gitopsctl.sources.model import ChartRef, EnvironmentDef, Platform
 
 API_VERSION = "argoproj.io/v1alpha1"
 FINALIZER = "resources-finalizer.argocd.argoproj.io"
 IN_CLUSTER = "https://kubernetes.default.svc"
-SYNC_WAVE = "argocd.argoproj.io/sync-wave"
 LABEL_ENVIRONMENT = "gitopsctl/environment"
 LABEL_APP = "gitopsctl/app"
 ROOT_FILE = "root.yaml"

@@ -6,8 +6,8 @@ import json
 from collections.abc import Iterator
 
 from gitopsctl.errors import InputError
+from gitopsctl.paths import format_path, leaves
 from gitopsctl.render.rendering import RenderedApp, Rendering
-from gitopsctl.sources.layering import format_path, leaves
 
 
 def explain(rendering: Rendering, env: str, app: str) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Collection, Iterable, Iterator
 from datetime import date
 from typing import NamedTuple
 
-from gitopsctl.report.findings import Finding, Severity
+from gitopsctl.findings import Finding, Severity
 from gitopsctl.sources.model import Platform, origin_of
 
 RULE = "source-schema"

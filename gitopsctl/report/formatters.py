@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from gitopsctl.errors import InputError
-from gitopsctl.report.findings import Finding, Severity
+from gitopsctl.findings import Finding, Severity
 
 JSON_REPORT_VERSION = 1
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

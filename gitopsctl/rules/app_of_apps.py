@@ -45,9 +45,9 @@ from collections.abc import Iterator, Mapping
 from fnmatch import fnmatchcase
 from typing import Any, NamedTuple
 
-from gitopsctl.report.findings import Severity
+from gitopsctl.findings import Severity
+from gitopsctl.paths import ValuePath
 from gitopsctl.rules.base import Hit
-from gitopsctl.sources.layering import ValuePath
 from gitopsctl.subjects.records import Application, Environment, Location
 
 ID = "app-of-apps"

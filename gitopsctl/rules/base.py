@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, NamedTuple
 
-from gitopsctl.report.findings import Severity
+from gitopsctl.findings import Severity
 from gitopsctl.subjects.records import Environment, Location
 
 

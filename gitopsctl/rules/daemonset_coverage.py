@@ -29,8 +29,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from gitopsctl.errors import InputError
+from gitopsctl.findings import Severity
 from gitopsctl.kube.scheduling import NodeGroup, Placement, Taint, blocking_taints, misfit_reasons
-from gitopsctl.report.findings import Severity
 from gitopsctl.rules.base import Hit
 from gitopsctl.subjects.records import Environment, Workload
 

@@ -28,9 +28,10 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from gitopsctl.report.findings import Severity
+from gitopsctl.findings import Severity
+from gitopsctl.kube.names import database_host
+from gitopsctl.paths import ValuePath, format_path
 from gitopsctl.rules.base import Hit
-from gitopsctl.sources.layering import ValuePath, format_path
 from gitopsctl.subjects.records import Environment
 
 ID = "db-connection"
@@ -101,8 +102,6 @@ def _mentions_database(part: str) -> bool:
 
 
 def _problem(env: Environment, clusters: Sequence[str], path: ValuePath, host: str) -> str | None:
-    from gitopsctl.render.rendering import database_host
-
     expected = {name: database_host(name, env.database_namespace) for name in clusters}
     if host.lower().rstrip(".") in expected.values():
         return None

@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from gitopsctl.findings import Severity
 from gitopsctl.kube.scheduling import (
     EXISTS,
     IN,
@@ -43,9 +44,8 @@ from gitopsctl.kube.scheduling import (
     misfit_reasons,
 )
 from gitopsctl.kube.workloads import PLACEMENT_KEYS
-from gitopsctl.report.findings import Severity
+from gitopsctl.paths import ValuePath
 from gitopsctl.rules.base import Hit
-from gitopsctl.sources.layering import ValuePath
 from gitopsctl.subjects.records import DatabaseCluster, Environment
 
 ID = "db-placement"

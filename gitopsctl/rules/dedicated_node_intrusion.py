@@ -36,6 +36,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from gitopsctl.findings import Severity
 from gitopsctl.kube.scheduling import (
     NODEGROUP_LABEL,
     NodeGroup,
@@ -44,7 +45,6 @@ from gitopsctl.kube.scheduling import (
     blocking_taints,
     misfit_reasons,
 )
-from gitopsctl.report.findings import Severity
 from gitopsctl.rules.base import Hit
 from gitopsctl.subjects.records import Environment, Workload
 

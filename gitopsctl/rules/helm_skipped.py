@@ -18,7 +18,7 @@ Failing (no cache, or the chart is not in it):
 
 from __future__ import annotations
 
-from gitopsctl.report.findings import Severity
+from gitopsctl.findings import Severity
 
 ID = "helm-skipped"
 SEVERITY = Severity.WARNING

@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from gitopsctl.report.findings import Severity
+from gitopsctl.findings import Severity
 from gitopsctl.rules.base import Hit
 from gitopsctl.subjects.records import Environment, Ingress
 

@@ -32,10 +32,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from gitopsctl.findings import Severity
 from gitopsctl.kube.schemastore import Checker, schema_file
-from gitopsctl.report.findings import Severity
+from gitopsctl.paths import format_path
 from gitopsctl.rules.base import Hit
-from gitopsctl.sources.layering import format_path
 from gitopsctl.subjects.records import Document, Environment
 
 ID = "manifest-schema"

@@ -32,9 +32,9 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from gitopsctl.report.findings import Severity
+from gitopsctl.findings import Severity
+from gitopsctl.paths import ValuePath, format_path
 from gitopsctl.rules.base import Hit
-from gitopsctl.sources.layering import ValuePath, format_path
 from gitopsctl.subjects.records import Environment
 
 ID = "plaintext-secret"

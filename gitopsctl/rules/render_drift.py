@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gitopsctl.report.findings import Finding, Severity
+from gitopsctl.findings import Finding, Severity
 
 if TYPE_CHECKING:
     from gitopsctl.render.output import Plan

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from gitopsctl.errors import Problem
-from gitopsctl.report.findings import Finding, Severity
+from gitopsctl.findings import Finding, Severity
 
 ID = "source-schema"
 SEVERITY = Severity.ERROR

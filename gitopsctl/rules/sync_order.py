@@ -36,8 +36,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from gitopsctl.render.applications import SYNC_WAVE
-from gitopsctl.report.findings import Severity
+from gitopsctl.findings import Severity
+from gitopsctl.kube.names import SYNC_WAVE
 from gitopsctl.rules.base import Hit
 from gitopsctl.subjects.records import Application, Environment
 

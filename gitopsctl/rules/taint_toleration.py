@@ -30,8 +30,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from gitopsctl.findings import Severity
 from gitopsctl.kube.scheduling import NodeGroup, Placement, blocking_taints, misfit_reasons
-from gitopsctl.report.findings import Severity
 from gitopsctl.rules.base import Hit
 from gitopsctl.subjects.records import Environment, Workload
 

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from gitopsctl.errors import Problem
-from gitopsctl.sources.layering import Origin, Tracked, leaves, lookup
+from gitopsctl.paths import leaves, lookup
+from gitopsctl.sources.layering import Origin, Tracked
 
 _VARIABLE = re.compile(r"\$\$\{|\$\{([^}]*)\}")
 

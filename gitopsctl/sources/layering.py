@@ -6,14 +6,12 @@ below, and an explicit ``null`` removes the key.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from gitopsctl.paths import ValuePath, lookup, walk_paths
 from gitopsctl.yaml import reader
 from gitopsctl.yaml.reader import PosMap, PosSeq
-
-ValuePath = tuple[str | int, ...]
 
 
 class Origin(NamedTuple):
@@ -60,27 +58,6 @@ class Tracked:
         return None
 
 
-def lookup(node: Any, path: ValuePath) -> tuple[bool, Any]:
-    """Whether a path exists in a tree of mappings and lists, and the value there."""
-    for key in path:
-        found, node = _child(node, key)
-        if not found:
-            return False, None
-    return True, node
-
-
-def _child(node: Any, key: str | int) -> tuple[bool, Any]:
-    if isinstance(node, dict):  # dicts first: the Mapping check is many times slower
-        return key in node, node.get(key)
-    if isinstance(node, list):
-        if isinstance(key, int) and 0 <= key < len(node):
-            return True, node[key]
-        return False, None
-    if isinstance(node, Mapping):
-        return key in node, node.get(key)
-    return False, None
-
-
 def merge_values(base: Any, over: Any) -> Any:
     if not (isinstance(base, dict) and isinstance(over, dict)):
         return over
@@ -104,30 +81,6 @@ def _merged_origins(
         if origin is not None:
             merged[path] = origin
     return merged
-
-
-def walk_paths(data: Any, prefix: ValuePath = ()) -> Iterator[ValuePath]:
-    """Every path in a tree, containers before their contents."""
-    if prefix:
-        yield prefix
-    if isinstance(data, dict):
-        for key, value in data.items():
-            yield from walk_paths(value, (*prefix, key))
-    elif isinstance(data, list):
-        for index, value in enumerate(data):
-            yield from walk_paths(value, (*prefix, index))
-
-
-def leaves(data: Any, prefix: ValuePath = ()) -> Iterator[tuple[ValuePath, Any]]:
-    """Every scalar, empty mapping and empty list with its path, in document order."""
-    if isinstance(data, dict) and data:
-        for key, value in data.items():
-            yield from leaves(value, (*prefix, key))
-    elif isinstance(data, list) and data:
-        for index, value in enumerate(data):
-            yield from leaves(value, (*prefix, index))
-    else:
-        yield prefix, data
 
 
 def from_node(node: Any, file: str, layer: str, prefix: ValuePath = ()) -> Tracked:
@@ -173,15 +126,3 @@ def _origins_below(path: ValuePath, value: Any, origin: Origin) -> dict[ValuePat
     for below in walk_paths(value, path):
         origins[below] = origin
     return origins
-
-
-def format_path(path: ValuePath) -> str:
-    """A dotted path for people: list items as [n], keys with dots or spaces quoted."""
-    text = ""
-    for key in path:
-        if isinstance(key, int):
-            text += f"[{key}]"
-            continue
-        part = f'"{key}"' if any(c in key for c in '. "[]') else key
-        text += f".{part}" if text else part
-    return text

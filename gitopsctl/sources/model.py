@@ -7,8 +7,9 @@ from typing import Any, NamedTuple
 
 from gitopsctl.errors import InputError, Problem
 from gitopsctl.kube.scheduling import NodeGroup, Taint, normalize_effect
+from gitopsctl.paths import ValuePath
 from gitopsctl.sources.files import SourceFile, SourceFiles
-from gitopsctl.sources.layering import Origin, ValuePath
+from gitopsctl.sources.layering import Origin
 from gitopsctl.yaml import reader
 from gitopsctl.yaml.reader import PosMap
 

@@ -4,25 +4,15 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gitopsctl.errors import Problem
+from gitopsctl.resources import SCHEMA_DIR
 from gitopsctl.yaml import reader
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import ValidationError
-
-
-def _schema_dir() -> Path:
-    """schemas/ of this checkout, or its copy installed with the package (gitopsctl.schemadata)."""
-    package = Path(__file__).resolve().parent.parent
-    installed = package / "schemadata"
-    return installed if installed.is_dir() else package.parent / "schemas"
-
-
-SCHEMA_DIR = _schema_dir()
 
 
 @cache

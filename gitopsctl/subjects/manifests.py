@@ -15,8 +15,8 @@ from typing import Any, NamedTuple
 from gitopsctl.errors import InputError, Problem
 from gitopsctl.kube.scheduling import NodeGroup
 from gitopsctl.kube.workloads import as_int, placement_of, spread_keys
+from gitopsctl.paths import ValuePath, lookup
 from gitopsctl.sources import schemas
-from gitopsctl.sources.layering import ValuePath, lookup
 from gitopsctl.subjects.records import (
     DatabaseCluster,
     Document,

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gitopsctl.kube.scheduling import NodeGroup, Placement
-from gitopsctl.sources.layering import ValuePath
+from gitopsctl.paths import ValuePath
 
 if TYPE_CHECKING:
     from gitopsctl.kube.schemastore import SchemaStore

@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gitopsctl.errors import InputError
+from gitopsctl.kube.names import SYNC_WAVE
 from gitopsctl.kube.schemastore import SchemaStore
 from gitopsctl.kube.workloads import as_int, placement_of, spread_keys
-from gitopsctl.render.applications import SYNC_WAVE
-from gitopsctl.sources.layering import Tracked, ValuePath, lookup
+from gitopsctl.paths import ValuePath, lookup
+from gitopsctl.sources.layering import Tracked
 from gitopsctl.sources.model import (
     EnvironmentDef,
     IngressSpot,
