@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import subprocess
 import sys
 from functools import cache
 from pathlib import Path
 
-import click
 import pytest
 from click.testing import CliRunner, Result
 
-from gitopsctl.cli.commands import load_and_render
+from gitopsctl.cli.main import cli
+from gitopsctl.pipeline import load_and_render
 from gitopsctl.render.rendering import Rendering
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -46,20 +45,9 @@ def run_cli(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@cache
-def _cli() -> click.Group:
-    # By path: render.py is a script next to the package, importable only from the project root.
-    spec = importlib.util.spec_from_file_location("render", PROJECT / "render.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    group: click.Group = module.cli
-    return group
-
-
 def invoke_cli(repo: Path, *args: str) -> Result:
     """The same command line in this process (fast, and monkeypatches apply)."""
-    return CliRunner().invoke(_cli(), ["--repo", str(repo), *args], catch_exceptions=False)
+    return CliRunner().invoke(cli, ["--repo", str(repo), *args], catch_exceptions=False)
 
 
 def output_snapshot(repo: Path) -> dict[str, bytes]:

@@ -9,12 +9,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from gitopsctl.cli.commands import load_and_render
 from gitopsctl.findings import Finding
 from gitopsctl.kube.scheduling import NodeGroup, Taint
 from gitopsctl.kube.workloads import placement_of
 from gitopsctl.paths import ValuePath, format_path
-from gitopsctl.pipeline import run_rules, sort_findings
+from gitopsctl.pipeline import load_and_render, run_rules, sort_findings
 from gitopsctl.rules.base import rule_from_module
 from gitopsctl.subjects.records import Environment, Ingress, Location, Workload
 from gitopsctl.subjects.repository import repository_environments

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gitopsctl.cli.commands import load_and_render
+from gitopsctl.pipeline import load_and_render
 from tests.conftest import PROJECT, invoke_cli, output_snapshot, project_rendering
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from gitopsctl.cli.commands import load_and_render
 from gitopsctl.errors import Problem
+from gitopsctl.pipeline import load_and_render
 from gitopsctl.sources.interpolate import UndefinedVariable, interpolate_values, substitute
 from gitopsctl.sources.layering import Origin, Tracked, from_node, merge_values
 from gitopsctl.yaml import reader

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gitopsctl.cli.commands import load_and_render
+from gitopsctl.pipeline import load_and_render
 from gitopsctl.render import output
 from tests.conftest import OUTPUT_DIRS, invoke_cli, output_snapshot
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gitopsctl.rules import RULES
+from gitopsctl.report.catalog import CHECKS as RULES
 from tests.support import PROJECT
 
 PIPELINE_RULE_TESTS = {

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from gitopsctl.helmcheck import Document, documents, template_position
-from gitopsctl.render.helm import find_helm
+from gitopsctl.render.helm import find_helm, template_position
+from gitopsctl.subjects.helm import Document, documents
 from tests.support import PROJECT, copy_example, line_of
 
 ENVS = ("dev", "prod", "staging")

@@ -11,16 +11,15 @@ from __future__ import annotations
 import io
 import json
 import subprocess
-import sys
 import tarfile
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from gitopsctl.cli.commands import load_and_render
-from gitopsctl.errors import EXIT_FINDINGS, EXIT_OK, InputError, Problem
+from gitopsctl.errors import InputError, Problem
 from gitopsctl.paths import ValuePath, format_path, leaves
+from gitopsctl.pipeline import load_and_render
 from gitopsctl.render.applications import LABEL_ENVIRONMENT, application_name, values_file
 from gitopsctl.render.rendering import RenderedApp, RenderedEnvironment, Rendering
 
@@ -454,60 +453,3 @@ def _environment_json(env: EnvironmentDiff, over_limit: bool) -> dict[str, Any]:
             "overLimit": over_limit,
         },
     }
-
-
-# --- commands -----------------------------------------------------------------------------------
-
-
-def diff_command(
-    repo: Path,
-    envs: Sequence[str],
-    against: str | None,
-    allow_deletions: bool,
-    max_deletions: float | None,
-    fmt: str,
-) -> int:
-    """``diff ENV_A ENV_B`` or ``diff --against REF``: exactly one of the two forms."""
-    if fmt not in DIFF_FORMATS:
-        raise InputError(f"unknown format {fmt!r} (known: {', '.join(DIFF_FORMATS)})")
-    if against is None:
-        if allow_deletions or max_deletions is not None:
-            raise InputError("--allow-deletions and --max-deletions go with --against REF")
-        if len(envs) != 2:
-            raise InputError("diff takes two environments (ENV_A ENV_B), or --against REF")
-        return diff_environments_command(repo, envs[0], envs[1], fmt)
-    if envs:
-        raise InputError("diff takes either two environments or --against REF, not both")
-    share = DEFAULT_MAX_DELETIONS if max_deletions is None else max_deletions
-    return diff_against_command(repo, against, allow_deletions, share, fmt)
-
-
-def diff_environments_command(repo: Path, env_a: str, env_b: str, fmt: str) -> int:
-    """The promotion view; always exit 0 (it reports, it does not judge)."""
-    rendering = load_and_render(repo, [env_a, env_b])
-    environments = rendering.environments
-    apps = compare_apps(environments[env_a], environments[env_b])
-    text = environments_json if fmt == "json" else environments_text
-    sys.stdout.write(text(env_a, env_b, apps))
-    return EXIT_OK
-
-
-def diff_against_command(
-    repo: Path, ref: str, allow_deletions: bool, max_deletions: float, fmt: str
-) -> int:
-    """Exit 1 when an environment would lose more than ``max_deletions`` of its Applications,
-    unless ``allow_deletions``; the warnings go to standard error."""
-    if not 0 <= max_deletions <= 1:
-        raise InputError(f"--max-deletions is a share from 0 to 1, not {max_deletions}")
-    location = git_location(repo)  # not a git work tree: say so before rendering anything
-    now = render_working_tree(repo)
-    commit, before = render_at_ref(location, ref)
-    environments = compare_renderings(before, now)
-    if fmt == "json":
-        sys.stdout.write(against_json(ref, commit, environments, max_deletions, allow_deletions))
-    else:
-        sys.stdout.write(against_text(ref, commit, environments))
-    warnings = over_deletion_limit(environments, max_deletions)
-    for warning in warnings:
-        print(deletion_message(warning, max_deletions, allow_deletions), file=sys.stderr)
-    return EXIT_FINDINGS if warnings and not allow_deletions else EXIT_OK

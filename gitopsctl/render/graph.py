@@ -8,13 +8,9 @@ dependent's. Three shapes: an app from an upstream chart, an app from a chart in
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import NamedTuple
 
-from gitopsctl.cli.commands import load_and_render
-from gitopsctl.errors import EXIT_OK, InputError
 from gitopsctl.render.rendering import RenderedApp, RenderedEnvironment
 
 UPSTREAM = "upstream"
@@ -133,11 +129,3 @@ def _dot_ranks(graph: Graph) -> list[str]:
 
 
 GRAPH_FORMATS: dict[str, Callable[[Graph], str]] = {"mermaid": mermaid, "dot": dot}
-
-
-def graph_command(repo: Path, env: str, fmt: str) -> int:
-    if fmt not in GRAPH_FORMATS:
-        raise InputError(f"unknown graph format {fmt!r} (known: {', '.join(GRAPH_FORMATS)})")
-    rendering = load_and_render(repo, [env])
-    sys.stdout.write(GRAPH_FORMATS[fmt](graph_of(rendering.environments[env])))
-    return EXIT_OK

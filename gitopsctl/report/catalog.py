@@ -4,23 +4,43 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from gitopsctl.report.formatters import RuleInfo
+from gitopsctl.report.pipeline_findings import (
+    HELM_SKIPPED,
+    RENDER_DRIFT,
+    SOURCE_SCHEMA,
+    PipelineCheck,
+)
+from gitopsctl.rules import RULES
 from gitopsctl.rules.base import Rule
 
+Check = Rule | PipelineCheck
 
-def severity_text(rule: Rule) -> str:
+# Every ID a finding can carry, in the order the docs list them: the pipeline's own findings about
+# the sources and the output, the rules, then the pipeline's note on charts Helm did not render.
+_ORDER: list[Check] = [SOURCE_SCHEMA, RENDER_DRIFT, *RULES.values(), HELM_SKIPPED]
+CHECKS: dict[str, Check] = {check.id: check for check in _ORDER}
+
+
+def rule_infos() -> list[RuleInfo]:
+    """What the report formats say about each ID (SARIF lists them)."""
+    return [RuleInfo(c.id, c.severity.value, c.summary, c.doc) for c in CHECKS.values()]
+
+
+def severity_text(rule: Check) -> str:
     if rule.production_severity is not None:
         return f"{rule.production_severity.value} in production, {rule.severity.value} elsewhere"
     return rule.severity.value
 
 
-def listing(rules: Iterable[Rule]) -> str:
+def listing(rules: Iterable[Check]) -> str:
     rows = [(rule.id, severity_text(rule), rule.summary) for rule in rules]
     width = max(len(row[0]) for row in rows)
     sev = max(len(row[1]) for row in rows)
     return "".join(f"{i.ljust(width)}  {s.ljust(sev)}  {summary}\n" for i, s, summary in rows)
 
 
-def describe(rule: Rule) -> str:
+def describe(rule: Check) -> str:
     lines = [f"{rule.id} ({severity_text(rule)})", "", rule.doc, ""]
     if rule.options:
         lines.append("Options (default):")
@@ -29,7 +49,7 @@ def describe(rule: Rule) -> str:
     return "\n".join(lines)
 
 
-def markdown(rules: Iterable[Rule]) -> str:
+def markdown(rules: Iterable[Check]) -> str:
     """docs/rules.md, generated from the rules' docstrings by `make docs`."""
     out = [
         "# Rules",

@@ -11,9 +11,8 @@ from datetime import date
 from typing import NamedTuple
 
 from gitopsctl.findings import Finding, Severity
+from gitopsctl.report.pipeline_findings.source_schema import ID as RULE
 from gitopsctl.sources.model import Platform, origin_of
-
-RULE = "source-schema"
 
 
 class RuleException(NamedTuple):

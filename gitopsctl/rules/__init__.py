@@ -12,14 +12,11 @@ from gitopsctl.rules import (
     db_placement,
     dedicated_node_intrusion,
     ha_replicas,
-    helm_skipped,
     ingress_class,
     ingress_host,
     ingress_issuer,
     manifest_schema,
     plaintext_secret,
-    render_drift,
-    source_schema,
     sync_order,
     taint_toleration,
 )
@@ -30,8 +27,6 @@ RULES: dict[str, Rule] = {
     for rule in map(
         rule_from_module,
         [
-            source_schema,
-            render_drift,
             manifest_schema,
             taint_toleration,
             dedicated_node_intrusion,
@@ -45,7 +40,6 @@ RULES: dict[str, Rule] = {
             app_of_apps,
             plaintext_secret,
             ha_replicas,
-            helm_skipped,
         ],
     )
 }

@@ -29,7 +29,7 @@ class Rule:
     severity: Severity
     summary: str
     doc: str
-    check: Check | None
+    check: Check
     options: Mapping[str, Any] = field(default_factory=dict)
     production_severity: Severity | None = None
 
@@ -47,7 +47,7 @@ def rule_from_module(module: ModuleType) -> Rule:
         severity=module.SEVERITY,
         summary=doc.splitlines()[0] if doc else "",
         doc=doc,
-        check=getattr(module, "check", None),
+        check=module.check,
         options=getattr(module, "OPTIONS", {}),
         production_severity=getattr(module, "PRODUCTION_SEVERITY", None),
     )

@@ -106,7 +106,7 @@ def read_manifests(target: str, stdin_text: str | None = None) -> list[Manifest]
     """Every object of a file, a directory (*.yaml, *.yml, recursively) or standard input."""
     if target == STDIN:
         text = stdin_text if stdin_text is not None else sys.stdin.read()
-        return list(_objects(text, "<stdin>"))
+        return list(objects(text, "<stdin>"))
     path = Path(target)
     if not path.exists():
         raise InputError(f"{target}: no such file or directory (give a file, a folder or -)")
@@ -117,7 +117,7 @@ def read_manifests(target: str, stdin_text: str | None = None) -> list[Manifest]
     )
     found: list[Manifest] = []
     for file in files:
-        found.extend(_objects(_read(file), file.as_posix()))
+        found.extend(objects(_read(file), file.as_posix()))
     return found
 
 
@@ -128,7 +128,7 @@ def _read(file: Path) -> str:
         raise InputError(Problem(f"cannot read manifests: {error}", file.as_posix())) from None
 
 
-def _objects(text: str, name: str) -> Iterator[Manifest]:
+def objects(text: str, name: str) -> Iterator[Manifest]:
     for document in reader.read_stream(text, name):
         data = document.data
         if not isinstance(data, Mapping) or "kind" not in data:

@@ -18,7 +18,20 @@ Failing (no cache, or the chart is not in it):
 
 from __future__ import annotations
 
-from gitopsctl.findings import Severity
+from gitopsctl.findings import Finding, Severity
+from gitopsctl.render.helm import Skipped
+from gitopsctl.sources.model import origin_of
 
 ID = "helm-skipped"
 SEVERITY = Severity.WARNING
+
+
+def finding(skipped: Skipped) -> Finding:
+    """The warning for one Application whose chart was not rendered, at its app's `chart:`."""
+    chart = skipped.app.unit.chart
+    where = origin_of(skipped.app.unit.app.source, ("chart",), "")
+    named = chart.path or f"{chart.name} {chart.version} ({chart.repo})"
+    message = f"chart {named} not checked with helm: {skipped.reason}"
+    return Finding(
+        ID, SEVERITY, skipped.env, skipped.app.name, where.file, where.line, where.column, message
+    )

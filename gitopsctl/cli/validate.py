@@ -1,0 +1,167 @@
+"""`validate`: the repository, every chart through Helm, or any manifests, against the schemas
+and the policy rules."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+import click
+
+from gitopsctl.cli.running import ENV_HELP, run
+from gitopsctl.errors import InputError
+
+if TYPE_CHECKING:
+    from gitopsctl.findings import Finding
+    from gitopsctl.pipeline import HelmOptions
+    from gitopsctl.subjects.manifests import ManifestOptions
+
+HELM_MISUSE = "--chart-cache goes with --helm; --helm not with --manifests or --node-groups"
+MANIFEST_MISUSE = (
+    "--node-groups goes with --manifests; --kube-version and --crds with --manifests or --helm"
+)
+
+
+@click.command("validate")
+@click.option("--env", "envs", multiple=True, metavar="ENV", help=ENV_HELP)
+@click.option(
+    "--format",
+    "fmt",
+    default="text",
+    show_default=True,
+    metavar="text|json|sarif|github",
+    help="Report format.",
+)
+@click.option(
+    "--manifests",
+    metavar="PATH",
+    help="Check Kubernetes manifests (a file, a directory, or - for standard input) instead.",
+)
+@click.option(
+    "--node-groups",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --manifests: YAML `nodeGroups: [{name, labels, taints}]`. Default: the platform's.",
+)
+@click.option(
+    "--kube-version",
+    metavar="X.Y",
+    help="With --manifests or --helm: the Kubernetes version. Default: the platform's.",
+)
+@click.option(
+    "--crds",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    metavar="DIR",
+    help="With --manifests or --helm: CRD files or folders for custom resources (repeatable).",
+)
+@click.option(
+    "--helm",
+    is_flag=True,
+    help="Also render each Application's chart with `helm template` and check the real objects.",
+)
+@click.option(
+    "--chart-cache",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="With --helm: upstream chart archives as `helm pull` leaves them (<chart>-<version>.tgz).",
+)
+@click.pass_obj
+def command(
+    repo: Path,
+    envs: tuple[str, ...],
+    fmt: str,
+    manifests: str | None,
+    node_groups: Path | None,
+    kube_version: str | None,
+    crds: tuple[Path, ...],
+    helm: bool,
+    chart_cache: Path | None,
+) -> None:
+    """Check sources and committed output (or any manifests) against schemas and policies.
+
+    Exit 0 when no error-level finding remains, 1 when one does, 2 for unusable input.
+    """
+    request = ValidateRequest(
+        envs, fmt, manifests, node_groups, kube_version, crds, helm, chart_cache
+    )
+    run(lambda: validate_any(repo, request))
+
+
+class ValidateRequest(NamedTuple):
+    """The options of `validate`; which of them go together is decided in validate_any."""
+
+    envs: Sequence[str]
+    fmt: str
+    manifests: str | None
+    node_groups: Path | None
+    kube_version: str | None
+    crds: tuple[Path, ...]
+    helm: bool
+    chart_cache: Path | None
+
+
+def validate_any(repo: Path, request: ValidateRequest) -> int:
+    """The repository, its charts through Helm, or given manifests, as the options ask."""
+    if request.helm and request.manifests is None and request.node_groups is None:
+        from gitopsctl.pipeline import HelmOptions
+
+        helm = HelmOptions(request.chart_cache, request.kube_version, request.crds)
+        return validate_helm_command(repo, request.envs, request.fmt, helm)
+    if request.helm or request.chart_cache is not None:
+        raise InputError(HELM_MISUSE)
+    if request.manifests is not None:
+        from gitopsctl.subjects.manifests import ManifestOptions
+
+        options = ManifestOptions(
+            request.manifests, request.node_groups, request.kube_version, request.crds
+        )
+        return validate_manifests_command(repo, options, request.envs, request.fmt)
+    if request.node_groups is not None or request.kube_version is not None or request.crds:
+        raise InputError(MANIFEST_MISUSE)
+    return validate_command(repo, request.envs, request.fmt)
+
+
+def validate_command(repo: Path, envs: Sequence[str], fmt: str) -> int:
+    from gitopsctl.pipeline import validate_repository
+
+    check_format(fmt)
+    return report(fmt, validate_repository(repo, envs, date.today()))
+
+
+def validate_manifests_command(
+    repo: Path, options: ManifestOptions, envs: Sequence[str], fmt: str
+) -> int:
+    from gitopsctl.pipeline import validate_manifests
+
+    check_format(fmt)
+    if len(envs) > 1:
+        raise InputError("--manifests takes at most one --env")
+    return report(fmt, validate_manifests(repo, options, envs[0] if envs else None))
+
+
+def validate_helm_command(repo: Path, envs: Sequence[str], fmt: str, options: HelmOptions) -> int:
+    from gitopsctl.pipeline import validate_with_helm
+
+    check_format(fmt)
+    return report(fmt, validate_with_helm(repo, envs, options, date.today()))
+
+
+def check_format(fmt: str) -> None:
+    """An unknown format is a usage error before any work is done."""
+    from gitopsctl.report.formatters import FORMATS, format_report
+
+    if fmt not in FORMATS:
+        format_report(fmt, [], [])
+
+
+def report(fmt: str, findings: Sequence[Finding]) -> int:
+    """Print the findings in the format; the exit code follows from them."""
+    from gitopsctl.pipeline import exit_code
+    from gitopsctl.report.catalog import rule_infos
+    from gitopsctl.report.formatters import format_report
+
+    sys.stdout.write(format_report(fmt, findings, rule_infos()))
+    return exit_code(findings)
