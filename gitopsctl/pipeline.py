@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from gitopsctl.render.rendering import Rendering
     from gitopsctl.rules.base import Rule
     from gitopsctl.sources.model import Platform
-    from gitopsctl.subjects.manifests import ManifestOptions
     from gitopsctl.subjects.records import Environment
 
 
@@ -91,6 +90,15 @@ def validate_repository(repo: Path, envs: Sequence[str], today: date) -> list[Fi
 
 
 # -- any manifests -------------------------------------------------------------------------------
+
+
+class ManifestOptions(NamedTuple):
+    """What `validate --manifests` checks, and against what."""
+
+    target: str
+    node_groups: Path | None = None
+    kube_version: str | None = None
+    crds: tuple[Path, ...] = ()
 
 
 def validate_manifests(repo: Path, options: ManifestOptions, env_name: str | None) -> list[Finding]:

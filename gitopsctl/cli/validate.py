@@ -16,8 +16,7 @@ from gitopsctl.errors import InputError
 
 if TYPE_CHECKING:
     from gitopsctl.findings import Finding
-    from gitopsctl.pipeline import HelmOptions
-    from gitopsctl.subjects.manifests import ManifestOptions
+    from gitopsctl.pipeline import HelmOptions, ManifestOptions
 
 HELM_MISUSE = "--chart-cache goes with --helm; --helm not with --manifests or --node-groups"
 MANIFEST_MISUSE = (
@@ -113,7 +112,7 @@ def validate_any(repo: Path, request: ValidateRequest) -> int:
     if request.helm or request.chart_cache is not None:
         raise InputError(HELM_MISUSE)
     if request.manifests is not None:
-        from gitopsctl.subjects.manifests import ManifestOptions
+        from gitopsctl.pipeline import ManifestOptions
 
         options = ManifestOptions(
             request.manifests, request.node_groups, request.kube_version, request.crds

@@ -18,6 +18,7 @@ from gitopsctl.sources.model import (
     DatabaseDef,
     EnvironmentDef,
     Model,
+    dependency_order,
     find_cycle,
     origin_of,
 )
@@ -183,18 +184,12 @@ def _waves(units: Mapping[str, Unit], problems: list[Problem]) -> dict[str, int]
         problems.append(Problem(message, where.file, where.line, where.column))
         return None
     waves: dict[str, int] = {}
-
-    def wave(name: str) -> int:
-        if name not in waves:
-            unit = units[name]
-            explicit = unit.app.sync_wave if unit.database is None else None
-            deps = [wave(dep) for dep in unit.depends_on]
-            waves[name] = explicit if explicit is not None else max(deps, default=-1) + 1
-        return waves[name]
-
-    for name in units:
-        wave(name)
-    return waves
+    for name in dependency_order(graph):
+        unit = units[name]
+        explicit = unit.app.sync_wave if unit.database is None else None
+        deps = [waves[dep] for dep in unit.depends_on]
+        waves[name] = explicit if explicit is not None else max(deps, default=-1) + 1
+    return {name: waves[name] for name in units}
 
 
 def _environment_variables(

@@ -5,6 +5,10 @@ Rule IDs are a public contract: never renamed or reused.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+from types import ModuleType
+
 from gitopsctl.rules import (
     app_of_apps,
     daemonset_coverage,
@@ -22,24 +26,39 @@ from gitopsctl.rules import (
 )
 from gitopsctl.rules.base import Rule, rule_from_module
 
-RULES: dict[str, Rule] = {
-    rule.id: rule
-    for rule in map(
-        rule_from_module,
-        [
-            manifest_schema,
-            taint_toleration,
-            dedicated_node_intrusion,
-            daemonset_coverage,
-            ingress_class,
-            ingress_issuer,
-            ingress_host,
-            db_placement,
-            db_connection,
-            sync_order,
-            app_of_apps,
-            plaintext_secret,
-            ha_replicas,
-        ],
-    )
-}
+SLUG = re.compile(r"[a-z]+(-[a-z]+)*")
+
+RULE_MODULES: tuple[ModuleType, ...] = (
+    manifest_schema,
+    taint_toleration,
+    dedicated_node_intrusion,
+    daemonset_coverage,
+    ingress_class,
+    ingress_issuer,
+    ingress_host,
+    db_placement,
+    db_connection,
+    sync_order,
+    app_of_apps,
+    plaintext_secret,
+    ha_replicas,
+)
+
+
+def registry(modules: Iterable[ModuleType]) -> dict[str, Rule]:
+    """The modules' rules by ID, in their order; a malformed or reused ID is a ValueError."""
+    rules: dict[str, Rule] = {}
+    owners: dict[str, str] = {}
+    for module in modules:
+        rule = rule_from_module(module)
+        if not SLUG.fullmatch(rule.id):
+            raise ValueError(f"rule ID {rule.id!r} of {module.__name__} is not a lower-case slug")
+        if rule.id in owners:
+            raise ValueError(
+                f"rule ID {rule.id!r} of {module.__name__} is already used by {owners[rule.id]}"
+            )
+        rules[rule.id], owners[rule.id] = rule, module.__name__
+    return rules
+
+
+RULES: dict[str, Rule] = registry(RULE_MODULES)

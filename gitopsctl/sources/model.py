@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import graphlib
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from gitopsctl.errors import InputError, Problem
@@ -381,28 +382,20 @@ def _cycle_problems(model: Model) -> Iterator[Problem]:
         )
 
 
-def find_cycle(graph: Mapping[str, list[str]]) -> list[str]:
-    """One dependency cycle as a closed walk (first node repeated at the end), or []."""
-    state: dict[str, int] = {}
-    stack: list[str] = []
-
-    def visit(node: str) -> list[str]:
-        state[node] = 1
-        stack.append(node)
-        for nxt in graph.get(node, []):
-            if state.get(nxt) == 1:
-                return [*stack[stack.index(nxt) :], nxt]
-            if nxt not in state:
-                found = visit(nxt)
-                if found:
-                    return found
-        stack.pop()
-        state[node] = 2
-        return []
-
-    for start in sorted(graph):
-        if start not in state:
-            found = visit(start)
-            if found:
-                return found
+def find_cycle(graph: Mapping[str, Sequence[str]]) -> list[str]:
+    """One dependency cycle as a closed walk from its smallest name (`a -> b -> a`: a depends on
+    b, b on a), or [] when the graph has none."""
+    try:
+        dependency_order(graph)
+    except graphlib.CycleError as error:
+        walk: list[str] = list(reversed(error.args[1]))[:-1]  # graphlib lists dependencies first
+        start = walk.index(min(walk))
+        ring = walk[start:] + walk[:start]
+        return [*ring, ring[0]]
     return []
+
+
+def dependency_order(graph: Mapping[str, Sequence[str]]) -> list[str]:
+    """Every name after the names it depends on; ties in name order, so the result is stable."""
+    sorter = graphlib.TopologicalSorter({name: sorted(graph[name]) for name in sorted(graph)})
+    return list(sorter.static_order())

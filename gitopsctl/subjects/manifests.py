@@ -45,15 +45,6 @@ REPLICATED = ("Deployment", "StatefulSet", "ReplicaSet")
 CNPG_API = "postgresql.cnpg.io/"
 
 
-class ManifestOptions(NamedTuple):
-    """What `validate --manifests` checks, and against what."""
-
-    target: str
-    node_groups: Path | None = None
-    kube_version: str | None = None
-    crds: tuple[Path, ...] = ()
-
-
 class Manifest(NamedTuple):
     """One Kubernetes object with the file it came from; its positions are read on demand."""
 
