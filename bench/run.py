@@ -48,11 +48,11 @@ TARGET_SIZES = (100, 500, 1000)
 STREAM_OBJECTS = 1000
 MB = 1024  # KiB per MB: ru_maxrss is in KiB on Linux
 
-EXAMPLE_LIMIT_S = 0.6
+EXAMPLE_LIMIT_S = 0.3
 LARGE_LIMIT_S = 5.0
 LARGE_LIMIT_MB = 300.0
 GROWTH_LIMIT = 2.2
-SPEEDUP_TARGET = 50.0
+SPEEDUP_TARGET = 30.0
 
 FINDINGS = (0, 1)  # validators exit 1 for findings; that is a result, not a crash
 SUCCESS = (0,)
