@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
@@ -34,11 +36,18 @@ def project_rendering() -> Rendering:
     return load_and_render(PROJECT)
 
 
-def run_cli(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """``render.py --repo REPO ARGS...`` as a real process, from the project root."""
+def run_cli(
+    repo: Path,
+    *args: str,
+    cwd: Path = PROJECT,
+    env: Mapping[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """``render.py --repo REPO ARGS...`` as a real process, from ``cwd`` (the project root unless
+    told), with ``env`` added to this process's environment."""
     return subprocess.run(
-        [sys.executable, "render.py", "--repo", str(repo), *args],
-        cwd=PROJECT,
+        [sys.executable, str(PROJECT / "render.py"), "--repo", str(repo), *args],
+        cwd=cwd,
+        env=None if env is None else {**os.environ, **env},
         capture_output=True,
         text=True,
         check=False,

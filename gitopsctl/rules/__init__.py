@@ -51,7 +51,7 @@ def registry(modules: Iterable[ModuleType]) -> dict[str, Rule]:
     owners: dict[str, str] = {}
     for module in modules:
         rule = rule_from_module(module)
-        if not SLUG.fullmatch(rule.id):
+        if not isinstance(rule.id, str) or not SLUG.fullmatch(rule.id):
             raise ValueError(f"rule ID {rule.id!r} of {module.__name__} is not a lower-case slug")
         if rule.id in owners:
             raise ValueError(
