@@ -6,6 +6,7 @@ below, and an explicit ``null`` removes the key.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -42,9 +43,11 @@ class Tracked:
         self.merge(Tracked(_nest(path, value), origins))
 
     def merge(self, over: Tracked) -> None:
-        """Layer ``over`` on top of this one."""
-        self.data = merge_values(self.data, over.data)
-        self.origins = _merged_origins(self.data, self.origins, over.origins)
+        """Layer ``over`` on top of this one: each path of the result keeps the origin ``over``
+        gives it, else the one it had; only the paths ``over`` touches are visited."""
+        before = self.data
+        self.data = merge_values(before, over.data)
+        _merge_origins(self.origins, before, self.data, over.data, over.origins, ())
 
     def get(self, path: ValuePath) -> Any:
         return lookup(self.data, path)[1]
@@ -72,15 +75,48 @@ def merge_values(base: Any, over: Any) -> Any:
     return merged
 
 
-def _merged_origins(
-    result: Any, below: dict[ValuePath, Origin], above: dict[ValuePath, Origin]
-) -> dict[ValuePath, Origin]:
-    merged: dict[ValuePath, Origin] = {}
-    for path in walk_paths(result):
-        origin = above.get(path) or below.get(path)
-        if origin is not None:
-            merged[path] = origin
-    return merged
+def _merge_origins(
+    origins: dict[ValuePath, Origin],
+    before: dict[str, Any],
+    after: dict[str, Any],
+    over: dict[str, Any],
+    above: Mapping[ValuePath, Origin],
+    path: ValuePath,
+) -> None:
+    """Update ``origins`` (those of ``before``) in place to those of ``after``, the result of
+    merging ``over`` (with the origins ``above``) into ``before`` at ``path``."""
+    for key, value in over.items():
+        child = (*path, key)
+        old = before.get(key, _MISSING)
+        if key not in after:  # removed by an explicit null
+            _forget(origins, walk_paths(old, child) if old is not _MISSING else ())
+        elif isinstance(value, dict) and isinstance(old, dict):  # merged key by key
+            _keep_or_take(origins, child, above)
+            _merge_origins(origins, old, after[key], value, above, child)
+        else:  # added, or replaced with everything below it
+            fresh = list(walk_paths(after[key], child))
+            stale = set(walk_paths(old, child)) if old is not _MISSING else set()
+            _forget(origins, stale.difference(fresh))
+            for fresh_path in fresh:
+                _keep_or_take(origins, fresh_path, above)
+
+
+_MISSING = object()
+
+
+def _keep_or_take(
+    origins: dict[ValuePath, Origin], path: ValuePath, above: Mapping[ValuePath, Origin]
+) -> None:
+    origin = above.get(path) or origins.get(path)
+    if origin is None:
+        origins.pop(path, None)
+    else:
+        origins[path] = origin
+
+
+def _forget(origins: dict[ValuePath, Origin], paths: Iterable[ValuePath]) -> None:
+    for path in paths:
+        origins.pop(path, None)
 
 
 def from_node(node: Any, file: str, layer: str, prefix: ValuePath = ()) -> Tracked:

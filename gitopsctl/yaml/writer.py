@@ -5,6 +5,7 @@ quoted. Only commands that write import it (its patterns are costly to compile).
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -108,6 +109,7 @@ def _float_text(value: float) -> str:
     return f"{mantissa}e{exponent}" if exponent else mantissa
 
 
+@functools.cache  # keys and many values repeat across thousands of files
 def _string(value: str) -> str:
     if _CONTROL.search(value):
         quoted = json.dumps(value, ensure_ascii=False)
