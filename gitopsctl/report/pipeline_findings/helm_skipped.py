@@ -18,9 +18,12 @@ Failing (no cache, or the chart is not in it):
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from gitopsctl.findings import Finding, Severity
-from gitopsctl.render.helm import Skipped
-from gitopsctl.sources.model import origin_of
+
+if TYPE_CHECKING:
+    from gitopsctl.render.helm import Skipped
 
 ID = "helm-skipped"
 SEVERITY = Severity.WARNING
@@ -28,6 +31,8 @@ SEVERITY = Severity.WARNING
 
 def finding(skipped: Skipped) -> Finding:
     """The warning for one Application whose chart was not rendered, at its app's `chart:`."""
+    from gitopsctl.sources.model import origin_of
+
     chart = skipped.app.unit.chart
     where = origin_of(skipped.app.unit.app.source, ("chart",), "")
     named = chart.path or f"{chart.name} {chart.version} ({chart.repo})"
