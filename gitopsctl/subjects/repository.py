@@ -107,7 +107,8 @@ def values_locator(
 
     def locate(path: ValuePath) -> Location:
         found, value = lookup(committed, path)
-        if reader.to_plain(value) == tracked.get(path):
+        wanted = tracked.get(path)
+        if value is wanted or reader.to_plain(value) == wanted:
             origin = tracked.origin(path)
             if origin is not None:
                 return Location(origin.file, origin.line, origin.column, file)
@@ -277,7 +278,7 @@ def _application_locator(document: Any, in_file: Locate, app: RenderedApp) -> Lo
     def locate(path: ValuePath) -> Location:
         found, value = lookup(document, path)
         wanted_found, wanted = lookup(app.application, path)
-        if found == wanted_found and reader.to_plain(value) == wanted:
+        if found == wanted_found and (value is wanted or reader.to_plain(value) == wanted):
             key = "syncWave" if path[-1:] == (SYNC_WAVE,) else None
             source_path: ValuePath = (key,) if key and key in source.node else ()
             where = node_locator(source.node, source.name)(source_path)
