@@ -10,7 +10,10 @@ fastest run:
 1. `python render.py validate` on the shipped example (best of 5);
 2. `render` then `validate` on generated repositories of 100, 500 and 1,000 child Applications
    (`bench/generate.py --envs 5 --apps 11 | 68 | 140`), each run on a fresh copy (best of 3);
-3. `python render.py validate --manifests STREAM --format json` and
+3. the platform shape peers are measured on: 20 environments of 32 apps (1,000 child
+   Applications, `bench/generate.py --envs 20 --apps 32`): `render` into an empty output, then
+   `validate`, then the two pre-commit hooks' commands, `render --check` and `validate` (best of 3);
+4. `python render.py validate --manifests STREAM --format json` and
    `kubernetes-validate --strict -k VERSION STREAM` on the same 1,000-object stream
    (`bench/manifests.py`), alternating, best of 3 each; then which objects each one fails.
 
@@ -53,6 +56,9 @@ LARGE_LIMIT_S = 5.0
 LARGE_LIMIT_MB = 300.0
 GROWTH_LIMIT = 2.2
 SPEEDUP_TARGET = 30.0
+WIDE_ENVIRONMENTS, WIDE_APPS = 20, 32
+WIDE_RENDER_VALIDATE_S = 0.66
+WIDE_HOOKS_S = 0.5
 
 FINDINGS = (0, 1)  # validators exit 1 for findings; that is a result, not a crash
 SUCCESS = (0,)
@@ -203,6 +209,65 @@ def repo_rows(results: Sequence[RepoResult]) -> list[Row]:
         ]
         previous = result
     return rows
+
+
+class WideResult(NamedTuple):
+    """The 20-environment shape: a fresh render, validate, and the hooks' two commands."""
+
+    applications: int
+    render: Run
+    validate: Run
+    check: Run
+    peak_mb: float
+
+    @property
+    def render_validate(self) -> float:
+        return self.render.wall + self.validate.wall
+
+    @property
+    def hooks(self) -> float:
+        return self.check.wall + self.validate.wall
+
+
+def wide_case(out: Path, runs: int) -> WideResult:
+    """`runs` times on a fresh copy: `render`, `validate`, `render --check`; the fastest each."""
+    pristine, trial = out / "repo-wide", out / "repo-wide-run"
+    shutil.rmtree(pristine, ignore_errors=True)
+    count = generate.generate(pristine, WIDE_ENVIRONMENTS, WIDE_APPS)
+    progress(f"{WIDE_ENVIRONMENTS} environments of {WIDE_APPS} apps ({count} Applications)")
+    renders, validates, checks = [], [], []
+    for _ in range(runs):
+        shutil.rmtree(trial, ignore_errors=True)
+        shutil.copytree(pristine, trial)
+        renders.append(measure(gitopsctl("--repo", trial, "render"), trial, SUCCESS))
+        validates.append(measure(gitopsctl("--repo", trial, "validate"), trial, FINDINGS))
+        checks.append(measure(gitopsctl("--repo", trial, "render", "--check"), trial, SUCCESS))
+    every = [*renders, *validates, *checks]
+    return WideResult(count, best(renders), best(validates), best(checks), peak_mb(every))
+
+
+def wide_rows(result: WideResult) -> list[Row]:
+    label, count = f"{WIDE_ENVIRONMENTS} envs x {WIDE_APPS} apps", result.applications
+    render, validate, check = result.render, result.validate, result.check
+    return [
+        Row(f"{label}: render", count, render.wall, render.cpu, render.peak_kib / MB),
+        Row(f"{label}: validate", count, validate.wall, validate.cpu, validate.peak_kib / MB),
+        Row(f"{label}: render --check", count, check.wall, check.cpu, check.peak_kib / MB),
+        Row(
+            f"{label}: render+validate",
+            count,
+            result.render_validate,
+            render.cpu + validate.cpu,
+            result.peak_mb,
+        ),
+        Row(
+            f"{label}: hooks (check+validate)",
+            count,
+            result.hooks,
+            check.cpu + validate.cpu,
+            max(check.peak_kib, validate.peak_kib) / MB,
+        ),
+    ]
 
 
 class StreamResult(NamedTuple):
@@ -417,7 +482,11 @@ class Target(NamedTuple):
 
 
 def targets(
-    example: Row, repos: Sequence[RepoResult], stream: StreamResult, comparison: Comparison
+    example: Row,
+    repos: Sequence[RepoResult],
+    wide: WideResult,
+    stream: StreamResult,
+    comparison: Comparison,
 ) -> list[Target]:
     sizes = {result.target: result for result in repos}
     large, half = sizes[1000], sizes[500]
@@ -451,6 +520,16 @@ def targets(
             f"{growth:.2f}",
         ),
         Target(
+            wide.render_validate <= WIDE_RENDER_VALIDATE_S,
+            f"{WIDE_ENVIRONMENTS} environments render+validate <= {WIDE_RENDER_VALIDATE_S} s: "
+            f"{wide.render_validate:.2f} s",
+        ),
+        Target(
+            wide.hooks <= WIDE_HOOKS_S,
+            f"{WIDE_ENVIRONMENTS} environments render --check + validate <= {WIDE_HOOKS_S} s: "
+            f"{wide.hooks:.2f} s",
+        ),
+        Target(
             speedup >= SPEEDUP_TARGET,
             f"manifests >= {SPEEDUP_TARGET:g}x faster than kubernetes-validate: {speedup:.1f}x",
         ),
@@ -473,6 +552,7 @@ class Results(NamedTuple):
     load_before: float
     example: Row
     repos: list[RepoResult]
+    wide: WideResult
     stream: StreamResult
     stream_file: Path
     comparison: Comparison
@@ -487,19 +567,27 @@ def measure_all(out: Path, runs: int, example_runs: int) -> Results:
     stream_file.write_text(stream.text, encoding="utf-8")
     example = example_case(example_runs)
     repos = [repo_case(size, out, runs) for size in TARGET_SIZES]
+    wide = wide_case(out, runs)
     measured = stream_case(stream_file, kube_version, runs)
     theirs = kubernetes_validate_verdicts(measured.theirs.stdout, stream.objects)
     ours = gitopsctl_verdicts(measured.ours.stdout, stream_file, stream.objects)
     comparison = compare(ours, theirs, stream)
-    return Results(kube_version, load_before, example, repos, measured, stream_file, comparison)
+    return Results(
+        kube_version, load_before, example, repos, wide, measured, stream_file, comparison
+    )
 
 
 def report(results: Results, runs: int) -> str:
     repos, load_after = results.repos, os.getloadavg()[0]
-    rows = [results.example, *repo_rows(repos), *stream_rows(results.stream, runs)]
+    rows = [
+        results.example,
+        *repo_rows(repos),
+        *wide_rows(results.wide),
+        *stream_rows(results.stream, runs),
+    ]
     notes = [f"{r.applications} Applications: {r.note}" for r in repos if r.note]
     notes += [f"{r.applications} Applications: validate exited {r.validate.code}" for r in repos]
-    found = targets(results.example, repos, results.stream, results.comparison)
+    found = targets(results.example, repos, results.wide, results.stream, results.comparison)
     return "\n".join(
         [
             f"gitopsctl benchmark: {machine()}; Kubernetes {results.kube_version}",
