@@ -10,7 +10,7 @@ import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gitopsctl.errors import InputError
 from gitopsctl.kube.names import SYNC_WAVE
@@ -47,6 +47,14 @@ if TYPE_CHECKING:
 SCANNED = ("applications", "rendered", "charts")
 
 
+class Output(NamedTuple):
+    """The rendering in memory, and the generated files on disk as text."""
+
+    repo: Path
+    rendering: Rendering
+    on_disk: Mapping[str, str]
+
+
 class Committed:
     """A committed generated file, parsed only when needed.
 
@@ -54,16 +62,18 @@ class Committed:
     data and nothing is parsed; positions are parsed from the file only when a finding asks.
     """
 
-    def __init__(self, repo: Path, name: str, rendered_text: str | None, rendered: Any) -> None:
+    def __init__(self, output: Output, name: str, rendered: Any) -> None:
         self.name = name
-        self._path = repo / name
-        self._rendered_text = rendered_text
+        self._output = output
+        self._rendered_text = output.rendering.files.get(name)
         self._rendered = rendered
 
     @functools.cached_property
     def text(self) -> str | None:
+        if self.name in self._output.on_disk:  # read once already, by the drift check
+            return self._output.on_disk[self.name]
         try:
-            return self._path.read_text(encoding="utf-8")
+            return (self._output.repo / self.name).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             return None
 
@@ -119,10 +129,19 @@ def values_locator(
     return locate
 
 
-def repository_environments(repo: Path, rendering: Rendering) -> Iterator[Environment]:
+def repository_environments(
+    repo: Path, rendering: Rendering, on_disk: Mapping[str, str] | None = None
+) -> Iterator[Environment]:
+    """The subjects of each rendered environment. ``on_disk`` holds the generated files of those
+    environments as the drift check read them; without it they are read here."""
+    if on_disk is None:
+        from gitopsctl.render.output import generated_on_disk
+
+        on_disk = generated_on_disk(repo, list(rendering.environments))
+    output = Output(repo, rendering, on_disk)
     files = frozenset(_repo_files(repo))
     for rendered in rendering.environments.values():
-        yield _environment(repo, rendering, rendered, files)
+        yield _environment(output, rendered, files)
 
 
 def _repo_files(repo: Path) -> Iterator[str]:
@@ -133,11 +152,9 @@ def _repo_files(repo: Path) -> Iterator[str]:
 
 
 def _environment(
-    repo: Path, rendering: Rendering, rendered: RenderedEnvironment, files: frozenset[str]
+    output: Output, rendered: RenderedEnvironment, files: frozenset[str]
 ) -> Environment:
-    from gitopsctl.render.output import generated_on_disk
-
-    model = rendering.model
+    model = output.rendering.model
     env = rendered.env
     platform = model.platform
     provided = platform.ingress_provider in env.apps
@@ -149,21 +166,22 @@ def _environment(
         files=files,
         schemas=SchemaStore(platform.kubernetes_version),
         generated_files={
-            name: Location(name, 1, 1, name) for name in generated_on_disk(repo, [env.name])
+            name: Location(name, 1, 1, name)
+            for name in output.on_disk
+            if name.split("/")[1:2] == [env.name]
         },
     )
-    texts = rendering.files
-    root = Committed(repo, rendered.root_file, texts.get(rendered.root_file), rendered.root)
+    root = Committed(output, rendered.root_file, rendered.root)
     if root.data is not None:
         locate = root.locator(rendered.root_file)
         subjects = _with_root(subjects, root.data, locate)
         subjects.documents.append(_document(None, root.data, locate))
     file = rendered.project_file
-    project = Committed(repo, file, texts.get(file), rendered.project)
+    project = Committed(output, file, rendered.project)
     if project.data is not None:
         subjects.documents.append(_document(None, project.data, project.locator(file)))
     for app in rendered.apps.values():
-        _add_app(repo, rendering, subjects, app)
+        _add_app(output, subjects, app)
     return subjects
 
 
@@ -215,10 +233,10 @@ def _get(node: Any, *path: str) -> Any:
     return lookup(node, path)[1]
 
 
-def _add_app(repo: Path, rendering: Rendering, subjects: Environment, app: RenderedApp) -> None:
-    model = rendering.model
+def _add_app(output: Output, subjects: Environment, app: RenderedApp) -> None:
+    model = output.rendering.model
     file = app.values_file
-    committed = Committed(repo, file, rendering.files.get(file), app.values.data)
+    committed = Committed(output, file, app.values.data)
     values_node = committed.data if committed.data is not None else app.values.data
     source = app.unit.app.source
     fallback = Location(source.name, 1, 1)
@@ -228,11 +246,11 @@ def _add_app(repo: Path, rendering: Rendering, subjects: Environment, app: Rende
     if not isinstance(values, Mapping):
         values = {}
     subjects.values.append(ValuesDocument(app.name, values, locate))
-    application = _application(repo, rendering, app)
+    application = _application(output, app)
     subjects.applications.append(application)
     subjects.documents.append(_document(app.name, application.document, application.locate))
     chart = app.unit.chart
-    schema = repo / chart.path / "values.schema.json" if chart.path else None
+    schema = output.repo / chart.path / "values.schema.json" if chart.path else None
     if schema is not None and schema.is_file():
         name = f"values of {chart.path} ({app.values_file})"
         subjects.documents.append(Document(app.name, name, None, None, values, locate, schema))
@@ -244,10 +262,10 @@ def _add_app(repo: Path, rendering: Rendering, subjects: Environment, app: Rende
     subjects.ingresses.extend(_ingresses(app.name, profile, values, locate))
 
 
-def _application(repo: Path, rendering: Rendering, app: RenderedApp) -> Application:
-    model = rendering.model
+def _application(output: Output, app: RenderedApp) -> Application:
+    model = output.rendering.model
     file = app.application_file
-    committed = Committed(repo, file, rendering.files.get(file), app.application)
+    committed = Committed(output, file, app.application)
     document = committed.data if committed.data is not None else app.application
     wave = _wave(document)
     definition = app.unit.app
