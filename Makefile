@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup render check validate docs hooks test lint bench clean
+.PHONY: setup render check validate docs hooks test fuzz lint bench clean
 
 $(STAMP): pyproject.toml tools/install_helm.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,12 @@ test: $(STAMP)
 	$(BIN)/python render.py render --check
 	$(BIN)/python render.py validate
 	$(MAKE) --no-print-directory lint
+
+## fuzz: the fuzz tests with many more examples than `make test` runs (several minutes)
+FUZZ_EXAMPLES ?= 10000
+fuzz: $(STAMP)
+	GITOPSCTL_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/test_fuzz.py \
+		--hypothesis-show-statistics
 
 ## bench: the benchmark (see README, Performance)
 bench: $(STAMP)

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The command line: `python render.py --help`. Everything lives in the gitopsctl package.
 
-Exit codes: 0 success, 1 findings (stale output, error-level findings), 2 unusable input or options.
+Exit codes: 0 success, 1 findings (stale output, error-level findings), 2 unusable input or options,
+3 an internal error (`--debug` prints its traceback).
 """
 
 from __future__ import annotations

@@ -3,10 +3,11 @@
 
     python bench/generate.py --envs N --apps M OUT_DIR
 
-OUT_DIR gets `sources/platform.yaml`, `sources/profiles/` and `charts/` copied from this
-repository, the four operator apps the platform names (traefik-ingress, cloudnative-pg,
-cert-manager, cluster-issuer) copied as well, M synthetic apps and N environments that enable
-every app. The synthetic apps cycle through the example's kinds of app:
+OUT_DIR gets `sources/platform.yaml` (its `promotion` order limited to the environments
+generated), `sources/profiles/` and `charts/` copied from this repository, the four operator
+apps the platform names (traefik-ingress, cloudnative-pg, cert-manager, cluster-issuer) copied
+as well, M synthetic apps and N environments that enable every app. The synthetic apps cycle
+through the example's kinds of app:
 
     index % 5   kind      like                       ingress            database  placement
     0           sso       keycloak                   hostname, tls flag  yes       workload
@@ -488,11 +489,26 @@ def copy_project_files(source: Path, out: Path) -> None:
         shutil.copyfile(source / f"sources/apps/{name}.yaml", out / f"sources/apps/{name}.yaml")
 
 
+PROMOTION = re.compile(r"(?m)^promotion: \[(.*)\]$")
+
+
+def limit_promotion(platform: Path, names: Sequence[str]) -> None:
+    """The copied platform's `promotion` order, without the environments not generated."""
+    text = platform.read_text(encoding="utf-8")
+
+    def kept(match: re.Match[str]) -> str:
+        order = [name for name in match[1].split(", ") if name in names]
+        return f"promotion: [{', '.join(order)}]"
+
+    platform.write_text(PROMOTION.sub(kept, text), encoding="utf-8")
+
+
 def generate(out: Path, env_count: int, app_count: int, source: Path = PROJECT) -> int:
     """Write the repository into `out` (which must not exist); return its Application count."""
     if out.exists():
         raise FileExistsError(f"{out} exists; give a new directory")
     copy_project_files(source, out)
+    limit_promotion(out / "sources/platform.yaml", [env.name for env in environments(env_count)])
     (out / "sources/environments").mkdir(parents=True)
     for name, text in generated_files(env_count, app_count).items():
         (out / name).write_text(text, encoding="utf-8")

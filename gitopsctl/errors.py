@@ -1,4 +1,7 @@
-"""The one error type for unusable input or options; the CLI maps it to exit code 2."""
+"""The one error type for unusable input or options; the CLI maps it to exit code 2.
+
+Any other exception escaping a command is a bug in this tool: exit code 3 (`EXIT_INTERNAL`).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from dataclasses import dataclass
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
+EXIT_INTERNAL = 3
 
 
 @dataclass(frozen=True)

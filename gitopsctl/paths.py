@@ -63,3 +63,22 @@ def format_path(path: ValuePath) -> str:
         part = f'"{key}"' if any(c in key for c in '. "[]') else key
         text += f".{part}" if text else part
     return text
+
+
+def describe(value: Any) -> str:
+    """What a value is, for messages about wrong types: `a list`, `a mapping`, `the number 42`."""
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    if isinstance(value, int | float):
+        return f"the number {_clipped(str(value))}"
+    if isinstance(value, str):
+        return f"the string {_clipped(repr(value))}"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"a {type(value).__name__}"
+
+
+def _clipped(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -9,14 +9,14 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from gitopsctl.errors import EXIT_FINDINGS, EXIT_OK, InputError
+from gitopsctl.errors import EXIT_FINDINGS, EXIT_OK, InputError, Problem
 from gitopsctl.findings import Finding, Severity
 
 if TYPE_CHECKING:
     from gitopsctl.render.helm import Release
     from gitopsctl.render.rendering import Rendering
     from gitopsctl.rules.base import Rule
-    from gitopsctl.sources.model import Platform
+    from gitopsctl.sources.model import Model
     from gitopsctl.subjects.records import Environment
 
 
@@ -27,6 +27,15 @@ def load_and_render(repo: Path, envs: Sequence[str] = ()) -> Rendering:
     from gitopsctl.sources.model import build_model
 
     return render(build_model(read_sources(repo)), envs)
+
+
+def charts_inside(repo: Path) -> None:
+    """No link under charts/ leads out of the repository (nothing of charts/ is read before)."""
+    from gitopsctl.repofiles import escaping_links
+
+    problems = escaping_links(repo, "charts")
+    if problems:
+        raise InputError(problems)
 
 
 # -- rules ---------------------------------------------------------------------------------------
@@ -66,27 +75,43 @@ def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
 # -- the repository ------------------------------------------------------------------------------
 
 
+class UnusableSources(InputError):
+    """The sources cannot be used; ``findings`` are their problems as `source-schema` findings,
+    for a report to show in its format before the command exits 2."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        from gitopsctl.report.pipeline_findings import source_schema
+
+        super().__init__(problems)
+        self.findings = sort_findings(source_schema.findings(problems))
+
+
 def validate_repository(repo: Path, envs: Sequence[str], today: date) -> list[Finding]:
-    """Findings for the sources and the committed output of the chosen environments."""
+    """Findings for the sources and the committed output of the chosen environments.
+
+    Unusable sources raise `UnusableSources`; an unknown environment a plain InputError.
+    """
     from gitopsctl.render import output
     from gitopsctl.report.catalog import CHECKS
-    from gitopsctl.report.exceptions import apply_exceptions, declared_exceptions
-    from gitopsctl.report.pipeline_findings import render_drift, source_schema
+    from gitopsctl.report.exceptions import Scope, apply_exceptions, declared_exceptions
+    from gitopsctl.report.pipeline_findings import render_drift
     from gitopsctl.rules import RULES
     from gitopsctl.subjects.repository import repository_environments
 
     try:
         rendering = load_and_render(repo, envs)
+        charts_inside(repo)  # the rules read charts' values.schema.json
     except InputError as error:
         if any(p.message.startswith("unknown environment") for p in error.problems):
             raise
-        return sort_findings(source_schema.findings(error.problems))
+        raise UnusableSources(error.problems) from None
     plan = output.plan(repo, rendering.files, list(envs) or None)
     found = list(render_drift.findings(repo, plan))
-    found += run_rules(repository_environments(repo, rendering), RULES.values())
+    on_disk = plan.on_disk if not envs else None  # the scan covered every environment
+    found += run_rules(repository_environments(repo, rendering, on_disk), RULES.values())
     exceptions = declared_exceptions(rendering.model.platform)
-    names = list(envs) or list(rendering.environments)
-    return sort_findings(apply_exceptions(found, exceptions, today, CHECKS, names))
+    scope = Scope.of(rendering.model, CHECKS, list(envs) or list(rendering.environments))
+    return sort_findings(apply_exceptions(found, exceptions, today, scope))
 
 
 # -- any manifests -------------------------------------------------------------------------------
@@ -99,15 +124,27 @@ class ManifestOptions(NamedTuple):
     node_groups: Path | None = None
     kube_version: str | None = None
     crds: tuple[Path, ...] = ()
+    allow_empty: bool = False  # no objects at all is fine, not unusable input
 
 
 def validate_manifests(repo: Path, options: ManifestOptions, env_name: str | None) -> list[Finding]:
     """Findings for Kubernetes manifests, against the platform's (or the given) node groups."""
     from gitopsctl.kube.schemastore import SchemaStore, load_crds
     from gitopsctl.rules import RULES
-    from gitopsctl.subjects.manifests import manifest_subjects, read_manifests, read_node_groups
+    from gitopsctl.subjects.manifests import (
+        manifest_subjects,
+        read_manifests,
+        read_node_groups,
+        shown_target,
+    )
 
+    charts_inside(repo)  # CRDs are read from charts/*/crds
     manifests = read_manifests(options.target)
+    if not manifests and not options.allow_empty:
+        target = shown_target(options.target)
+        raise InputError(
+            f"no Kubernetes objects read from {target} (pass --allow-empty if none is fine)"
+        )
     base, platform_version = _manifest_environment(repo, env_name)
     if options.node_groups is not None:
         base = replace(base, node_groups=read_node_groups(options.node_groups))
@@ -165,10 +202,7 @@ def validate_with_helm(
 
     binary = _find_helm(repo)
     found = validate_repository(repo, envs, today)
-    try:
-        rendering = load_and_render(repo, envs)
-    except InputError:
-        return found  # unusable sources: the repository's findings already say where
+    rendering = load_and_render(repo, envs)  # usable: validate_repository raised otherwise
     version = options.kube_version or rendering.model.platform.kubernetes_version
     crds = load_crds([*options.crds, *sorted(repo.glob("charts/*/crds"))])
     schemas = SchemaStore(version, crds)
@@ -180,7 +214,7 @@ def validate_with_helm(
         for finding in _check(release, output, release_environment(rendering, release.env, schemas))
     ]
     names = list(envs) or list(rendering.environments)
-    excepted = _with_exceptions(found, checked, rendering.model.platform, names, today)
+    excepted = _with_exceptions(found, checked, rendering.model, names, today)
     return sort_findings([*excepted, *map(helm_skipped.finding, skipped)])
 
 
@@ -205,16 +239,17 @@ def _check(release: Release, output: str, base: Environment) -> Iterator[Finding
 def _with_exceptions(
     repository: Sequence[Finding],
     helm: Sequence[Finding],
-    platform: Platform,
+    model: Model,
     envs: Sequence[str],
     today: date,
 ) -> list[Finding]:
     """Declared exceptions also cover helm's findings; one used only by them is not unused."""
     from gitopsctl.report.catalog import CHECKS
-    from gitopsctl.report.exceptions import apply_exceptions, declared_exceptions
+    from gitopsctl.report.exceptions import Scope, apply_exceptions, declared_exceptions
 
-    exceptions = declared_exceptions(platform)
-    applied = apply_exceptions(helm, exceptions, today, CHECKS, envs)
-    unused_alone = set(apply_exceptions([], exceptions, today, CHECKS, envs))
+    exceptions = declared_exceptions(model.platform)
+    scope = Scope.of(model, CHECKS, envs)
+    applied = apply_exceptions(helm, exceptions, today, scope)
+    unused_alone = set(apply_exceptions([], exceptions, today, scope))
     resolved = unused_alone - set(applied[len(helm) :])
     return [f for f in repository if f not in resolved] + applied[: len(helm)]

@@ -37,6 +37,22 @@ def edit(repo: Path, name: str, old: str, new: str) -> None:
     path.write_text(text.replace(old, new), encoding="utf-8")
 
 
+PROMOTION = "promotion: ["
+
+
+def delete_environment(repo: Path, env: str) -> None:
+    """Delete an environment's source file, and its name from the platform's promotion order
+    (an order naming an environment that does not exist is unusable)."""
+    (repo / f"sources/environments/{env}.yaml").unlink()
+    path = repo / "sources/platform.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    for index, line in enumerate(lines):
+        if line.startswith(PROMOTION):
+            names = [name for name in line.strip()[len(PROMOTION) : -1].split(", ") if name != env]
+            lines[index] = f"{PROMOTION}{', '.join(names)}]\n"
+    path.write_text("".join(lines), encoding="utf-8")
+
+
 def line_of(repo: Path, name: str, text: str) -> int:
     """The 1-based line of the only line of a file containing ``text``."""
     lines = (repo / name).read_text(encoding="utf-8").splitlines()

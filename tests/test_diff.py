@@ -19,7 +19,7 @@ import pytest
 
 from gitopsctl.diff.changes import ABSENT, Change, compare_apps
 from tests.conftest import PROJECT, invoke_cli, project_rendering, run_cli
-from tests.support import edit
+from tests.support import delete_environment, edit
 
 ISSUER = '"cert-manager.io/cluster-issuer"'
 WAVE = 'metadata.annotations."argocd.argoproj.io/sync-wave"'
@@ -186,6 +186,23 @@ def test_a_different_cluster_shows_in_every_application(example_repo: Path) -> N
     }
 
 
+def test_a_chart_version_that_differs_has_a_line_of_its_own(example_repo: Path) -> None:
+    edit(example_repo, STAGING, "  retool:\n", "  retool:\n    chart: {version: 6.6.0}\n")
+
+    text = invoke_cli(example_repo, "diff", "staging", "prod").stdout
+    report = json.loads(
+        invoke_cli(example_repo, "diff", "staging", "prod", "--format", "json").stdout
+    )
+
+    assert blocks(text)["retool"][:2] == ["~ retool (app)", "    chart version: 6.6.0 -> 6.5.2"]
+    assert [line for line in text.splitlines() if "targetRevision" in line] == []
+    [retool] = [app for app in report["apps"] if app["name"] == "retool"]
+    assert list(retool)[:4] == ["name", "kind", "status", "chartVersion"]
+    assert retool["chartVersion"] == {"from": "6.6.0", "to": "6.5.2"}
+    assert retool["application"] == []
+    assert [app["name"] for app in report["apps"] if "chartVersion" in app] == ["retool"]
+
+
 def test_json_report_structure() -> None:
     result = invoke_cli(PROJECT, "diff", "dev", "prod", "--format", "json")
     report = json.loads(result.stdout)
@@ -329,6 +346,25 @@ def test_a_changed_value(repo: Path) -> None:
     ]
 
 
+def test_a_changed_chart_version(repo: Path) -> None:
+    edit(repo, "sources/apps/retool.yaml", "  version: 6.5.2\n", "  version: 6.6.0-rc.1\n")
+    result = invoke_cli(repo, "diff", "--against", "HEAD")
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout.splitlines() == [
+        *header(repo),
+        *(
+            line
+            for env in ("dev", "prod", "staging")
+            for line in (
+                f"{env}: 0 added, 0 removed, 1 changed, 9 unchanged",
+                "  ~ retool (app)",
+                "      chart version: 6.5.2 -> 6.6.0-rc.1",
+            )
+        ),
+        "summary: 0 added, 0 removed, 3 changed",
+    ]
+
+
 def test_an_app_added_to_an_environment(repo: Path) -> None:
     (repo / "sources/apps/whoami.yaml").write_text(WHOAMI, encoding="utf-8")
     edit(repo, "sources/environments/dev.yaml", "  retool:\n", "  retool:\n  whoami:\n")
@@ -382,7 +418,7 @@ GUARD = "warning: staging: 10 of 10 Applications (100%) would be deleted, more t
 
 
 def test_deleting_an_environment_file_trips_the_guard(repo: Path) -> None:
-    (repo / STAGING).unlink()
+    delete_environment(repo, "staging")
     result = invoke_cli(repo, "diff", "--against", "HEAD")
     assert result.exit_code == 1
     assert result.stdout.splitlines()[2:] == [
@@ -394,7 +430,7 @@ def test_deleting_an_environment_file_trips_the_guard(repo: Path) -> None:
 
 
 def test_allow_deletions_reports_and_exits_0(repo: Path) -> None:
-    (repo / STAGING).unlink()
+    delete_environment(repo, "staging")
     result = invoke_cli(repo, "diff", "--against", "HEAD", "--allow-deletions")
     assert result.exit_code == 0
     assert result.stdout.splitlines()[-len(STAGING_GONE) :] == STAGING_GONE
@@ -439,7 +475,7 @@ def test_the_deletion_threshold(
 
 def test_json_report_of_a_ref(repo: Path) -> None:
     edit(repo, "sources/environments/prod.yaml", RETOOL_PROD, RETOOL_PROD.replace("3", "5"))
-    (repo / STAGING).unlink()
+    delete_environment(repo, "staging")
     result = invoke_cli(repo, "diff", "--against", "HEAD", "--format", "json")
     report = json.loads(result.stdout)
     environments = {env["name"]: env for env in report["environments"]}

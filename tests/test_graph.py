@@ -16,6 +16,7 @@ import pytest
 
 from gitopsctl.render.graph import mermaid_id
 from tests.conftest import PROJECT, invoke_cli, run_cli
+from tests.support import edit
 
 # prod enables every app. cert-manager, cloudnative-pg and traefik-ingress set syncWave 1 and
 # argocd 0; cluster-issuer depends on cert-manager (and uses its API group cert-manager.io).
@@ -188,6 +189,7 @@ def small_repo(example_repo: Path) -> Path:
         path.unlink()
     (example_repo / "sources/environments/small.yaml").write_text(SMALL_ENV, encoding="utf-8")
     (example_repo / "sources/apps/end.yaml").write_text(END_APP, encoding="utf-8")
+    edit(example_repo, "sources/platform.yaml", "promotion: [dev, staging, prod]", "promotion: []")
     return example_repo
 
 

@@ -18,13 +18,14 @@ RETOOL = "sources/apps/retool.yaml"
 KEYCLOAK = "sources/apps/keycloak.yaml"
 DEV = "sources/environments/dev.yaml"
 PROD = "sources/environments/prod.yaml"
+PLATFORM = "sources/platform.yaml"
 APPS = (
     "argocd, cert-manager, cloudnative-pg, cluster-issuer, keycloak, monitoring, retool, "
     "traefik-ingress"
 )
 APP_KEYS = (
     "apis, chart, databases, dependsOn, description, ingresses, namespace, placement, profile, "
-    "syncWave, values"
+    "promote, syncWave, values"
 )
 PLATFORM_VARIABLES = (
     "platform.argocdNamespace, platform.databaseNamespace, platform.ingressClass, "
@@ -125,6 +126,31 @@ def dependency_cycle(repo: Path) -> int:
 def dependency_cycle_through_a_database(repo: Path) -> int:
     """keycloak -> its database -> the database operator -> keycloak."""
     return _append(repo, "sources/apps/cloudnative-pg.yaml", "dependsOn: [keycloak]\n")
+
+
+def promotion_names_unknown_environment(repo: Path) -> int:
+    old = "promotion: [dev, staging, prod]\n"
+    return _replace(repo, PLATFORM, old, old.replace("staging", "qa"))
+
+
+def promotion_names_an_environment_twice(repo: Path) -> int:
+    old = "promotion: [dev, staging, prod]\n"
+    return _replace(repo, PLATFORM, old, old.replace("prod", "dev"))
+
+
+def chart_version_of_a_local_chart(repo: Path) -> int:
+    old = "  cluster-issuer:\n"
+    return _replace(repo, PROD, old, old + "    chart: {version: 1.0.0}\n") + 1
+
+
+def chart_override_other_than_version(repo: Path) -> int:
+    old = "  retool:\n"
+    return _replace(repo, PROD, old, old + "    chart: {version: 6.6.0, name: retool}\n") + 1
+
+
+def promote_path_with_an_empty_key(repo: Path) -> int:
+    old = "namespace: retool\n"
+    return _replace(repo, RETOOL, old, old + "promote: [image..tag]\n") + 1
 
 
 def unknown_node_group(repo: Path) -> int:
@@ -233,6 +259,27 @@ CASES = [
         "dependency-cycle-through-a-database", dependency_cycle_through_a_database,
         "sources/apps/cloudnative-pg.yaml:%d:1: dependency cycle: "
         "cloudnative-pg -> keycloak -> keycloak-db -> cloudnative-pg",
+    ),
+    case(
+        "promotion-names-unknown-environment", promotion_names_unknown_environment,
+        f"{PLATFORM}:%d:18: unknown environment 'qa' (known: dev, prod, staging)",
+    ),
+    case(
+        "promotion-names-an-environment-twice", promotion_names_an_environment_twice,
+        f"{PLATFORM}:%d:1: promotion: ['dev', 'staging', 'dev'] has non-unique elements",
+    ),
+    case(
+        "chart-version-of-a-local-chart", chart_version_of_a_local_chart,
+        f"{PROD}:%d:13: app 'cluster-issuer' uses the chart charts/cluster-issuer, owned here "
+        "and rendered from this repository's revision: it has no version to set",
+    ),
+    case(
+        "chart-override-other-than-version", chart_override_other_than_version,
+        f"{PROD}:%d:29: apps.retool.chart: unknown key 'name' (allowed: version)",
+    ),
+    case(
+        "promote-path-with-an-empty-key", promote_path_with_an_empty_key,
+        f"{RETOOL}:%d:11: promote.0: 'image..tag' does not match '^[^.]+(\\\\.[^.]+)*$'",
     ),
     case(
         "unknown-node-group", unknown_node_group,

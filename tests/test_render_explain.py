@@ -19,6 +19,7 @@ from gitopsctl.render.values import (
 )
 from gitopsctl.yaml import reader
 from tests.conftest import PROJECT, invoke_cli, project_rendering, run_cli
+from tests.support import edit
 
 PLATFORM = "sources/platform.yaml"
 PROD = "sources/environments/prod.yaml"
@@ -40,7 +41,9 @@ def line_of(file: str, *needles: str) -> int:
 def rows(explained: str) -> dict[str, tuple[str, str, str]]:
     """Each value line of `explain` as path -> (file:line, JSON value, layer)."""
     found = {}
-    for line in explained.splitlines()[3:]:
+    for line in explained.splitlines():
+        if line.startswith("#"):
+            continue
         match = ROW.fullmatch(line)
         assert match, f"not a value line: {line!r}"
         found[match["path"]] = (match["where"], match["value"], match["layer"])
@@ -126,8 +129,9 @@ def test_explain_command_prints_every_value_of_the_rendered_file(example_repo: P
 
     assert (result.returncode, result.stderr) == (0, "")
     lines = result.stdout.splitlines()
-    assert lines[:3] == [
+    assert lines[:4] == [
         "# prod/retool: app https://charts.retool.com retool 6.5.2",
+        f"# chart version 6.5.2 from {RETOOL}:{line_of(RETOOL, 'version: 6.5.2')} (app chart)",
         "# namespace retool, sync wave 3",
         "# application applications/prod/retool.yaml, values rendered/prod/retool/values.yaml",
     ]
@@ -136,8 +140,31 @@ def test_explain_command_prints_every_value_of_the_rendered_file(example_repo: P
     committed = reader.parse((PROJECT / values_file).read_text(encoding="utf-8"), values_file)
     explained = {path: json.loads(value) for path, (_, value, _) in rows(result.stdout).items()}
     assert explained == {format_path(path): value for path, value in leaves(committed)}
-    columns = {match.start("path") for match in map(ROW.fullmatch, lines[3:]) if match}
+    columns = {match.start("path") for match in map(ROW.fullmatch, lines[4:]) if match}
     assert len(columns) == 1, "the paths start in one column after the padded file:line"
+
+
+def test_explain_names_the_environment_line_that_sets_the_chart_version(
+    example_repo: Path,
+) -> None:
+    edit(example_repo, PROD, "  retool:\n", "  retool:\n    chart: {version: 6.6.0}\n")
+
+    lines = invoke_cli(example_repo, "explain", "--env", "prod", "--app", "retool").stdout
+
+    assert lines.splitlines()[:2] == [
+        "# prod/retool: app https://charts.retool.com retool 6.6.0",
+        f"# chart version 6.6.0 from {PROD}:{line_of(PROD, '  retool:') + 1} "
+        "(environment override)",
+    ]
+
+
+def test_a_chart_owned_here_has_no_version_line() -> None:
+    lines = explain(project_rendering(), "prod", "cluster-issuer").splitlines()
+
+    assert lines[:2] == [
+        "# prod/cluster-issuer: app charts/cluster-issuer",
+        "# namespace cert-manager, sync wave 2",
+    ]
 
 
 @pytest.mark.parametrize(

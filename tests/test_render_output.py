@@ -1,4 +1,5 @@
-"""Writing the output: atomic (a failure changes nothing), pruning, and hand-written files."""
+"""Writing the output: a failure before the commit point changes nothing; pruning; hand-written
+files."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from gitopsctl.pipeline import load_and_render
-from gitopsctl.render import output
+from gitopsctl.render import journal
 from tests.conftest import OUTPUT_DIRS, invoke_cli, output_snapshot
+from tests.support import delete_environment
 
 HAND_WRITTEN = b"# Notes for the on-call engineer; not generated.\nkind: ConfigMap\n"
 HAND_WRITTEN_ERROR = (
@@ -49,36 +51,20 @@ def _add_app_in_new_folders(repo: Path) -> None:
     dev.write_text(dev.read_text(encoding="utf-8") + "  reports:\n", encoding="utf-8")
 
 
-def _failing_stage(calls: int) -> Callable[[pytest.MonkeyPatch], None]:
-    def patch(monkeypatch: pytest.MonkeyPatch) -> None:
-        real = output._stage
-        staged: list[Path] = []
-
-        def stage(target: Path, text: str) -> Path:
-            staged.append(target)
-            if len(staged) == calls:
-                raise OSError(28, "No space left on device")
-            return real(target, text)
-
-        monkeypatch.setattr(output, "_stage", stage)
-
-    return patch
-
-
-def _failing_fsync(calls: int) -> Callable[[pytest.MonkeyPatch], None]:
-    """Fails inside the real staging step, after its temporary file and folder exist."""
+def _failing(module: object, name: str, calls: int) -> Callable[[pytest.MonkeyPatch], None]:
+    """``module.name`` fails with a full disk on its ``calls``-th call, and works before it."""
 
     def patch(monkeypatch: pytest.MonkeyPatch) -> None:
-        real = os.fsync
-        synced: list[int] = []
+        real = getattr(module, name)
+        called: list[object] = []
 
-        def fsync(descriptor: int) -> None:
-            synced.append(descriptor)
-            if len(synced) == calls:
+        def failing(*args: object) -> object:
+            called.append(args)
+            if len(called) == calls:
                 raise OSError(28, "No space left on device")
-            real(descriptor)
+            return real(*args)
 
-        monkeypatch.setattr(os, "fsync", fsync)
+        monkeypatch.setattr(module, name, failing)
 
     return patch
 
@@ -86,10 +72,14 @@ def _failing_fsync(calls: int) -> Callable[[pytest.MonkeyPatch], None]:
 @pytest.mark.parametrize(
     ("edit", "failure"),
     [
-        pytest.param(_change_revision, _failing_stage(1), id="first-file"),
-        pytest.param(_change_revision, _failing_stage(3), id="third-file"),
-        pytest.param(_change_revision, _failing_fsync(3), id="third-file-while-writing"),
-        pytest.param(_add_app_in_new_folders, _failing_fsync(2), id="file-in-new-folder"),
+        pytest.param(_change_revision, _failing(journal, "_write_new", 1), id="first-file"),
+        pytest.param(_change_revision, _failing(journal, "_write_new", 3), id="third-file"),
+        pytest.param(_change_revision, _failing(journal, "_flush", 1), id="flush-of-staged-files"),
+        pytest.param(_change_revision, _failing(os, "fsync", 1), id="journal-fsync"),
+        pytest.param(_change_revision, _failing(os, "replace", 1), id="journal-rename"),
+        pytest.param(
+            _add_app_in_new_folders, _failing(journal, "_write_new", 2), id="file-in-new-folder"
+        ),
     ],
 )
 def test_a_failed_write_changes_nothing(
@@ -111,6 +101,10 @@ def test_a_failed_write_changes_nothing(
     )
     assert output_snapshot(example_repo) == before
     assert _folders(example_repo) == folders
+    assert sorted(path.name for path in (example_repo / ".gitopsctl").iterdir()) == [
+        ".gitignore",
+        "lock",
+    ]
 
 
 def _remove_app_block(repo: Path, env_file: str, app: str) -> None:
@@ -125,7 +119,7 @@ def _disable_retool_in_prod(repo: Path) -> None:
 
 
 def _delete_staging(repo: Path) -> None:
-    (repo / "sources/environments/staging.yaml").unlink()
+    delete_environment(repo, "staging")
 
 
 @pytest.mark.parametrize(

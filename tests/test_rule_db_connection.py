@@ -77,6 +77,17 @@ def url_reported(repo: Path) -> list[Row]:
     return [(RULE, "error", PROD, line, message, "prod", "monitoring")]
 
 
+def not_a_host_reported(kind: str) -> Callable[[Path], list[Row]]:
+    shown = {"number": "the number 5432", "mapping": "a mapping"}[kind]
+
+    def expected(repo: Path) -> list[Row]:
+        line = line_of(repo, RETOOL, "      host: ")
+        message = f"database host at config.postgresql.host is {shown}, not a host name"
+        return [(RULE, "error", RETOOL, line, message, env, "retool") for env in ENVS]
+
+    return expected
+
+
 def hand_edit_namespace(repo: Path) -> None:
     edit(repo, KEYCLOAK_VALUES, KEYCLOAK_HOST, "keycloak-db-rw.keycloak.svc.cluster.local")
 
@@ -114,6 +125,17 @@ CASES = [
         id="host-inside-url-FAILED",
     ),
     pytest.param(Case(hand_edit_namespace, committed_reported), id="committed-namespace-FAILED"),
+    pytest.param(
+        Case(source_edit(RETOOL, "${db.retool-db.host}", "5432"), not_a_host_reported("number")),
+        id="host-a-number-FAILED",
+    ),
+    pytest.param(
+        Case(
+            source_edit(RETOOL, "${db.retool-db.host}", "{name: retool-db}"),
+            not_a_host_reported("mapping"),
+        ),
+        id="host-a-mapping-FAILED",
+    ),
 ]
 
 

@@ -55,6 +55,31 @@ def class_not_provided(repo: Path) -> list[tuple[str, str, str, int, str]]:
     return sorted(found, key=lambda f: (f[2], f[3]))
 
 
+def class_a_number(repo: Path) -> list[tuple[str, str, str, int, str]]:
+    edit(
+        repo,
+        APP,
+        "  replicaCount: 1\n",
+        "  replicaCount: 1\n  ingress:\n    ingressClassName: 42\n",
+    )
+    rerender(repo)
+    line = line_of(repo, APP, "ingressClassName: 42")
+    message = "ingress 'main': ingress.ingressClassName is the number 42, not a string"
+    return [(env, "retool", APP, line, message) for env in ("prod", "staging", "dev")]
+
+
+def enabled_a_string(repo: Path) -> list[tuple[str, str, str, int, str]]:
+    """Helm's `if` takes the string "false" as true: the Ingress is rendered, and checked."""
+    edit(repo, APP, "  replicaCount: 1\n", "  replicaCount: 1\n  ingress:\n    enabled: 'false'\n")
+    rerender(repo)
+    line = line_of(repo, APP, "enabled: 'false'")
+    message = (
+        "ingress 'main': ingress.enabled is the string 'false', not true or false "
+        "(Helm's `if` reads it by truthiness)"
+    )
+    return [(env, "retool", APP, line, message) for env in ("prod", "staging", "dev")]
+
+
 def example_unchanged(repo: Path) -> list[tuple[str, str, str, int, str]]:
     return []
 
@@ -66,6 +91,8 @@ def example_unchanged(repo: Path) -> list[tuple[str, str, str, int, str]]:
         pytest.param(wrong_class_in_source, id="class-override-in-source-FAILED"),
         pytest.param(wrong_class_in_committed_output, id="class-hand-edited-FAILED"),
         pytest.param(class_not_provided, id="traefik-not-enabled-FAILED"),
+        pytest.param(class_a_number, id="class-a-number-FAILED"),
+        pytest.param(enabled_a_string, id="enabled-a-string-FAILED"),
     ],
 )
 def test_ingress_class(tmp_path: Path, mutate: object) -> None:

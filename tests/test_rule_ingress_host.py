@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -103,9 +104,100 @@ def uncovered_reported(repo: Path) -> list[Row]:
     return [(RULE, "error", RETOOL_VALUES, line, message, "prod", "retool")]
 
 
+REPLICAS = "  replicaCount: 1\n"
+
+
+def retool_ingress_values(override: str) -> Callable[[Path], None]:
+    """Retool's own values set ``ingress:`` keys over what the renderer injects."""
+
+    def mutate(repo: Path) -> None:
+        edit(repo, RETOOL, REPLICAS, REPLICAS + "  ingress:\n" + override)
+        rerender(repo)
+
+    return mutate
+
+
+def wrong_type_reported(marker: str, message: str) -> Callable[[Path], list[Row]]:
+    def expected(repo: Path) -> list[Row]:
+        line = line_of(repo, RETOOL, marker)
+        return [(RULE, "error", RETOOL, line, message, env, "retool") for env in DOMAINS]
+
+    return expected
+
+
+WRONG_TYPES = [
+    pytest.param(
+        "    tls: 'yes'\n",
+        "tls: 'yes'",
+        "ingress 'main': ingress.tls is the string 'yes', not a list of {hosts, secretName}",
+        id="tls-a-string-FAILED",
+    ),
+    pytest.param(
+        "    hosts: [{host: 42}]\n",
+        "hosts: [{host: 42}]",
+        "ingress 'main': ingress.hosts[0].host is the number 42, not a host name string",
+        id="host-a-number-FAILED",
+    ),
+    pytest.param(
+        "    hosts: retool.example.com\n",
+        "hosts: retool.example.com",
+        "ingress 'main': ingress.hosts is the string 'retool.example.com', not a list",
+        id="hosts-a-string-FAILED",
+    ),
+    pytest.param(
+        "    tls: [{hosts: ['retool.${env.domain}'], secretName: 7}]\n",
+        "secretName: 7",
+        "ingress 'main': ingress.tls[0].secretName is the number 7, not a string",
+        id="secret-name-a-number-FAILED",
+    ),
+    pytest.param(
+        "    tls: [{hosts: ['retool.${env.domain}', [x]], secretName: s}]\n",
+        "secretName: s",
+        "ingress 'main': ingress.tls[0].hosts[1] is a list, not a host name string",
+        id="tls-host-a-list-FAILED",
+    ),
+]
+
+
+@pytest.mark.parametrize(("override", "marker", "message"), WRONG_TYPES)
+def test_values_of_the_wrong_type_are_errors(
+    tmp_path: Path, override: str, marker: str, message: str
+) -> None:
+    case = Case(retool_ingress_values(override), wrong_type_reported(marker, message))
+    found, expected = example_rows(ingress_host, tmp_path, case)
+    assert found == expected
+
+
+def hand_edit_invalid_host(repo: Path) -> None:
+    edit(
+        repo,
+        RETOOL_VALUES,
+        "- host: retool.platform.example.com",
+        "- host: Retool.platform.example.com.",
+    )
+
+
+def invalid_host_reported(repo: Path) -> list[Row]:
+    line = line_of(repo, RETOOL_VALUES, "- host: Retool")
+    invalid = (
+        "ingress 'main' host 'Retool.platform.example.com.' is not a valid Kubernetes Ingress "
+        "host: it ends in a dot (Kubernetes does not take the root label)"
+    )
+    uncovered = (
+        "ingress 'main' host 'Retool.platform.example.com.' is not in the hosts of any tls "
+        "entry: its certificate would not cover it"
+    )
+    tls_line = line_of(repo, RETOOL, "host: retool.${env.domain}")  # the TLS list's source line
+    return [
+        (RULE, "error", RETOOL_VALUES, line, invalid, "prod", "retool"),
+        (RULE, "error", RETOOL, tls_line, uncovered, "prod", "retool"),
+    ]
+
+
 CASES = [
     pytest.param(Case(unchanged, no_findings), id="example-PASSED"),
     pytest.param(Case(foreign_host, foreign_host_reported), id="outside-domain-FAILED"),
+    pytest.param(Case(hand_edit_invalid_host, invalid_host_reported), id="invalid-host-FAILED"),
     pytest.param(Case(claim_grafana_host, second_claim_reported), id="claimed-twice-FAILED"),
     pytest.param(
         Case(tls_without_secret, tls_without_secret_reported), id="tls-without-secret-FAILED"
@@ -158,8 +250,14 @@ RETOOL_HOST = "retool.platform.example.com"
             environment(
                 ingress("Retool.Platform.Example.com", tls=((("*.platform.example.com",), "w"),))
             ),
-            [],
-            id="wildcard-and-case-PASSED",
+            [
+                (
+                    "ingress.hosts[0].host",
+                    "ingress 'main' host 'Retool.Platform.Example.com' is not a valid Kubernetes "
+                    "Ingress host: it has upper-case letters",
+                ),
+            ],
+            id="wildcard-covers-regardless-of-case-but-upper-case-is-invalid-FAILED",
         ),
         pytest.param(environment(ingress("platform.example.com")), [], id="apex-PASSED"),
         pytest.param(

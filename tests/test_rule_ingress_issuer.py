@@ -136,6 +136,36 @@ def hand_edit_reported(repo: Path) -> list[Row]:
     return [(RULE, "error", KEYCLOAK_VALUES, line, message, "prod", "keycloak")]
 
 
+RETOOL = "sources/apps/retool.yaml"
+
+
+def annotations_a_list(repo: Path) -> None:
+    edit(
+        repo, RETOOL, "  replicaCount: 1\n", "  replicaCount: 1\n  ingress:\n    annotations: [a]\n"
+    )
+    rerender(repo)
+
+
+def annotations_list_reported(repo: Path) -> list[Row]:
+    """The list replaces the injected annotations: no issuer either."""
+    line = line_of(repo, RETOOL, "annotations: [a]")
+    wrong = "ingress 'main': ingress.annotations is a list, not a mapping"
+    issuers = {"dev": "selfsigned-cluster-issuer", "prod": "letsencrypt-prod"}
+    issuers["staging"] = "letsencrypt-staging"
+    missing = (
+        "ingress 'main' serves TLS without a cert-manager.io/cluster-issuer annotation: "
+        "set it to {!r}"
+    )
+    return [
+        row
+        for env in ("dev", "prod", "staging")
+        for row in (
+            (RULE, "error", RETOOL, line, missing.format(issuers[env]), env, "retool"),
+            (RULE, "error", RETOOL, line, wrong, env, "retool"),
+        )
+    ]
+
+
 CASES = [
     pytest.param(Case(unchanged, no_findings), id="example-PASSED"),
     pytest.param(Case(remove_annotation, annotation_removed), id="annotation-removed-FAILED"),
@@ -144,6 +174,9 @@ CASES = [
         Case(rename_cluster_issuer, undefined_issuer_reported), id="issuer-not-rendered-FAILED"
     ),
     pytest.param(Case(hand_edit_issuer, hand_edit_reported), id="committed-hand-edit-FAILED"),
+    pytest.param(
+        Case(annotations_a_list, annotations_list_reported), id="annotations-a-list-FAILED"
+    ),
 ]
 
 

@@ -157,7 +157,7 @@ PIPELINE_TESTS: dict[str, dict[str, list[str]]] = {
     "source-schema": {
         "PASSED": [f"{VALIDATE_CLI}test_example_validates_without_errors"],
         "FAILED": [
-            f"{VALIDATE_CLI}test_broken_source_is_a_source_schema_finding",
+            f"{VALIDATE_CLI}test_broken_source_is_a_source_schema_finding_and_exits_2",
             f"{VALIDATE_CLI}test_exception_without_reason_is_a_schema_error",
             f"{VALIDATE_CLI}test_expired_and_unused_exceptions_are_reported",
         ],

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -112,16 +113,43 @@ def test_github_format(repo: Path) -> None:
     )
 
 
-def test_broken_source_is_a_source_schema_finding(repo: Path) -> None:
+def test_broken_source_is_a_source_schema_finding_and_exits_2(repo: Path) -> None:
     edit(repo, "sources/apps/retool.yaml", "placement:", "placment:")
     line = line_of(repo, "sources/apps/retool.yaml", "placment:")
     result = run(repo, "validate")
-    assert result.returncode == 1
-    assert result.stdout.splitlines()[0] == (
+    assert (result.returncode, result.stderr) == (
+        2,
+        "error: the sources are unusable (1 problem, reported as source-schema findings): "
+        "nothing else was checked\n",
+    )
+    assert result.stdout.splitlines()[0].startswith(
         f"sources/apps/retool.yaml:{line}:1: error source-schema: (top level): unknown key "
         "'placment' (allowed: apis, chart, databases, dependsOn, description, ingresses, "
-        "namespace, placement, profile, syncWave, values)"
+        "namespace, placement, profile, "
     )
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+def test_broken_source_reaches_machine_readable_reports(repo: Path, fmt: str) -> None:
+    edit(repo, "sources/apps/retool.yaml", "placement:", "placment:")
+    line = line_of(repo, "sources/apps/retool.yaml", "placment:")
+    result = run(repo, "validate", "--format", fmt)
+    report = json.loads(result.stdout)
+    if fmt == "json":
+        where = [(f["rule"], f["file"], f["line"]) for f in report["findings"]]
+    else:
+        where = [
+            (r["ruleId"], *_sarif_location(r["locations"][0])) for r in report["runs"][0]["results"]
+        ]
+    assert (result.returncode, where) == (
+        2,
+        [("source-schema", "sources/apps/retool.yaml", line)],
+    )
+
+
+def _sarif_location(location: dict[str, Any]) -> tuple[str, int]:
+    physical = location["physicalLocation"]
+    return physical["artifactLocation"]["uri"], physical["region"]["startLine"]
 
 
 EXCEPTION = """
@@ -176,12 +204,70 @@ def test_expired_and_unused_exceptions_are_reported(repo: Path) -> None:
     ]
 
 
+ENVIRONMENTS = "environments: dev, prod, staging"
+APPS_AND_DATABASES = (
+    "apps: argocd, cert-manager, cloudnative-pg, cluster-issuer, keycloak, keycloak-db, "
+    "monitoring, retool, retool-db, traefik-ingress"
+)
+
+
+@pytest.mark.parametrize(
+    ("declared", "message"),
+    [
+        pytest.param(
+            "  - rule: ha-replicas\n    env: qa\n    reason: r\n",
+            f"exception for ha-replicas [qa] names an unknown environment 'qa' ({ENVIRONMENTS})",
+            id="unknown-environment-FAILED",
+        ),
+        pytest.param(
+            "  - rule: ha-replicas\n    app: vault\n    reason: r\n",
+            "exception for ha-replicas [vault] names an unknown app 'vault' "
+            f"({APPS_AND_DATABASES})",
+            id="unknown-app-FAILED",
+        ),
+        pytest.param(
+            "  - rule: render-drift\n    reason: r\n",
+            "exception for render-drift is not allowed: render-drift cannot be excepted (the "
+            "committed output must be what the sources render: run `make render` and commit the "
+            "result)",
+            id="render-drift-FAILED",
+        ),
+    ],
+)
+def test_exceptions_that_cannot_apply_are_errors_at_their_line(
+    repo: Path, declared: str, message: str
+) -> None:
+    platform = "sources/platform.yaml"
+    (repo / platform).write_text((repo / platform).read_text() + "exceptions:\n" + declared)
+    line = line_of(repo, platform, "  - rule: ")
+    result = run(repo, "validate", "--format", "json")
+    findings = [f for f in json.loads(result.stdout)["findings"] if f["rule"] == "source-schema"]
+    assert (result.returncode, [(f["severity"], f["line"], f["message"]) for f in findings]) == (
+        1,
+        [("error", line, message)],
+    )
+
+
+def test_drift_is_never_excepted(repo: Path) -> None:
+    platform = "sources/platform.yaml"
+    (repo / platform).write_text(
+        (repo / platform).read_text() + "exceptions:\n  - rule: render-drift\n    reason: r\n"
+    )
+    edit(repo, "rendered/dev/retool/values.yaml", "replicaCount: 1", "replicaCount: 2")
+    result = run(repo, "validate", "--format", "json", "--env", "dev")
+    findings = json.loads(result.stdout)["findings"]
+    assert (result.returncode, [(f["rule"], f["excepted"]) for f in findings]) == (
+        1,
+        [("render-drift", False), ("source-schema", False)],
+    )
+
+
 def test_exception_without_reason_is_a_schema_error(repo: Path) -> None:
     platform = "sources/platform.yaml"
     (repo / platform).write_text((repo / platform).read_text() + "exceptions:\n  - rule: x\n")
     line = line_of(repo, platform, "- rule: x")
     result = run(repo, "validate")
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stdout.splitlines()[0] == (
         f"{platform}:{line}:5: error source-schema: exceptions.0: 'reason' is a required property"
     )
@@ -248,7 +334,8 @@ def test_manifests_from_stdin_are_checked_with_object_names(repo: Path) -> None:
             "not-an-object",
             ["validate", "--manifests", "-"],
             "- 1\n",
-            "error: <stdin>:1:1: not a Kubernetes object (a mapping with kind)",
+            "error: <stdin>:1:1: not a Kubernetes object (a mapping with apiVersion, kind and "
+            "metadata.name): it is a list",
         ),
         (
             "node-groups-without-manifests",

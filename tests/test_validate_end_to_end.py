@@ -217,12 +217,18 @@ def test_manifests_file_or_folder(
     assert result.stdout == text_report(lines)
 
 
-def test_manifests_folder_without_yaml_has_no_findings(example_repo: Path) -> None:
+def test_manifests_folder_without_yaml_is_unusable_unless_allowed(example_repo: Path) -> None:
     write(example_repo, {"manifests/notes.txt": NOT_YAML})
 
     result = validate(example_repo, "--manifests", "manifests")
+    allowed = validate(example_repo, "--manifests", "manifests", "--allow-empty")
 
-    assert (result.returncode, result.stdout, result.stderr) == (0, "no findings\n", "")
+    assert (result.returncode, result.stdout, result.stderr) == (
+        2,
+        "",
+        "error: no Kubernetes objects read from manifests (pass --allow-empty if none is fine)\n",
+    )
+    assert (allowed.returncode, allowed.stdout, allowed.stderr) == (0, "no findings\n", "")
 
 
 # -- --manifests FILE --env ENV: the environment's domain and issuer ------------------------------

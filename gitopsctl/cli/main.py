@@ -1,16 +1,20 @@
 """The command group: `--repo`, and one sub-command per module of this package.
 
-Exit codes: 0 success, 1 findings (stale output, error-level findings), 2 unusable input or options.
+Exit codes: 0 success, 1 findings (stale output, error-level findings), 2 unusable input or options,
+3 an internal error (a bug: one line, or the traceback with `--debug`).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import click
 
-from gitopsctl.cli import diff, explain, graph, render, rules, validate
+from gitopsctl.cli import diff, explain, graph, promote, render, rules, validate
+from gitopsctl.cli.running import DEBUG, report_internal_error
+from gitopsctl.errors import EXIT_INTERNAL
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -21,15 +25,25 @@ from gitopsctl.cli import diff, explain, graph, render, rules, validate
     show_default="the current directory",
     help="Repository root holding sources/, charts/, applications/ and rendered/.",
 )
+@click.option(
+    "--debug",
+    is_flag=True,
+    help="On an internal error (exit 3), print the traceback instead of one line.",
+)
 @click.pass_context
-def cli(context: click.Context, repo: Path) -> None:
+def cli(context: click.Context, repo: Path, debug: bool) -> None:
     """Render and validate a GitOps repository of Argo CD Applications and Helm values."""
-    context.obj = repo.resolve()
+    context.meta[DEBUG] = debug
+    context.obj = Path(os.path.realpath(repo))  # Path.resolve() raises on a symlink loop
 
 
-for module in (render, explain, validate, rules, diff, graph):
+for module in (render, explain, validate, rules, diff, promote, graph):
     cli.add_command(module.command)
 
 
 def main() -> None:
-    cli(prog_name=Path(sys.argv[0]).name)
+    try:
+        cli(prog_name=Path(sys.argv[0]).name)
+    except Exception as error:  # escaped before a command ran, where run() could catch it
+        report_internal_error(error, "--debug" in sys.argv[1:])
+        sys.exit(EXIT_INTERNAL)

@@ -4,7 +4,8 @@ and the policy rules."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -22,6 +23,7 @@ HELM_MISUSE = "--chart-cache goes with --helm; --helm not with --manifests or --
 MANIFEST_MISUSE = (
     "--node-groups goes with --manifests; --kube-version and --crds with --manifests or --helm"
 )
+EMPTY_MISUSE = "--allow-empty goes with --manifests"
 
 
 @click.command("validate")
@@ -67,6 +69,11 @@ MANIFEST_MISUSE = (
     metavar="DIR",
     help="With --helm: upstream chart archives as `helm pull` leaves them (<chart>-<version>.tgz).",
 )
+@click.option(
+    "--allow-empty",
+    is_flag=True,
+    help="With --manifests: no objects at all is fine (exit 0), not unusable input (exit 2).",
+)
 @click.pass_obj
 def command(
     repo: Path,
@@ -78,13 +85,15 @@ def command(
     crds: tuple[Path, ...],
     helm: bool,
     chart_cache: Path | None,
+    allow_empty: bool,
 ) -> None:
     """Check sources and committed output (or any manifests) against schemas and policies.
 
-    Exit 0 when no error-level finding remains, 1 when one does, 2 for unusable input.
+    Exit 0 when no error-level finding remains, 1 when one does, 2 for unusable input (broken
+    sources are also reported as source-schema findings in the chosen format).
     """
     request = ValidateRequest(
-        envs, fmt, manifests, node_groups, kube_version, crds, helm, chart_cache
+        envs, fmt, manifests, node_groups, kube_version, crds, helm, chart_cache, allow_empty
     )
     run(lambda: validate_any(repo, request))
 
@@ -100,10 +109,13 @@ class ValidateRequest(NamedTuple):
     crds: tuple[Path, ...]
     helm: bool
     chart_cache: Path | None
+    allow_empty: bool = False
 
 
 def validate_any(repo: Path, request: ValidateRequest) -> int:
     """The repository, its charts through Helm, or given manifests, as the options ask."""
+    if request.allow_empty and request.manifests is None:
+        raise InputError(EMPTY_MISUSE)
     if request.helm and request.manifests is None and request.node_groups is None:
         from gitopsctl.pipeline import HelmOptions
 
@@ -115,7 +127,11 @@ def validate_any(repo: Path, request: ValidateRequest) -> int:
         from gitopsctl.pipeline import ManifestOptions
 
         options = ManifestOptions(
-            request.manifests, request.node_groups, request.kube_version, request.crds
+            request.manifests,
+            request.node_groups,
+            request.kube_version,
+            request.crds,
+            request.allow_empty,
         )
         return validate_manifests_command(repo, options, request.envs, request.fmt)
     if request.node_groups is not None or request.kube_version is not None or request.crds:
@@ -127,7 +143,9 @@ def validate_command(repo: Path, envs: Sequence[str], fmt: str) -> int:
     from gitopsctl.pipeline import validate_repository
 
     check_format(fmt)
-    return report(fmt, validate_repository(repo, envs, date.today()))
+    with reporting_unusable_sources(fmt):
+        found = validate_repository(repo, envs, date.today())
+    return report(fmt, found)
 
 
 def validate_manifests_command(
@@ -145,7 +163,27 @@ def validate_helm_command(repo: Path, envs: Sequence[str], fmt: str, options: He
     from gitopsctl.pipeline import validate_with_helm
 
     check_format(fmt)
-    return report(fmt, validate_with_helm(repo, envs, options, date.today()))
+    with reporting_unusable_sources(fmt):
+        found = validate_with_helm(repo, envs, options, date.today())
+    return report(fmt, found)
+
+
+@contextmanager
+def reporting_unusable_sources(fmt: str) -> Iterator[None]:
+    """Broken sources are reported as source-schema findings in the chosen format, so that
+    json and sarif consumers see them too; the command still exits 2."""
+    from gitopsctl.pipeline import UnusableSources
+
+    try:
+        yield
+    except UnusableSources as error:
+        report(fmt, error.findings)
+        count = len(error.problems)
+        problems = f"{count} problem" + ("" if count == 1 else "s")
+        raise InputError(
+            f"the sources are unusable ({problems}, reported as source-schema findings): "
+            "nothing else was checked"
+        ) from None
 
 
 def check_format(fmt: str) -> None:

@@ -22,6 +22,7 @@ from gitopsctl.paths import ValuePath, format_path, leaves
 from gitopsctl.pipeline import load_and_render
 from gitopsctl.render.applications import LABEL_ENVIRONMENT, application_name, values_file
 from gitopsctl.render.rendering import RenderedApp, RenderedEnvironment, Rendering
+from gitopsctl.repofiles import outside_link
 
 DIFF_FORMATS = ("text", "json")
 JSON_DIFF_VERSION = 1
@@ -47,6 +48,8 @@ class _Absent:
 
 ABSENT: Any = _Absent()
 _ENV_NAMED: Any = object()  # stands in for a field that only carries the environment's name
+_CHART_VERSION: Any = object()  # stands in for the chart's version in its Application
+CHART_REVISION: ValuePath = ("spec", "sources", 0, "targetRevision")
 
 
 class Change(NamedTuple):
@@ -57,6 +60,13 @@ class Change(NamedTuple):
     after: Any
 
 
+class VersionChange(NamedTuple):
+    """An upstream chart's version on each side (None for a chart owned here)."""
+
+    before: str | None
+    after: str | None
+
+
 class AppDiff(NamedTuple):
     """One app or database: its status and, when it is on both sides, what differs."""
 
@@ -65,6 +75,7 @@ class AppDiff(NamedTuple):
     status: str
     values: tuple[Change, ...] = ()
     application: tuple[Change, ...] = ()
+    chart_version: VersionChange | None = None
 
 
 class EnvironmentDiff(NamedTuple):
@@ -106,8 +117,10 @@ def _compare_app(before: RenderedApp | None, after: RenderedApp | None) -> AppDi
         return AppDiff(name, kind, REMOVED)
     values = changes(before.values.data, after.values.data)
     application = changes(before.application, after.application, _env_neutral(before, after))
-    status = CHANGED if values or application else UNCHANGED
-    return AppDiff(name, kind, status, values, application)
+    version = VersionChange(before.unit.chart.version, after.unit.chart.version)
+    chart_version = version if version.before != version.after else None
+    status = CHANGED if values or application or chart_version else UNCHANGED
+    return AppDiff(name, kind, status, values, application, chart_version)
 
 
 Equal = Callable[[ValuePath, Any, Any], bool]
@@ -149,7 +162,8 @@ def _only_a_parent(change: Change, paths: Sequence[ValuePath]) -> bool:
 
 def _env_neutral(before: RenderedApp, after: RenderedApp) -> Equal:
     """Equality that ignores the fields naming the environment, when that is all they differ in:
-    the Application's name, its environment label and its value file."""
+    the Application's name, its environment label and its value file; and an upstream chart's
+    version, which has a line of its own."""
 
     def equal(path: ValuePath, old: Any, new: Any) -> bool:
         return _same(path, _neutral(path, old, before), _neutral(path, new, after))
@@ -166,6 +180,8 @@ def _neutral(path: ValuePath, value: Any, app: RenderedApp) -> Any:
         return _ENV_NAMED
     if _is_value_file(path) and value == f"$values/{values_file(app.env, app.name)}":
         return _ENV_NAMED
+    if path == CHART_REVISION and app.unit.chart.version is not None:
+        return _CHART_VERSION if value == app.unit.chart.version else value
     return value
 
 
@@ -267,7 +283,10 @@ def _extract(top: Path, commit: str, paths: Sequence[str], target: Path) -> None
         reason = found.stderr.decode().strip()
         raise InputError(f"git archive {commit[:12]} failed: {reason}")
     with tarfile.open(fileobj=io.BytesIO(found.stdout)) as archive:
-        archive.extractall(target, filter="data")
+        try:
+            archive.extractall(target, filter="data")
+        except tarfile.FilterError as error:  # a link out of the repository, never followed
+            raise InputError(outside_link(f"{commit[:12]}:{error.tarinfo.name}")) from None
 
 
 def _at_ref(ref: str, prefix: str, problems: Sequence[Problem]) -> list[Problem]:
@@ -330,7 +349,14 @@ def _value(value: Any) -> str:
     return "(absent)" if value is ABSENT else json.dumps(value)
 
 
+def _version(version: str | None) -> str:
+    return "(absent)" if version is None else version
+
+
 def _change_lines(app: AppDiff, indent: str) -> Iterator[str]:
+    if app.chart_version is not None:
+        before, after = (_version(v) for v in app.chart_version)
+        yield f"{indent}chart version: {before} -> {after}"
     for section, found in (("value", app.values), ("application", app.application)):
         for change in found:
             before, after = _value(change.before), _value(change.after)
@@ -374,13 +400,15 @@ def _summary_json(apps: Sequence[AppDiff]) -> dict[str, int]:
 
 
 def _app_json(app: AppDiff) -> dict[str, Any]:
-    return {
-        "name": app.name,
-        "kind": app.kind,
-        "status": app.status,
-        "values": [_change_json(change) for change in app.values],
-        "application": [_change_json(change) for change in app.application],
-    }
+    found: dict[str, Any] = {"name": app.name, "kind": app.kind, "status": app.status}
+    if app.chart_version is not None:
+        before, after = app.chart_version
+        found["chartVersion"] = {
+            key: version for key, version in (("from", before), ("to", after)) if version
+        }
+    found["values"] = [_change_json(change) for change in app.values]
+    found["application"] = [_change_json(change) for change in app.application]
+    return found
 
 
 def _change_json(change: Change) -> dict[str, Any]:
@@ -390,6 +418,32 @@ def _change_json(change: Change) -> dict[str, Any]:
     if change.after is not ABSENT:
         found["to"] = change.after
     return found
+
+
+def promotion_text(source: str, target: str, apps: Sequence[AppDiff], outcome: str) -> str:
+    """What a promotion changes in ``target``, app by app, in the blocks of `diff`."""
+    lines = [f"--- {target}", f"+++ {target}, promoted from {source}"]
+    for app in apps:
+        lines += _app_lines(app, "")
+    lines.append(
+        f"summary: {_count(apps, CHANGED)} changed, {_count(apps, UNCHANGED)} unchanged; {outcome}"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def promotion_json(
+    source: str, target: str, apps: Sequence[AppDiff], dry_run: bool, written: Sequence[str]
+) -> str:
+    report = {
+        "version": JSON_DIFF_VERSION,
+        "from": source,
+        "to": target,
+        "dryRun": dry_run,
+        "apps": [_app_json(app) for app in apps],
+        "summary": _summary_json(apps),
+        "written": list(written),
+    }
+    return json.dumps(report, indent=2) + "\n"
 
 
 _ENV_NOTES = {ADDED: " (new environment)", REMOVED: " (environment removed)"}

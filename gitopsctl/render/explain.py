@@ -22,6 +22,9 @@ def _summary(rendered: RenderedApp) -> Iterator[str]:
     unit = rendered.unit
     chart = unit.chart.path or f"{unit.chart.repo} {unit.chart.name} {unit.chart.version}"
     yield f"# {rendered.env}/{rendered.name}: {unit.kind} {chart}"
+    if unit.chart_origin is not None:
+        origin = unit.chart_origin
+        yield f"# chart version {unit.chart.version} from {origin.where()} ({origin.layer})"
     yield f"# namespace {unit.namespace}, sync wave {rendered.wave}"
     yield f"# application {rendered.application_file}, values {rendered.values_file}"
 

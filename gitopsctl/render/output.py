@@ -1,75 +1,137 @@
-"""Compare rendered files with the repository, and write them atomically.
+"""Compare rendered files with the repository, and switch the repository to them atomically.
 
 Only files that start with the generated-file header are ever replaced or pruned; a hand-written
-file in the way stops the render before anything is written.
+file in the way stops the render before anything is written. So does a symbolic link (or another
+file system's mount point) anywhere the renderer reads or writes output (see containment). The
+switch itself is all or nothing, whatever interrupts it (see journal).
 """
 
 from __future__ import annotations
 
 import difflib
 import os
-import tempfile
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from gitopsctl.errors import InputError, Problem
+from gitopsctl.render import journal
+from gitopsctl.render.containment import (
+    OUTPUT_DIRS,
+    SYMLINK,
+    check_folders,
+    folder_problems,
+    parents,
+)
+from gitopsctl.render.journal import TEMPORARY, Leftover
 from gitopsctl.render.rendering import GENERATED_MARKER
 
-OUTPUT_DIRS = ("applications", "rendered")
+# What earlier versions staged next to each target: `.<name>.<8 random characters>.tmp`.
+TEMPORARY_FILE = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
 
 
 @dataclass(frozen=True)
 class Plan:
-    """What a render changes: files to write (new or different) and generated files to prune."""
+    """What a render changes: files to write (new or different), generated files to prune, and
+    what interrupted renders left behind."""
 
     writes: dict[str, str]
     prunes: tuple[str, ...]
     missing: tuple[str, ...]
+    leftovers: tuple[Leftover, ...] = ()
+    on_disk: Mapping[str, str] = field(default_factory=dict)  # the generated files as read
 
     @property
     def clean(self) -> bool:
-        return not self.writes and not self.prunes
+        return not self.writes and not self.prunes and not self.leftovers
 
 
 def plan(repo: Path, files: Mapping[str, str], envs: Sequence[str] | None) -> Plan:
     """Compare wanted files with what is on disk, within the environments' folders."""
-    existing = generated_on_disk(repo, envs)
-    _refuse_hand_written(repo, files)
+    check_folders(repo, parents(files))
+    scan = _scan(repo, envs)
+    _refuse_hand_written(repo, files, scan.generated)
+    existing = scan.generated
     writes = {path: text for path, text in files.items() if existing.get(path) != text}
     missing = tuple(path for path in writes if path not in existing)
     prunes = tuple(sorted(path for path in existing if path not in files))
-    return Plan(writes, prunes, missing)
+    leftovers = (*journal.stagings(repo), *scan.temporary)
+    return Plan(writes, prunes, missing, leftovers, existing)
 
 
 def generated_on_disk(repo: Path, envs: Sequence[str] | None) -> dict[str, str]:
     """Every generated file under the output folders (of ``envs`` only, when given)."""
-    found: dict[str, str] = {}
-    for top in _scopes(repo, envs):
-        for path in sorted(top.rglob("*")):
+    return _scan(repo, envs).generated
+
+
+@dataclass
+class _Scan:
+    generated: dict[str, str] = field(default_factory=dict)
+    temporary: list[Leftover] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _scan(repo: Path, envs: Sequence[str] | None) -> _Scan:
+    """The output folders' files, never following a link: a link found is an input error."""
+    scopes = _scopes(envs)
+    scan = _Scan(problems=folder_problems(repo, scopes))
+    if not scan.problems:
+        for scope in scopes:
+            if (repo / scope).is_dir():
+                _walk(repo, repo / scope, scan)
+    if scan.problems:
+        raise InputError(scan.problems)
+    return scan
+
+
+def _scopes(envs: Sequence[str] | None) -> list[str]:
+    if envs is None:
+        return list(OUTPUT_DIRS)
+    return [f"{top}/{env}" for top in OUTPUT_DIRS for env in envs]
+
+
+def _walk(repo: Path, folder: Path, scan: _Scan) -> None:
+    with os.scandir(folder) as listing:
+        entries = sorted(listing, key=lambda entry: entry.name)
+    for entry in entries:
+        path = Path(entry.path)
+        name = path.relative_to(repo).as_posix()
+        if entry.is_symlink():
+            scan.problems.append(Problem(SYMLINK, name))
+        elif entry.is_dir(follow_symlinks=False):
+            _walk(repo, path, scan)
+        elif TEMPORARY_FILE.fullmatch(entry.name) and _staged_text(path):
+            scan.temporary.append(Leftover(name, TEMPORARY))
+        else:
             text = _generated_text(path)
             if text is not None:
-                found[path.relative_to(repo).as_posix()] = text
-    return found
+                scan.generated[name] = text
 
 
-def _scopes(repo: Path, envs: Sequence[str] | None) -> list[Path]:
-    if envs is None:
-        return [repo / top for top in OUTPUT_DIRS]
-    return [repo / top / env for top in OUTPUT_DIRS for env in envs]
+def _staged_text(path: Path) -> bool:
+    """A temporary file of ours: empty (interrupted before writing) or a generated file."""
+    text = _read(path)
+    return text is not None and (text == "" or text.startswith(GENERATED_MARKER))
 
 
 def _generated_text(path: Path) -> str | None:
-    if not path.is_file() or path.name.startswith("."):
+    if path.name.startswith("."):
         return None
+    text = _read(path)
+    return text if text is not None and text.startswith(GENERATED_MARKER) else None
+
+
+def _read(path: Path) -> str | None:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-    return text if text.startswith(GENERATED_MARKER) else None
 
 
-def _refuse_hand_written(repo: Path, files: Mapping[str, str]) -> None:
+def _refuse_hand_written(
+    repo: Path, files: Mapping[str, str], generated: Mapping[str, str]
+) -> None:
     problems = [
         Problem(
             "a hand-written file is where the renderer must write: move it, "
@@ -77,14 +139,14 @@ def _refuse_hand_written(repo: Path, files: Mapping[str, str]) -> None:
             path,
         )
         for path in files
-        if (repo / path).exists() and _generated_text(repo / path) is None
+        if path not in generated and os.path.lexists(repo / path)
     ]
     if problems:
         raise InputError(problems)
 
 
 def diff(repo: Path, plan_: Plan) -> str:
-    """A unified diff of every stale, missing and extra file."""
+    """A unified diff of every stale, missing and extra file, then what interrupted renders left."""
     chunks = []
     for path, text in sorted(plan_.writes.items()):
         before = "" if path in plan_.missing else (repo / path).read_text(encoding="utf-8")
@@ -92,6 +154,7 @@ def diff(repo: Path, plan_: Plan) -> str:
         chunks.append(_unified(path, label, before, text))
     for path in plan_.prunes:
         chunks.append(_unified(path, "extra", (repo / path).read_text(encoding="utf-8"), ""))
+    chunks.extend(f"{leftover.reported()}\n" for leftover in plan_.leftovers)
     return "".join(chunks)
 
 
@@ -105,45 +168,12 @@ def _unified(path: str, label: str, before: str, after: str) -> str:
     return f"{label}: {path}\n" + "".join(lines)
 
 
-def apply(repo: Path, plan_: Plan) -> None:
-    """Write every changed file, then prune: stage all first so a failure leaves the old output."""
-    staged: list[tuple[Path, Path]] = []
-    try:
-        for path, text in plan_.writes.items():
-            staged.append((_stage(repo / path, text), repo / path))
-    except OSError as error:
-        _discard(staged)
-        for path in plan_.writes:  # and the folders staging created for new files
-            _remove_empty_parents(repo, (repo / path).parent)
-        raise InputError(f"could not write the rendered output, nothing changed: {error}") from None
-    for temporary, target in staged:
-        os.replace(temporary, target)
-    for path in plan_.prunes:
-        (repo / path).unlink()
-        _remove_empty_parents(repo, (repo / path).parent)
-
-
-def _stage(target: Path, text: str) -> Path:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-    except OSError:
-        Path(name).unlink(missing_ok=True)
-        raise
-    return Path(name)
-
-
-def _discard(staged: list[tuple[Path, Path]]) -> None:
-    for temporary, _ in staged:
-        temporary.unlink(missing_ok=True)
-
-
-def _remove_empty_parents(repo: Path, folder: Path) -> None:
-    tops = {repo / top for top in OUTPUT_DIRS}
-    while folder not in tops and folder != repo and folder.is_dir() and not any(folder.iterdir()):
-        folder.rmdir()
-        folder = folder.parent
+def apply(repo: Path, plan_: Plan) -> list[Leftover]:
+    """Switch the output to the plan's in one change (see journal), then remove the temporary
+    files interrupted renders left in the output folders; returns what was removed."""
+    if plan_.writes or plan_.prunes:
+        journal.switch(repo, plan_.writes, plan_.prunes)
+    removed = [leftover for leftover in plan_.leftovers if leftover.kind is TEMPORARY]
+    for leftover in removed:
+        (repo / leftover.path).unlink(missing_ok=True)
+    return removed

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from gitopsctl.errors import InputError, Problem
+from gitopsctl.kube.dns import host_problem, subdomain_problem
 from gitopsctl.kube.names import DATABASE_PORT, database_host
 from gitopsctl.render import applications
-from gitopsctl.render.values import app_values, database_values
-from gitopsctl.sources.interpolate import UndefinedVariable, interpolate_values, substitute
-from gitopsctl.sources.layering import Tracked
+from gitopsctl.render.values import app_chart, app_values, database_values, tls_secret_name
+from gitopsctl.sources.interpolate import VariableError, interpolate_values, substitute
+from gitopsctl.sources.layering import Origin, Tracked
 from gitopsctl.sources.model import (
     AppDef,
     ChartRef,
@@ -37,6 +38,7 @@ class Unit:
     chart: ChartRef
     namespace: str
     depends_on: tuple[str, ...]
+    chart_origin: Origin | None = None  # where the chart version is set (upstream charts)
 
     @property
     def kind(self) -> str:
@@ -154,7 +156,8 @@ def _all_units(model: Model, env: EnvironmentDef) -> Iterator[Unit]:
         needs = [d for d in app.depends_on if d in enabled]
         needs += [providers[api] for api in app.uses_apis if api in providers]
         needs += list(app.databases)
-        yield Unit(name, app, None, app.chart, app.namespace, tuple(dict.fromkeys(needs)))
+        chart, origin = app_chart(env, app)
+        yield Unit(name, app, None, chart, app.namespace, tuple(dict.fromkeys(needs)), origin)
         for db in app.databases.values():
             db_needs = (db_provider,) if db_provider in enabled else ()
             yield Unit(db.name, app, db, db_chart, model.platform.database_namespace, db_needs)
@@ -247,14 +250,35 @@ def _render_unit(
 
 
 def _hosts(app: AppDef, variables: Mapping[str, str], problems: list[Problem]) -> dict[str, str]:
+    """The app's ingress hosts, interpolated; each must be a host Kubernetes accepts."""
     hosts = {}
     for name, host in app.ingresses.items():
         try:
             hosts[name] = substitute(host, variables)
-        except UndefinedVariable as error:
+            message = _host_problem(name, hosts[name])
+        except VariableError as error:
+            message = str(error)
+        if message is not None:
+            hosts.pop(name, None)
             where = origin_of(app.source, ("ingresses", name, "host"), "")
-            problems.append(Problem(str(error), where.file, where.line, where.column))
+            problems.append(Problem(message, where.file, where.line, where.column))
     return hosts
+
+
+def _host_problem(name: str, host: str) -> str | None:
+    """Why an interpolated host cannot go into an Ingress and name its TLS secret, or None."""
+    shown = f"ingress {name!r} host {host[:80]!r}"
+    problem = host_problem(host)
+    if problem is not None:
+        return f"{shown} is not a valid Kubernetes Ingress host: {problem}"
+    secret = tls_secret_name(host)
+    problem = subdomain_problem(secret)
+    if problem is not None:
+        return (
+            f"{shown} names its TLS secret {secret[:80]!r}, which is not a valid Kubernetes "
+            f"Secret name: {problem}"
+        )
+    return None
 
 
 def _ingress_variables(hosts: Mapping[str, str]) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 Layers, lowest first: chart profile defaults < platform settings the renderer injects (node
 placement, ingress class, issuer annotation, hosts, TLS) < app values < environment overrides.
+An upstream chart's version layers the same way: the app's, unless the environment sets one.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from gitopsctl.sources.layering import Origin, Tracked, from_node
 from gitopsctl.sources.model import (
     EVERY_NODE,
     AppDef,
+    ChartRef,
     DatabaseDef,
     EnvironmentDef,
     IngressSpot,
@@ -28,6 +30,7 @@ LAYER_PLACEMENT = "placement"
 LAYER_INGRESS = "ingress"
 LAYER_APP = "app values"
 LAYER_ENVIRONMENT = "environment override"
+LAYER_CHART = "app chart"
 BLOCKING_EFFECTS = ("NoSchedule", "NoExecute")
 
 
@@ -44,6 +47,19 @@ def app_values(model: Model, env: EnvironmentDef, app: AppDef, hosts: Mapping[st
     if "values" in override:
         values.merge(from_node(override["values"], env.source.name, LAYER_ENVIRONMENT))
     return values
+
+
+def app_chart(env: EnvironmentDef, app: AppDef) -> tuple[ChartRef, Origin | None]:
+    """The app's chart in an environment, and where its version is set (None for a chart owned
+    here, which has no version)."""
+    if app.chart.local:
+        return app.chart, None
+    override = env.override(app.name).get("chart") or {}
+    if "version" in override:
+        path = ("apps", app.name, "chart", "version")
+        chart = app.chart._replace(version=override["version"])
+        return chart, origin_of(env.source, path, LAYER_ENVIRONMENT)
+    return app.chart, origin_of(app.source, ("chart", "version"), LAYER_CHART)
 
 
 def database_values(model: Model, env: EnvironmentDef, app: AppDef, db: DatabaseDef) -> Tracked:

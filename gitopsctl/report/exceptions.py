@@ -1,7 +1,9 @@
 """Declared exceptions to rules: data with a mandatory reason, reported and never silent.
 
 An excepted finding is still reported, marked excepted, and does not fail the run. An expired
-exception is an error naming it; one that matches nothing is a warning, so stale ones get removed.
+exception is an error naming it, and so is one naming an unknown rule, environment or app, or
+`render-drift` (the committed output must be what the sources render: that is never excused); one
+that matches nothing is a warning, so stale ones get removed.
 """
 
 from __future__ import annotations
@@ -11,8 +13,29 @@ from datetime import date
 from typing import NamedTuple
 
 from gitopsctl.findings import Finding, Severity
+from gitopsctl.report.pipeline_findings import render_drift
 from gitopsctl.report.pipeline_findings.source_schema import ID as RULE
-from gitopsctl.sources.model import Platform, origin_of
+from gitopsctl.sources.model import Model, Platform, origin_of
+
+# Findings no exception may excuse, and why.
+UNEXCEPTABLE = {
+    render_drift.ID: f"the committed output must be what the sources render: {render_drift.FIX}",
+}
+
+
+class Scope(NamedTuple):
+    """What exceptions may name: the known rules, environments and apps (databases included),
+    and the environments this run checks."""
+
+    rules: Collection[str]
+    environments: Collection[str]
+    apps: Collection[str]
+    checked: Collection[str]
+
+    @classmethod
+    def of(cls, model: Model, rules: Collection[str], checked: Collection[str]) -> Scope:
+        apps = {*model.apps, *(db for app in model.apps.values() for db in app.databases)}
+        return cls(rules, frozenset(model.environments), frozenset(apps), checked)
 
 
 class RuleException(NamedTuple):
@@ -66,11 +89,14 @@ def apply_exceptions(
     findings: Iterable[Finding],
     exceptions: Collection[RuleException],
     today: date,
-    known_rules: Collection[str],
-    envs: Collection[str],
+    scope: Scope,
 ) -> list[Finding]:
     """Mark excepted findings, and add findings about expired, unknown and unused exceptions."""
-    active = [e for e in exceptions if e.expires is None or e.expires >= today]
+    active = [
+        e
+        for e in exceptions
+        if (e.expires is None or e.expires >= today) and _problem(e, scope) is None
+    ]
     used: set[RuleException] = set()
     marked = []
     for finding in findings:
@@ -79,29 +105,49 @@ def apply_exceptions(
             used.add(match)
             finding = finding._replace(excepted=True)
         marked.append(finding)
-    return marked + list(_about_exceptions(exceptions, used, today, known_rules, envs))
+    return marked + list(_about_exceptions(exceptions, used, today, scope))
+
+
+def _problem(exception: RuleException, scope: Scope) -> str | None:
+    """Why an exception cannot apply: it names a rule, environment or app that does not exist,
+    or a finding that is never excused."""
+    if exception.rule not in scope.rules:
+        return f"names an unknown rule (rules: {_listed(scope.rules)})"
+    if exception.rule in UNEXCEPTABLE:
+        return (
+            f"is not allowed: {exception.rule} cannot be excepted ({UNEXCEPTABLE[exception.rule]})"
+        )
+    if exception.env is not None and exception.env not in scope.environments:
+        return (
+            f"names an unknown environment {exception.env!r} "
+            f"(environments: {_listed(scope.environments)})"
+        )
+    if exception.app is not None and scope.apps and exception.app not in scope.apps:
+        return f"names an unknown app {exception.app!r} (apps: {_listed(scope.apps)})"
+    return None
+
+
+def _listed(names: Collection[str]) -> str:
+    return ", ".join(sorted(names)) or "none"
 
 
 def _about_exceptions(
     exceptions: Collection[RuleException],
     used: set[RuleException],
     today: date,
-    known_rules: Collection[str],
-    envs: Collection[str],
+    scope: Scope,
 ) -> Iterator[Finding]:
     for exception in exceptions:
-        if exception.rule not in known_rules:
-            known = ", ".join(sorted(known_rules))
-            yield exception.finding(
-                Severity.ERROR, f"{exception.describe()} names an unknown rule (rules: {known})"
-            )
+        problem = _problem(exception, scope)
+        if problem is not None:
+            yield exception.finding(Severity.ERROR, f"{exception.describe()} {problem}")
         elif exception.expires is not None and exception.expires < today:
             yield exception.finding(
                 Severity.ERROR,
                 f"{exception.describe()} expired on {exception.expires.isoformat()}: fix what it "
                 f"excused or renew it (reason given: {exception.reason})",
             )
-        elif exception not in used and exception.env in (None, *envs):
+        elif exception not in used and exception.env in (None, *scope.checked):
             yield exception.finding(
                 Severity.WARNING, f"{exception.describe()} matches no finding: remove it"
             )

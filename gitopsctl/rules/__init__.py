@@ -21,6 +21,7 @@ from gitopsctl.rules import (
     ingress_issuer,
     manifest_schema,
     plaintext_secret,
+    promotion_order,
     sync_order,
     taint_toleration,
 )
@@ -42,6 +43,7 @@ RULE_MODULES: tuple[ModuleType, ...] = (
     app_of_apps,
     plaintext_secret,
     ha_replicas,
+    promotion_order,
 )
 
 

@@ -9,7 +9,8 @@ fails only when the application starts.
 Checked in every app's values: any string holding a `*.svc.cluster.local` name whose first label
 ends in `-rw`, `-ro` or `-r` (inside a URL too), and every value of a `host` or `hostname` key
 (or `dbHost`, `DATABASE_HOSTNAME`...) under a path mentioning postgres, postgresql, database,
-db or externalDatabase. A `:port` after the host is allowed.
+db or externalDatabase. A `:port` after the host is allowed. A value of such a key that is not a
+string (a number, a mapping, a list) is an error too: it is no host at all.
 
 Passing:
 
@@ -30,7 +31,7 @@ from typing import Any
 
 from gitopsctl.findings import Severity
 from gitopsctl.kube.names import database_host
-from gitopsctl.paths import ValuePath, format_path
+from gitopsctl.paths import ValuePath, describe, format_path
 from gitopsctl.rules.base import Hit
 from gitopsctl.subjects.records import Environment
 
@@ -56,7 +57,11 @@ def check(env: Environment, options: Mapping[str, Any]) -> Iterator[Hit]:
     clusters = sorted(db.name for db in env.databases)
     for document in env.values:
         for path, host in _database_hosts(document.values):
-            message = _problem(env, clusters, path, host)
+            message = (
+                _problem(env, clusters, path, host)
+                if isinstance(host, str)
+                else f"database host at {format_path(path)} is {describe(host)}, not a host name"
+            )
             if message is not None:
                 yield Hit(document.locate(path), message, document.app)
 
@@ -66,9 +71,12 @@ def words(key: str) -> list[str]:
     return [word.lower() for word in _WORDS.findall(key)]
 
 
-def _database_hosts(values: Any, path: ValuePath = ()) -> Iterator[tuple[ValuePath, str]]:
-    """Every database host in a values tree, with its path; one host per string at most."""
-    if isinstance(values, Mapping):
+def _database_hosts(values: Any, path: ValuePath = ()) -> Iterator[tuple[ValuePath, Any]]:
+    """Every database host in a values tree, with its path; one host per string at most. A
+    database host key's value that is not a string comes as it is, to be reported."""
+    if values is not None and not isinstance(values, str) and _is_database_host_key(path):
+        yield path, values
+    elif isinstance(values, Mapping):
         for key, value in values.items():
             yield from _database_hosts(value, (*path, str(key)))
     elif isinstance(values, list):

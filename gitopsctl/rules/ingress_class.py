@@ -2,6 +2,8 @@
 
 Traefik serves only Ingresses of its class (`traefik-ingress`); an Ingress without
 `ingressClassName`, with another class, or with a class no enabled app provides is never served.
+An `ingressClassName` that is not a string, and an `enabled` that is not a boolean (Helm's `if`
+takes the string "false" as true), are errors too: the check never skips what it cannot read.
 
 Passing (the class is the platform's, and traefik-ingress is enabled in the environment):
 
@@ -31,6 +33,11 @@ SEVERITY = Severity.ERROR
 
 def check(env: Environment, options: Mapping[str, Any]) -> Iterator[Hit]:
     for ingress in env.ingresses:
+        for found in ingress.malformed_in("enabled", "class"):
+            malformed = f"ingress {ingress.name!r}: {found.message}"
+            yield Hit(ingress.locate(found.path), malformed, ingress.app)
+        if ingress.malformed_in("class"):
+            continue
         message = _problem(env, ingress)
         if message is not None:
             yield Hit(ingress.locate(ingress.paths["class"]), message, ingress.app)

@@ -1,11 +1,15 @@
-"""Ingress hosts must be in the environment's domain, claimed once, and covered by their TLS.
+"""Ingress hosts must be valid, in the environment's domain, claimed once, and covered by TLS.
 
 DNS and the certificates of an environment exist only for names under its domain, so a host
 outside it (a prod name left in staging) is never reached, or steals another environment's
 traffic. Two Ingresses claiming one host leave Traefik to pick either for each request; the
 second claim is reported, naming the first. A TLS list must cover every host of the Ingress, or
 cert-manager issues a certificate without it, and every TLS entry needs a `secretName` for
-cert-manager to store the certificate in.
+cert-manager to store the certificate in. Every host, of the rules and of the TLS list, must be
+one Kubernetes accepts: a lower-case DNS-1123 subdomain (labels of at most 63 characters, 253 in
+all, no trailing dot, ASCII only) with at most a leading `*.` wildcard label. Hosts, TLS entries
+and secret names of the wrong type (a number, a string where a list belongs) are errors, never
+skipped.
 
 Passing (staging, domain `staging.platform.example.com`):
 
@@ -31,6 +35,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from gitopsctl.findings import Severity
+from gitopsctl.kube.dns import host_problem
 from gitopsctl.rules.base import Hit
 from gitopsctl.subjects.records import Environment, Ingress
 
@@ -41,6 +46,8 @@ SEVERITY = Severity.ERROR
 def check(env: Environment, options: Mapping[str, Any]) -> Iterator[Hit]:
     claims: dict[str, Ingress] = {}
     for ingress in env.ingresses:
+        yield from _malformed(ingress)
+        yield from _invalid_hosts(ingress)
         yield from _outside_domain(env.domain, ingress)
         yield from _claimed_twice(claims, ingress)
         yield from _uncovered(ingress)
@@ -62,6 +69,30 @@ def covers(tls_host: str, host: str) -> bool:
         return False
     label, _, rest = host.partition(".")
     return bool(label) and label != "*" and rest == tls_host[2:]
+
+
+def _malformed(ingress: Ingress) -> Iterator[Hit]:
+    for found in ingress.malformed_in("hosts", "tls"):
+        message = f"ingress {ingress.name!r}: {found.message}"
+        yield Hit(ingress.locate(found.path), message, ingress.app)
+
+
+def _invalid_hosts(ingress: Ingress) -> Iterator[Hit]:
+    """Hosts Kubernetes refuses; an empty rule host is a catch-all rule, not a host."""
+    tls_hosts = [
+        (host, entry.host_paths[index] if index < len(entry.host_paths) else entry.path)
+        for entry in ingress.tls
+        for index, host in enumerate(entry.hosts)
+    ]
+    rule_hosts = [(host, path) for host, path in ingress.hosts if host]
+    for host, path in [*rule_hosts, *tls_hosts]:
+        problem = host_problem(host)
+        if problem is not None:
+            message = (
+                f"ingress {ingress.name!r} host {host[:80]!r} is not a valid Kubernetes Ingress "
+                f"host: {problem}"
+            )
+            yield Hit(ingress.locate(path), message, ingress.app)
 
 
 def _outside_domain(domain: str | None, ingress: Ingress) -> Iterator[Hit]:

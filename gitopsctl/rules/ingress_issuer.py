@@ -4,7 +4,8 @@ cert-manager issues a certificate for an Ingress only when it carries the
 `cert-manager.io/cluster-issuer` annotation. Without it the TLS secret is never created and
 Traefik serves its default certificate; with another environment's issuer (a copy-paste from dev
 to prod) the certificate comes from the wrong CA, or from an issuer that is not rendered in the
-environment at all and so never comes. Ingresses without TLS are not checked.
+environment at all and so never comes. Ingresses without TLS are not checked; `annotations`
+that are not a mapping are an error on every Ingress.
 
 Passing (prod, whose issuer is `letsencrypt-prod`, rendered by the cluster-issuer app):
 
@@ -41,6 +42,9 @@ NAMESPACED_ISSUER = "cert-manager.io/issuer"
 
 def check(env: Environment, options: Mapping[str, Any]) -> Iterator[Hit]:
     for ingress in env.ingresses:
+        for found in ingress.malformed_in("annotations"):
+            malformed = f"ingress {ingress.name!r}: {found.message}"
+            yield Hit(ingress.locate(found.path), malformed, ingress.app)
         if not (ingress.tls or ingress.tls_flag):
             continue
         message = _problem(env, ingress)

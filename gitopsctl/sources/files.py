@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from gitopsctl.errors import InputError, Problem
+from gitopsctl.repofiles import escaping_link
 from gitopsctl.sources import schemas
 from gitopsctl.yaml import reader
 from gitopsctl.yaml.reader import PosMap
@@ -52,7 +53,7 @@ def read_sources(repo: Path) -> SourceFiles:
     if not groups["environment"] and not problems:
         problems.append(Problem(f"no environments: add a file under {SOURCES}/environments/"))
     if problems or platform is None:
-        raise InputError(problems)
+        raise InputError(list(dict.fromkeys(problems)))  # a linked folder: once, not per file
     return SourceFiles(platform, groups["environment"], groups["app"], groups["profile"])
 
 
@@ -94,7 +95,21 @@ def _bad_name(kind: str, stem: str) -> str:
     )
 
 
+def parse_source(text: str, name: str, kind: str) -> SourceFile:
+    """A source file's text read and checked as `read_sources` reads it; problems raise
+    InputError."""
+    problems: list[Problem] = []
+    source = _checked(reader.parse(text, name), name, kind, problems)
+    if source is None:
+        raise InputError(problems)
+    return source
+
+
 def _read(repo: Path, name: str, kind: str, problems: list[Problem]) -> SourceFile | None:
+    escaping = escaping_link(repo, name)
+    if escaping is not None:  # named, never opened
+        problems.append(escaping)
+        return None
     if not (repo / name).is_file():
         problems.append(Problem(f"missing {kind} file", name))
         return None
@@ -103,6 +118,10 @@ def _read(repo: Path, name: str, kind: str, problems: list[Problem]) -> SourceFi
     except InputError as error:
         problems.extend(error.problems)
         return None
+    return _checked(node, name, kind, problems)
+
+
+def _checked(node: Any, name: str, kind: str, problems: list[Problem]) -> SourceFile | None:
     if not isinstance(node, PosMap):
         problems.append(
             Problem(f"the {kind} file must be a YAML mapping of keys to values", name, 1, 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import graphlib
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import date
 from typing import Any, NamedTuple
 
 from gitopsctl.errors import InputError, Problem
@@ -37,6 +38,7 @@ class Platform(NamedTuple):
     database_node_group: str
     database_chart: str
     database_provider: str
+    promotion: tuple[str, ...] = ()  # the environments changes flow through, in order
 
     def taints(self) -> list[Taint]:
         """Every taint of every node group, once, in declaration order."""
@@ -85,6 +87,7 @@ class AppDef(NamedTuple):
     workload_groups: dict[str, str]
     ingresses: dict[str, str]
     databases: dict[str, DatabaseDef]
+    promote: tuple[ValuePath, ...] = ()  # the values a promotion carries with the chart version
 
 
 class EnvironmentDef(NamedTuple):
@@ -170,6 +173,7 @@ def platform_of(source: SourceFile) -> Platform:
         database_node_group=node["databases"]["nodeGroup"],
         database_chart=node["databases"]["chart"],
         database_provider=node["databases"]["providedBy"],
+        promotion=tuple(node.get("promotion", ())),
     )
 
 
@@ -230,6 +234,7 @@ def _app(name: str, source: SourceFile) -> AppDef:
         databases={
             key: _database(key, value, source) for key, value in node.get("databases", {}).items()
         },
+        promote=tuple(split_path(path) for path in node.get("promote", ())),
     )
 
 
@@ -267,11 +272,26 @@ def _profile(name: str, source: SourceFile) -> Profile:
 
 def _reference_problems(model: Model) -> Iterator[Problem]:
     yield from _platform_problems(model)
+    yield from _exception_date_problems(model.platform.source)
     for env in model.environments.values():
         yield from _environment_problems(model, env)
     for app in model.apps.values():
         yield from _app_problems(model, app)
     yield from _cycle_problems(model)
+
+
+def _exception_date_problems(source: SourceFile) -> Iterator[Problem]:
+    """Every exception's `expires` is a calendar date (the schema checks only its shape)."""
+    for index, item in enumerate(source.node.get("exceptions") or []):
+        expires = item.get("expires")
+        if expires is None:
+            continue
+        try:
+            date.fromisoformat(str(expires))
+        except ValueError as error:
+            path = ("exceptions", index, "expires")
+            message = f"exceptions.{index}.expires: {expires!r} is not a date ({error})"
+            yield _problem_at(source, path, message)
 
 
 def _problem_at(source: SourceFile, path: ValuePath, message: str) -> Problem:
@@ -294,6 +314,11 @@ def _platform_problems(model: Model) -> Iterator[Problem]:
             ("databases", "nodeGroup"),
             _unknown("node group", platform.database_node_group, platform.node_groups),
         )
+    for index, env in enumerate(platform.promotion):
+        if env not in model.environments:
+            yield _problem_at(
+                source, ("promotion", index), _unknown("environment", env, model.environments)
+            )
     names = [group["name"] for group in source.node["nodeGroups"]]
     for index, name in enumerate(names):
         if name in names[:index]:
@@ -312,6 +337,13 @@ def _environment_problems(model: Model, env: EnvironmentDef) -> Iterator[Problem
         if app not in model.apps:
             yield _problem_at(env.source, ("apps", app), _unknown("app", app, model.apps))
             continue
+        if "chart" in env.override(app) and model.apps[app].chart.local:
+            yield _problem_at(
+                env.source,
+                ("apps", app, "chart", "version"),
+                f"app {app!r} uses the chart {model.apps[app].chart.path}, owned here and "
+                "rendered from this repository's revision: it has no version to set",
+            )
         databases = env.override(app).get("databases", {})
         for name in databases:
             if name not in model.apps[app].databases:

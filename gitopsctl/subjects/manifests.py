@@ -6,6 +6,7 @@ object named `kind/namespace/name`.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
@@ -15,8 +16,9 @@ from typing import Any, NamedTuple
 from gitopsctl.errors import InputError, Problem
 from gitopsctl.kube.scheduling import NodeGroup
 from gitopsctl.kube.workloads import as_int, placement_of, spread_keys
-from gitopsctl.paths import ValuePath, lookup
+from gitopsctl.paths import ValuePath, describe, lookup
 from gitopsctl.sources import schemas
+from gitopsctl.subjects import ingresses
 from gitopsctl.subjects.records import (
     DatabaseCluster,
     Document,
@@ -24,7 +26,7 @@ from gitopsctl.subjects.records import (
     Ingress,
     Locate,
     Location,
-    TlsEntry,
+    Malformed,
     ValuesDocument,
     Workload,
 )
@@ -32,6 +34,10 @@ from gitopsctl.subjects.repository import node_locator
 from gitopsctl.yaml import reader
 
 STDIN = "-"
+STDIN_NAME = "<stdin>"
+LIST = "List"
+OBJECT = "a mapping with apiVersion, kind and metadata.name"
+MANIFEST_SUFFIXES = (".yaml", ".yml")
 POD_SPEC_PATHS: dict[str, ValuePath] = {
     "Pod": ("spec",),
     "Deployment": ("spec", "template", "spec"),
@@ -51,7 +57,7 @@ class Manifest(NamedTuple):
     file: str
     node: Any
     source: reader.StreamDocument | None = None
-    item: int | None = None  # its index in a `kind: List`'s items
+    items: tuple[int, ...] = ()  # its index in a `kind: List`'s items (in nested Lists, each)
 
     @property
     def kind(self) -> str:
@@ -61,12 +67,14 @@ class Manifest(NamedTuple):
     def name(self) -> str:
         """`kind/namespace/name`, or `kind/name` for an object without a namespace."""
         namespace = lookup(self.node, ("metadata", "namespace"))[1]
-        name = lookup(self.node, ("metadata", "name"))[1]
+        name = _object_name(self.node)
         return "/".join(str(part) for part in (self.kind, namespace, name) if part is not None)
 
     @property
     def app(self) -> str | None:
-        labels = lookup(self.node, ("metadata", "labels"))[1] or {}
+        labels = lookup(self.node, ("metadata", "labels"))[1]
+        if not isinstance(labels, Mapping):
+            return None
         found = labels.get("app.kubernetes.io/instance") or labels.get("app.kubernetes.io/name")
         return str(found) if found else None
 
@@ -75,7 +83,7 @@ class Manifest(NamedTuple):
         """The line where the object starts."""
         if self.source is None:
             return 1
-        if self.item is None:
+        if not self.items:
             return self.source.line
         return (reader.node_position(self.positioned()) or (self.source.line, 1))[0]
 
@@ -83,8 +91,7 @@ class Manifest(NamedTuple):
         """The object as `PosMap`, composed again from its text (only asked for findings)."""
         if self.source is None:
             return self.node
-        document = self.source.positioned
-        return document if self.item is None else document["items"][self.item]
+        return _item(self.source.positioned, self.items)
 
     def locate(self) -> Locate:
         def locate(path: ValuePath) -> Location:
@@ -93,43 +100,154 @@ class Manifest(NamedTuple):
         return locate
 
 
+def _item(document: Any, items: tuple[int, ...]) -> Any:
+    for index in items:
+        document = document["items"][index]
+    return document
+
+
+def _object_name(node: Any) -> Any:
+    """metadata.name, or metadata.generateName for an object the API server names."""
+    found, name = lookup(node, ("metadata", "name"))
+    return name if found else lookup(node, ("metadata", "generateName"))[1]
+
+
+def shown_target(target: str) -> str:
+    """How messages name what `--manifests` read."""
+    return STDIN_NAME if target == STDIN else target
+
+
 def read_manifests(target: str, stdin_text: str | None = None) -> list[Manifest]:
     """Every object of a file, a directory (*.yaml, *.yml, recursively) or standard input."""
     if target == STDIN:
-        text = stdin_text if stdin_text is not None else sys.stdin.read()
-        return list(objects(text, "<stdin>"))
+        text = stdin_text if stdin_text is not None else _read_stdin()
+        return list(objects(text, STDIN_NAME))
     path = Path(target)
     if not path.exists():
         raise InputError(f"{target}: no such file or directory (give a file, a folder or -)")
-    files = (
-        sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml"))
-        if path.is_dir()
-        else [path]
-    )
+    files = manifest_files(path) if path.is_dir() else [path]
     found: list[Manifest] = []
     for file in files:
         found.extend(objects(_read(file), file.as_posix()))
     return found
 
 
+def manifest_files(folder: Path) -> list[Path]:
+    """The YAML files under a folder, recursively: `.yaml` and `.yml` in any case; hidden files
+    and folders (`.git`) are skipped, and links to folders are not followed."""
+    found: list[Path] = []
+    for root, folders, files in os.walk(folder, onerror=_unreadable_folder):
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        for name in files:
+            path = Path(root) / name
+            if _is_manifest_file(path):
+                found.append(path)
+    return sorted(found)
+
+
+def _is_manifest_file(path: Path) -> bool:
+    return (
+        not path.name.startswith(".")
+        and path.suffix.lower() in MANIFEST_SUFFIXES
+        and path.is_file()  # not a folder, a broken link or a device named x.yaml
+    )
+
+
+def _unreadable_folder(error: OSError) -> None:
+    where = Path(error.filename).as_posix() if error.filename else "a folder"
+    raise InputError(Problem(f"cannot read manifests: {error.strerror or error}", where))
+
+
 def _read(file: Path) -> str:
     try:
-        return file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
+        data = file.read_bytes()
+    except OSError as error:
         raise InputError(Problem(f"cannot read manifests: {error}", file.as_posix())) from None
+    return reader.decode(data, file.as_posix())
+
+
+def _read_stdin() -> str:
+    """Standard input as bytes, decoded here so that a byte that is not UTF-8 has a line."""
+    binary = getattr(sys.stdin, "buffer", None)
+    if binary is None:
+        return sys.stdin.read()
+    return reader.decode(binary.read(), STDIN_NAME)
 
 
 def objects(text: str, name: str) -> Iterator[Manifest]:
+    """The objects of a stream, the items of a `kind: List` (nested ones too) each on its own;
+    anything that is not a Kubernetes object is unusable input at its line."""
     for document in reader.read_stream(text, name):
-        data = document.data
-        if not isinstance(data, Mapping) or "kind" not in data:
-            where = reader.node_position(document.positioned) or (document.line, 1)
-            raise InputError(Problem("not a Kubernetes object (a mapping with kind)", name, *where))
-        items = data.get("items")
-        if data["kind"] == "List" and isinstance(items, list):
-            yield from (Manifest(name, item, document, index) for index, item in enumerate(items))
-        else:
-            yield Manifest(name, data, document)
+        yield from _expanded(document.data, document, ())
+
+
+def _expanded(
+    node: Any, document: reader.StreamDocument, items: tuple[int, ...]
+) -> Iterator[Manifest]:
+    problem = _object_problem(node)
+    if problem is not None:
+        field, message = problem
+        where = _position(document, items, field)
+        raise InputError(
+            Problem(f"not a Kubernetes object ({OBJECT}): {message}", document.name, *where)
+        )
+    if node["kind"] != LIST:
+        yield Manifest(document.name, node, document, items)
+        return
+    for index, item in enumerate(node.get("items") or []):
+        yield from _expanded(item, document, (*items, index))
+
+
+def _object_problem(node: Any) -> tuple[ValuePath, str] | None:
+    """Why a value is not a Kubernetes object, and where: at the object for what names it
+    (apiVersion, kind, metadata.name), at the field for a part of the wrong shape; None for an
+    object."""
+    if not isinstance(node, Mapping):
+        return (), f"it is {describe(node)}"
+    for key in ("apiVersion", "kind"):
+        if not isinstance(node.get(key), str) or not node[key]:
+            return (), _missing_or_wrong(key, node.get(key), "a string")
+    if node["kind"] == LIST:
+        items = node.get("items")
+        if items is not None and not isinstance(items, list):
+            return ("items",), _missing_or_wrong("items of a List", items, "a list of objects")
+        return None
+    return _metadata_problem(node.get("metadata"))
+
+
+def _metadata_problem(metadata: Any) -> tuple[ValuePath, str] | None:
+    if not isinstance(metadata, Mapping):
+        return (), _missing_or_wrong("metadata", metadata, "a mapping")
+    name = metadata.get("name", metadata.get("generateName"))
+    if not isinstance(name, str) or not name:
+        return (), _missing_or_wrong("metadata.name", name, "a string")
+    namespace = metadata.get("namespace")
+    if namespace is not None and not isinstance(namespace, str):
+        return ("metadata", "namespace"), _missing_or_wrong(
+            "metadata.namespace", namespace, "a string"
+        )
+    for key in ("labels", "annotations"):
+        if metadata.get(key) is not None and not isinstance(metadata[key], Mapping):
+            return ("metadata", key), _missing_or_wrong(
+                f"metadata.{key}", metadata[key], "a mapping"
+            )
+    return None
+
+
+def _missing_or_wrong(field: str, value: Any, wanted: str) -> str:
+    if value is None or value == "":
+        return f"{field} is missing"
+    return f"{field} is {describe(value)}, not {wanted}"
+
+
+def _position(
+    document: reader.StreamDocument, items: tuple[int, ...], field: ValuePath
+) -> tuple[int, int]:
+    """Where the failing field is, else the deepest part of its path that exists: the object."""
+    root = document.positioned
+    path = [part for index in items for part in ("items", index)]
+    start = reader.node_position(root) or (document.line, 1)
+    return reader.deepest_position(root, [*path, *field], start)
 
 
 def read_node_groups(file: Path) -> list[NodeGroup]:
@@ -166,7 +284,7 @@ def manifest_subjects(manifests: Sequence[Manifest], base: Environment) -> Envir
 
 
 def _name(manifest: Manifest) -> str:
-    return str(lookup(manifest.node, ("metadata", "name"))[1])
+    return str(_object_name(manifest.node))
 
 
 def _add(env: Environment, manifest: Manifest) -> None:
@@ -217,43 +335,42 @@ def _workload(manifest: Manifest) -> Workload:
 
 def _ingress(manifest: Manifest) -> Ingress:
     node = manifest.node
-    annotations = lookup(node, ("metadata", "annotations"))[1] or {}
-    class_name = lookup(node, ("spec", "ingressClassName"))[1]
+    paths: dict[str, ValuePath] = {
+        "ingress": (),
+        "class": ("spec", "ingressClassName"),
+        "annotations": ("metadata", "annotations"),
+        "issuer": ("metadata", "annotations", "cert-manager.io/cluster-issuer"),
+        "rules": ("spec", "rules"),
+        "tls": ("spec", "tls"),
+    }
+
+    def read(part: str) -> Any:
+        return lookup(node, paths[part])[1]
+
+    malformed: list[Malformed] = []
+    class_name = ingresses.class_name(read("class"), paths["class"], malformed)
+    annotations = ingresses.annotation_map(read("annotations"), paths["annotations"], malformed)
+    hosts = tuple(ingresses.rule_hosts(read("rules"), paths["rules"], malformed))
+    tls = tuple(ingresses.tls_list(read("tls"), paths["tls"], malformed))
     return Ingress(
         app=manifest.app,
         name=manifest.name,
-        class_name=str(class_name) if class_name else None,
-        annotations={str(k): str(v) for k, v in annotations.items()},
-        hosts=tuple(_rule_hosts(node)),
-        tls=tuple(_tls(node)),
+        class_name=class_name,
+        annotations=annotations,
+        hosts=hosts,
+        tls=tls,
         tls_flag=False,
         locate=manifest.locate(),
-        paths={
-            "ingress": (),
-            "class": ("spec", "ingressClassName"),
-            "annotations": ("metadata", "annotations"),
-            "issuer": ("metadata", "annotations", "cert-manager.io/cluster-issuer"),
-            "tls": ("spec", "tls"),
-        },
+        paths=paths,
+        malformed=tuple(malformed),
     )
-
-
-def _rule_hosts(node: Any) -> Iterator[tuple[str, ValuePath]]:
-    for index, rule in enumerate(lookup(node, ("spec", "rules"))[1] or []):
-        if isinstance(rule, Mapping) and isinstance(rule.get("host"), str):
-            yield rule["host"], ("spec", "rules", index, "host")
-
-
-def _tls(node: Any) -> Iterator[TlsEntry]:
-    for index, entry in enumerate(lookup(node, ("spec", "tls"))[1] or []):
-        if isinstance(entry, Mapping):
-            hosts = tuple(str(h) for h in entry.get("hosts") or [])
-            yield TlsEntry(hosts, entry.get("secretName"), ("spec", "tls", index))
 
 
 def _database(manifest: Manifest) -> DatabaseCluster:
     node = manifest.node
-    affinity = lookup(node, ("spec", "affinity"))[1] or {}
+    affinity = lookup(node, ("spec", "affinity"))[1]
+    if not isinstance(affinity, Mapping):
+        affinity = {}
     spec = {
         "nodeSelector": affinity.get("nodeSelector"),
         "tolerations": affinity.get("tolerations"),
@@ -284,9 +401,10 @@ def _database(manifest: Manifest) -> DatabaseCluster:
 def _container_env(manifest: Manifest) -> Iterator[ValuesDocument]:
     """Each container's literal environment variables, as values keyed by variable name."""
     spec_path = POD_SPEC_PATHS[manifest.kind]
-    pod_spec = lookup(manifest.node, spec_path)[1] or {}
+    pod_spec = lookup(manifest.node, spec_path)[1]
     for group in ("initContainers", "containers"):
-        for index, container in enumerate(pod_spec.get(group) or []):
+        containers = pod_spec.get(group) if isinstance(pod_spec, Mapping) else None
+        for index, container in enumerate(containers if isinstance(containers, list) else []):
             entries = container.get("env") if isinstance(container, Mapping) else None
             if isinstance(entries, list):
                 yield _env_document(manifest, (*spec_path, group, index, "env"), entries)
@@ -296,10 +414,11 @@ def _env_document(manifest: Manifest, base: ValuePath, entries: list[Any]) -> Va
     values: dict[str, Any] = {}
     where: dict[str, ValuePath] = {}
     for index, entry in enumerate(entries):
-        if isinstance(entry, Mapping) and "name" in entry:
+        # Only literal values: one from `valueFrom` is a reference, read where it lives.
+        if isinstance(entry, Mapping) and "name" in entry and "value" in entry:
             key = str(entry["name"])
-            values[key] = entry.get("value", entry.get("valueFrom"))
-            where[key] = (*base, index, "value" if "value" in entry else "name")
+            values[key] = entry["value"]
+            where[key] = (*base, index, "value")
     inner = manifest.locate()
 
     def locate(path: ValuePath) -> Any:

@@ -42,10 +42,20 @@ class Workload(NamedTuple):
     singleton: bool = False
 
 
+class Malformed(NamedTuple):
+    """A value a rule reads that has the wrong type (a number for a host, a string for a list):
+    the rule that reads ``field`` reports it, so it is never silently skipped."""
+
+    field: str  # which part of the subject: "class", "hosts", "tls", "annotations"
+    path: ValuePath
+    message: str
+
+
 class TlsEntry(NamedTuple):
     hosts: tuple[str, ...]
     secret_name: str | None
     path: ValuePath
+    host_paths: tuple[ValuePath, ...] = ()  # where each of ``hosts`` is, when known
 
 
 class Ingress(NamedTuple):
@@ -58,6 +68,10 @@ class Ingress(NamedTuple):
     tls_flag: bool
     locate: Locate
     paths: Mapping[str, ValuePath]
+    malformed: tuple[Malformed, ...] = ()
+
+    def malformed_in(self, *fields: str) -> list[Malformed]:
+        return [found for found in self.malformed if found.field in fields]
 
 
 class DatabaseCluster(NamedTuple):
@@ -105,6 +119,29 @@ class Document(NamedTuple):
     schema_file: Path | None = None
 
 
+class Carried(NamedTuple):
+    """A value a promotion carries, and the source line that sets it."""
+
+    value: Any
+    location: Location
+
+
+class PromotedApp(NamedTuple):
+    """What a promotion carries of one app in one environment: the chart version (None for a
+    chart owned here) and the values at the app's `promote` paths that the environment has."""
+
+    app: str
+    chart_version: Carried | None
+    values: Mapping[ValuePath, Carried]
+
+
+class Stage(NamedTuple):
+    """One environment of the promotion order, and what it runs of each app."""
+
+    env: str
+    apps: Mapping[str, PromotedApp]
+
+
 @dataclass(frozen=True)
 class Environment:
     """Everything the rules need to know about one environment, and its subjects."""
@@ -130,6 +167,8 @@ class Environment:
     root: Application | None = None
     files: frozenset[str] = frozenset()
     generated_files: Mapping[str, Location] = field(default_factory=dict)
+    promoted: Mapping[str, PromotedApp] = field(default_factory=dict)
+    earlier: tuple[Stage, ...] = ()  # the environments before this one in `promotion`
 
     @property
     def production(self) -> bool:

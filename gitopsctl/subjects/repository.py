@@ -27,6 +27,8 @@ from gitopsctl.sources.model import (
     WorkloadSpot,
     split_path,
 )
+from gitopsctl.subjects import ingresses
+from gitopsctl.subjects.promotion import promotion_stages, with_promotion
 from gitopsctl.subjects.records import (
     Application,
     DatabaseCluster,
@@ -35,7 +37,7 @@ from gitopsctl.subjects.records import (
     Ingress,
     Locate,
     Location,
-    TlsEntry,
+    Malformed,
     ValuesDocument,
     Workload,
 )
@@ -140,8 +142,9 @@ def repository_environments(
         on_disk = generated_on_disk(repo, list(rendering.environments))
     output = Output(repo, rendering, on_disk)
     files = frozenset(_repo_files(repo))
+    stages = promotion_stages(rendering)
     for rendered in rendering.environments.values():
-        yield _environment(output, rendered, files)
+        yield with_promotion(_environment(output, rendered, files), stages)
 
 
 def _repo_files(repo: Path) -> Iterator[str]:
@@ -370,13 +373,16 @@ def _ingresses(
     spots = profile.ingresses.values() if profile else _conventional_ingresses(values)
     for spot in spots:
         block = lookup(values, spot.path)[1]
-        if isinstance(block, Mapping) and block.get("enabled") is True:
-            yield _ingress(app, spot, block, locate)
+        if not isinstance(block, Mapping):
+            continue
+        malformed: list[Malformed] = []
+        if ingresses.enabled(block.get("enabled"), (*spot.path, "enabled"), malformed):
+            yield _ingress(app, spot, block, locate, malformed)
 
 
 def _conventional_ingresses(values: Mapping[str, Any]) -> Iterator[IngressSpot]:
     for path, block in _mappings(values, ()):
-        if path and path[-1] == "ingress" and block.get("enabled") is True:
+        if path and path[-1] == "ingress" and block.get("enabled") not in (None, False):
             style = "hostname" if "hostname" in block else "hosts"
             tls = "flag" if isinstance(block.get("tls"), bool) else "list"
             yield IngressSpot(
@@ -384,47 +390,52 @@ def _conventional_ingresses(values: Mapping[str, Any]) -> Iterator[IngressSpot]:
             )
 
 
-def _ingress(app: str, spot: IngressSpot, block: Mapping[str, Any], locate: Locate) -> Ingress:
+def _ingress(
+    app: str,
+    spot: IngressSpot,
+    block: Mapping[str, Any],
+    locate: Locate,
+    malformed: list[Malformed],
+) -> Ingress:
     base = spot.path
-    annotations = block.get("annotations") if isinstance(block.get("annotations"), Mapping) else {}
+    paths = {
+        "ingress": base,
+        "class": (*base, "ingressClassName"),
+        "annotations": (*base, "annotations"),
+        "issuer": (*base, "annotations", "cert-manager.io/cluster-issuer"),
+        "tls": (*base, "tls"),
+    }
+    class_name = ingresses.class_name(block.get("ingressClassName"), paths["class"], malformed)
+    annotations = ingresses.annotation_map(
+        block.get("annotations"), paths["annotations"], malformed
+    )
+    hosts = tuple(_hosts(spot, block, base, malformed))
+    tls_value = block.get("tls")
+    tls = (
+        tuple(ingresses.tls_list(tls_value, paths["tls"], malformed)) if spot.tls == "list" else ()
+    )
+    flag = spot.tls == "flag" and ingresses.tls_flag(tls_value, paths["tls"], malformed)
     return Ingress(
         app=app,
         name=spot.name,
-        class_name=block.get("ingressClassName"),
-        annotations={str(k): str(v) for k, v in (annotations or {}).items()},
-        hosts=tuple(_hosts(spot, block, base)),
-        tls=tuple(_tls(block, base)) if spot.tls == "list" else (),
-        tls_flag=spot.tls == "flag" and block.get("tls") is True,
+        class_name=class_name,
+        annotations=annotations,
+        hosts=hosts,
+        tls=tls,
+        tls_flag=flag,
         locate=locate,
-        paths={
-            "ingress": base,
-            "class": (*base, "ingressClassName"),
-            "annotations": (*base, "annotations"),
-            "issuer": (*base, "annotations", "cert-manager.io/cluster-issuer"),
-            "tls": (*base, "tls"),
-        },
+        paths=paths,
+        malformed=tuple(malformed),  # filled while reading the parts above
     )
 
 
 def _hosts(
-    spot: IngressSpot, block: Mapping[str, Any], base: ValuePath
+    spot: IngressSpot, block: Mapping[str, Any], base: ValuePath, malformed: list[Malformed]
 ) -> Iterator[tuple[str, ValuePath]]:
     if spot.hosts == "hostname":
-        if isinstance(block.get("hostname"), str):
-            yield block["hostname"], (*base, "hostname")
-        return
-    for index, item in enumerate(block.get("hosts") or []):
-        if isinstance(item, str):
-            yield item, (*base, "hosts", index)
-        elif isinstance(item, Mapping) and isinstance(item.get("host"), str):
-            yield item["host"], (*base, "hosts", index, "host")
-
-
-def _tls(block: Mapping[str, Any], base: ValuePath) -> Iterator[TlsEntry]:
-    for index, item in enumerate(block.get("tls") or []):
-        if isinstance(item, Mapping):
-            hosts = tuple(str(h) for h in item.get("hosts") or [])
-            yield TlsEntry(hosts, item.get("secretName"), (*base, "tls", index))
+        yield from ingresses.hostname(block.get("hostname"), (*base, "hostname"), malformed)
+    else:
+        yield from ingresses.host_list(block.get("hosts"), (*base, "hosts"), malformed)
 
 
 def _database(

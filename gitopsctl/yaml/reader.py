@@ -86,9 +86,28 @@ def load_file(path: Path, name: str) -> Any:
 
 def read_text(path: Path, name: str) -> str:
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
+        data = path.read_bytes()
+    except OSError as error:
         raise InputError(Problem(f"cannot read file: {error}", name)) from None
+    return decode(data, name)
+
+
+def decode(data: bytes, name: str) -> str:
+    """UTF-8 text; bytes that are not UTF-8 are an error at their line and column."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        column = (
+            len(
+                data[data.rfind(b"\n", 0, error.start) + 1 : error.start].decode("utf-8", "replace")
+            )
+            + 1
+        )
+        message = (
+            f"not UTF-8 text: byte 0x{data[error.start]:02x} cannot be decoded ({error.reason})"
+        )
+        raise InputError(Problem(message, name, line, column)) from None
 
 
 class StreamDocument:
@@ -154,6 +173,8 @@ def _reading(text: str, name: str) -> Iterator[Any]:
         yield loader
     except yaml.MarkedYAMLError as error:
         raise InputError(_syntax_problem(error, name)) from None
+    except yaml.reader.ReaderError as error:
+        raise InputError(_character_problem(error, text, name)) from None
     except yaml.YAMLError as error:
         raise InputError(Problem(f"YAML syntax error: {error}", name)) from None
     except RecursionError:  # the pure-Python composer, where libyaml is missing
@@ -190,6 +211,16 @@ def _syntax_problem(error: yaml.MarkedYAMLError, name: str) -> Problem:
     if mark is None:
         return Problem(f"YAML syntax error: {summary}", name)
     return Problem(f"YAML syntax error: {summary}", name, mark.line + 1, mark.column + 1)
+
+
+def _character_problem(error: yaml.reader.ReaderError, text: str, name: str) -> Problem:
+    """A character YAML does not allow (a control character), at its line and column."""
+    at = min(max(error.position, 0), len(text))
+    line = text.count("\n", 0, at) + 1
+    column = at - (text.rfind("\n", 0, at) + 1) + 1
+    code = error.character if isinstance(error.character, int) else ord(error.character[:1] or " ")
+    message = f"YAML syntax error: unacceptable character #x{code:04x}: {error.reason}"
+    return Problem(message, name, line, column)
 
 
 def _at(node: Node) -> Position:
