@@ -118,12 +118,14 @@ def repo(scenario: Scenario, tmp_path: Path) -> Path:
 
 
 def _start(repo: Path, *args: str) -> subprocess.Popen[str]:
+    # A generous lock wait: on a loaded machine six serialized renders can outlast the default.
     return subprocess.Popen(
         [sys.executable, str(PROJECT / "render.py"), "--repo", str(repo), *args],
         cwd=PROJECT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, "GITOPSCTL_LOCK_TIMEOUT": "120"},
     )
 
 
