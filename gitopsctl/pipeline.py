@@ -139,18 +139,17 @@ def validate_manifests(repo: Path, options: ManifestOptions, env_name: str | Non
     )
 
     charts_inside(repo)  # CRDs are read from charts/*/crds
-    manifests = read_manifests(options.target)
-    if not manifests and not options.allow_empty:
-        target = shown_target(options.target)
-        raise InputError(
-            f"no Kubernetes objects read from {target} (pass --allow-empty if none is fine)"
-        )
     base, platform_version = _manifest_environment(repo, env_name)
     if options.node_groups is not None:
         base = replace(base, node_groups=read_node_groups(options.node_groups))
     crds = load_crds([*options.crds, *sorted(repo.glob("charts/*/crds"))])
     store = SchemaStore(options.kube_version or platform_version, crds)
-    env = manifest_subjects(manifests, replace(base, schemas=store))
+    env = manifest_subjects(read_manifests(options.target), replace(base, schemas=store))
+    if not env.documents and not options.allow_empty:
+        target = shown_target(options.target)
+        raise InputError(
+            f"no Kubernetes objects read from {target} (pass --allow-empty if none is fine)"
+        )
     return sort_findings(run_rules([env], RULES.values()))
 
 

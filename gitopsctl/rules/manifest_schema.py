@@ -29,10 +29,11 @@ Failing (a string where an integer belongs, and a misspelt field):
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from gitopsctl.findings import Severity
+from gitopsctl.kube.kubeschema import SchemaError
 from gitopsctl.kube.schemastore import Checker, schema_file
 from gitopsctl.paths import format_path
 from gitopsctl.rules.base import Hit
@@ -44,8 +45,10 @@ SEVERITY = Severity.ERROR
 
 def check(env: Environment, options: Mapping[str, Any]) -> Iterator[Hit]:
     for document in env.documents:
-        checker = _checker(env, document)
-        errors = checker.errors(document.body) if checker is not None else None
+        errors: Sequence[SchemaError] | None = document.schema_errors
+        if errors is None:
+            checker = _checker(env, document)
+            errors = checker.errors(document.body) if checker is not None else None
         if errors is None:
             yield _no_schema(document)
             continue

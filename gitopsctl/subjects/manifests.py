@@ -6,12 +6,14 @@ object named `kind/namespace/name`.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, NamedTuple
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gitopsctl.errors import InputError, Problem
 from gitopsctl.kube.scheduling import NodeGroup
@@ -32,6 +34,9 @@ from gitopsctl.subjects.records import (
 )
 from gitopsctl.subjects.repository import node_locator
 from gitopsctl.yaml import reader
+
+if TYPE_CHECKING:
+    from gitopsctl.kube.kubeschema import SchemaError
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
@@ -94,10 +99,17 @@ class Manifest(NamedTuple):
         return _item(self.source.positioned, self.items)
 
     def locate(self) -> Locate:
-        def locate(path: ValuePath) -> Location:
-            return node_locator(self.positioned(), self.file)(path)
+        """Where a path of the object is; it holds the document's text, not the object."""
+        if self.source is None:
+            return node_locator(self.node, self.file)
+        return _stream_locator(self.file, self.source, self.items)
 
-        return locate
+
+def _stream_locator(file: str, source: reader.StreamDocument, items: tuple[int, ...]) -> Locate:
+    def locate(path: ValuePath) -> Location:
+        return node_locator(_item(source.positioned, items), file)(path)
+
+    return locate
 
 
 def _item(document: Any, items: tuple[int, ...]) -> Any:
@@ -117,19 +129,18 @@ def shown_target(target: str) -> str:
     return STDIN_NAME if target == STDIN else target
 
 
-def read_manifests(target: str, stdin_text: str | None = None) -> list[Manifest]:
-    """Every object of a file, a directory (*.yaml, *.yml, recursively) or standard input."""
+def read_manifests(target: str, stdin_text: str | None = None) -> Iterator[Manifest]:
+    """Every object of a file, a directory (*.yaml, *.yml, recursively) or standard input, read
+    one file and one document at a time."""
     if target == STDIN:
         text = stdin_text if stdin_text is not None else _read_stdin()
-        return list(objects(text, STDIN_NAME))
+        yield from objects(text, STDIN_NAME)
+        return
     path = Path(target)
     if not path.exists():
         raise InputError(f"{target}: no such file or directory (give a file, a folder or -)")
-    files = manifest_files(path) if path.is_dir() else [path]
-    found: list[Manifest] = []
-    for file in files:
-        found.extend(objects(_read(file), file.as_posix()))
-    return found
+    for file in manifest_files(path) if path.is_dir() else [path]:
+        yield from objects(_read(file), file.as_posix())
 
 
 def manifest_files(folder: Path) -> list[Path]:
@@ -179,6 +190,7 @@ def objects(text: str, name: str) -> Iterator[Manifest]:
     anything that is not a Kubernetes object is unusable input at its line."""
     for document in reader.read_stream(text, name):
         yield from _expanded(document.data, document, ())
+        document.data = None  # its objects went on their way; positions come from the text
 
 
 def _expanded(
@@ -263,24 +275,26 @@ def read_node_groups(file: Path) -> list[NodeGroup]:
     return [node_group(item) for item in document["nodeGroups"]]
 
 
-def manifest_subjects(manifests: Sequence[Manifest], base: Environment) -> Environment:
-    """Fill an environment's subjects from manifests; IngressClasses and ClusterIssuers count."""
-    classes = {_name(m) for m in manifests if m.kind == "IngressClass"}
-    issuers = {_name(m) for m in manifests if m.kind == "ClusterIssuer"}
+def manifest_subjects(manifests: Iterable[Manifest], base: Environment) -> Environment:
+    """Fill an environment's subjects from manifests, one at a time: each object is checked
+    against its schema as it is read and not kept, so a long stream costs little memory.
+    IngressClasses and ClusterIssuers among them count as provided."""
     env = replace(
-        base,
+        base, workloads=[], ingresses=[], databases=[], applications=[], values=[], documents=[]
+    )
+    classes: set[str] = set()
+    issuers: set[str] = set()
+    for manifest in manifests:
+        if manifest.kind == "IngressClass":
+            classes.add(_name(manifest))
+        elif manifest.kind == "ClusterIssuer":
+            issuers.add(_name(manifest))
+        _add(env, manifest)
+    return replace(
+        env,
         ingress_class_providers=base.ingress_class_providers | classes,
         issuers=base.issuers | issuers,
-        workloads=[],
-        ingresses=[],
-        databases=[],
-        applications=[],
-        values=[],
-        documents=[],
     )
-    for manifest in manifests:
-        _add(env, manifest)
-    return env
 
 
 def _name(manifest: Manifest) -> str:
@@ -290,8 +304,12 @@ def _name(manifest: Manifest) -> str:
 def _add(env: Environment, manifest: Manifest) -> None:
     kind = manifest.kind
     api_version = str(manifest.node.get("apiVersion", ""))
+    checked = _schema_errors(env, api_version, kind, manifest.node)
+    body = manifest.node if checked is None else _CHECKED
     env.documents.append(
-        Document(manifest.app, manifest.name, api_version, kind, manifest.node, manifest.locate())
+        Document(
+            manifest.app, manifest.name, api_version, kind, body, manifest.locate(), None, checked
+        )
     )
     if kind in POD_SPEC_PATHS:
         env.workloads.append(_workload(manifest))
@@ -302,6 +320,20 @@ def _add(env: Environment, manifest: Manifest) -> None:
         env.databases.append(_database(manifest))
     elif kind == "ConfigMap" and isinstance(manifest.node.get("data"), Mapping):
         env.values.append(_config_map(manifest))
+
+
+_CHECKED: Mapping[str, Any] = MappingProxyType({})  # the body of an object already checked
+
+
+def _schema_errors(
+    env: Environment, api_version: str, kind: str, node: Any
+) -> tuple[SchemaError, ...] | None:
+    """The object's schema errors now, when its schema is known (else the rule says so)."""
+    if env.schemas is None or not api_version or not kind:
+        return None
+    checker = env.schemas.for_object(api_version, kind)
+    errors = checker.errors(node) if checker is not None else None
+    return None if errors is None else tuple(errors)
 
 
 def _workload(manifest: Manifest) -> Workload:
@@ -322,14 +354,22 @@ def _workload(manifest: Manifest) -> Workload:
         replicas=replicas,
         spread_keys=spread_keys(spread),
         locate=manifest.locate(),
-        paths={
+        paths=_workload_paths(kind),
+    )
+
+
+@functools.cache  # one per kind: a long stream holds many workloads
+def _workload_paths(kind: str) -> Mapping[str, ValuePath]:
+    spec_path = POD_SPEC_PATHS[kind]
+    return MappingProxyType(
+        {
             "placement": spec_path,
             "nodeSelector": (*spec_path, "nodeSelector"),
             "tolerations": (*spec_path, "tolerations"),
             "affinity": (*spec_path, "affinity"),
             "replicas": ("spec", "replicas"),
             "spread": (*spec_path, "topologySpreadConstraints"),
-        },
+        }
     )
 
 

@@ -16,6 +16,7 @@ from gitopsctl.kube.scheduling import NodeGroup, Placement
 from gitopsctl.paths import ValuePath
 
 if TYPE_CHECKING:
+    from gitopsctl.kube.kubeschema import SchemaError
     from gitopsctl.kube.schemastore import SchemaStore
 
 
@@ -117,6 +118,8 @@ class Document(NamedTuple):
     body: Mapping[str, Any]
     locate: Locate
     schema_file: Path | None = None
+    # Found while the object was read, so a manifest stream need not keep every object:
+    schema_errors: tuple[SchemaError, ...] | None = None
 
 
 class Carried(NamedTuple):
