@@ -169,23 +169,23 @@ def _unreadable_folder(error: OSError) -> None:
     raise InputError(Problem(f"cannot read manifests: {error.strerror or error}", where))
 
 
-def _read(file: Path) -> str:
+def _read(file: Path) -> bytes:
     try:
         data = file.read_bytes()
     except OSError as error:
         raise InputError(Problem(f"cannot read manifests: {error}", file.as_posix())) from None
-    return reader.decode(data, file.as_posix())
+    return reader.utf8(data, file.as_posix())
 
 
-def _read_stdin() -> str:
-    """Standard input as bytes, decoded here so that a byte that is not UTF-8 has a line."""
+def _read_stdin() -> str | bytes:
+    """Standard input as bytes, checked here so that a byte that is not UTF-8 has a line."""
     binary = getattr(sys.stdin, "buffer", None)
     if binary is None:
         return sys.stdin.read()
-    return reader.decode(binary.read(), STDIN_NAME)
+    return reader.utf8(binary.read(), STDIN_NAME)
 
 
-def objects(text: str, name: str) -> Iterator[Manifest]:
+def objects(text: str | bytes, name: str) -> Iterator[Manifest]:
     """The objects of a stream, the items of a `kind: List` (nested ones too) each on its own;
     anything that is not a Kubernetes object is unusable input at its line."""
     for document in reader.read_stream(text, name):

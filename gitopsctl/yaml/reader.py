@@ -20,6 +20,7 @@ tag such as `!webhook`.
 
 from __future__ import annotations
 
+import functools
 import gc
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -92,6 +93,12 @@ def read_text(path: Path, name: str) -> str:
     return decode(data, name)
 
 
+def utf8(data: bytes, name: str) -> bytes:
+    """The bytes, once checked to be UTF-8 text (else an error at the line and column)."""
+    decode(data, name)
+    return data
+
+
 def decode(data: bytes, name: str) -> str:
     """UTF-8 text; bytes that are not UTF-8 are an error at their line and column."""
     try:
@@ -130,10 +137,15 @@ class StreamDocument:
         return self._positioned
 
 
-def read_stream(text: str, name: str) -> Iterator[StreamDocument]:
-    """Every non-empty document of a stream, as plain data, one at a time."""
-    builder = _Builder(name, text, positions=False, strict_tags=False)
-    with _reading(text, name) as loader:
+def read_stream(source: str | bytes, name: str) -> Iterator[StreamDocument]:
+    """Every non-empty document of a stream, as plain data, one at a time.
+
+    A stream given as UTF-8 bytes (see `utf8`) is parsed as it is: libyaml would otherwise hold a
+    UTF-8 copy of the text for the whole parse. Its text is decoded once a position is asked for.
+    """
+    text = _Text(source)
+    builder = _Builder(name, source, positions=False, strict_tags=False)
+    with _reading(source, name) as loader:
         while True:
             with _paused_collector():
                 node = _next_node(loader)
@@ -151,12 +163,24 @@ def parse_all(text: str, name: str) -> list[Any]:
     return [document.positioned for document in read_stream(text, name)]
 
 
-def _recomposer(text: str, name: str, span: tuple[int, int, int, int]) -> Callable[[], Any]:
+class _Text:
+    """A stream's text, decoded from its bytes on first use (libyaml's marks count characters)."""
+
+    def __init__(self, source: str | bytes) -> None:
+        self._source = source
+
+    @functools.cached_property
+    def value(self) -> str:
+        source = self._source
+        return source if isinstance(source, str) else source.decode("utf-8")
+
+
+def _recomposer(text: _Text, name: str, span: tuple[int, int, int, int]) -> Callable[[], Any]:
     def recompose() -> Any:
         line, column, start, end = span
         # The document alone, at the same line and column: blank lines before it, and spaces
         # for what precedes it on its first line (a `--- ` marker).
-        alone = "\n" * line + " " * column + text[start:end]
+        alone = "\n" * line + " " * column + text.value[start:end]
         with _reading(alone, name) as loader, _paused_collector():
             node = _next_node(loader)
             assert node is not None  # the same text composed to this document before
@@ -166,15 +190,15 @@ def _recomposer(text: str, name: str, span: tuple[int, int, int, int]) -> Callab
 
 
 @contextmanager
-def _reading(text: str, name: str) -> Iterator[Any]:
+def _reading(source: str | bytes, name: str) -> Iterator[Any]:
     """A loader over the text; syntax errors become InputError at their line."""
-    loader = _Loader(text)
+    loader = _Loader(source)
     try:
         yield loader
     except yaml.MarkedYAMLError as error:
         raise InputError(_syntax_problem(error, name)) from None
     except yaml.reader.ReaderError as error:
-        raise InputError(_character_problem(error, text, name)) from None
+        raise InputError(_character_problem(error, _Text(source).value, name)) from None
     except yaml.YAMLError as error:
         raise InputError(Problem(f"YAML syntax error: {error}", name)) from None
     except RecursionError:  # the pure-Python composer, where libyaml is missing
@@ -231,9 +255,12 @@ class _Builder:
     """Builds Python data from composed nodes: with or without positions, one document at a
     time, checking the limits on the way."""
 
-    def __init__(self, name: str, text: str, *, positions: bool, strict_tags: bool) -> None:
+    def __init__(
+        self, name: str, source: str | bytes, *, positions: bool, strict_tags: bool
+    ) -> None:
         self.name = name
-        self.may_alias = "&" in text  # no anchor, no alias: skip the alias budget
+        # No anchor, no alias: skip the alias budget.
+        self.may_alias = "&" in source if isinstance(source, str) else b"&" in source
         self.positions = positions
         self.strict_tags = strict_tags
 
