@@ -3,7 +3,7 @@ rules, apply exceptions, sort. Formatting and exit codes are the commands' part.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -13,6 +13,7 @@ from gitopsctl.errors import EXIT_FINDINGS, EXIT_OK, InputError, Problem
 from gitopsctl.findings import Finding, Severity
 
 if TYPE_CHECKING:
+    from gitopsctl.kube.crds import CrdSchema
     from gitopsctl.render.helm import Release
     from gitopsctl.render.rendering import Rendering
     from gitopsctl.rules.base import Rule
@@ -91,6 +92,16 @@ def validate_repository(repo: Path, envs: Sequence[str], today: date) -> list[Fi
 
     Unusable sources raise `UnusableSources`; an unknown environment a plain InputError.
     """
+    return _checked_repository(repo, envs, today).findings
+
+
+class _Checked(NamedTuple):
+    findings: list[Finding]
+    rendering: Rendering
+    environments: list[Environment]  # the subjects the rules saw, one per environment
+
+
+def _checked_repository(repo: Path, envs: Sequence[str], today: date) -> _Checked:
     from gitopsctl.render import output
     from gitopsctl.report.catalog import CHECKS
     from gitopsctl.report.exceptions import Scope, apply_exceptions, declared_exceptions
@@ -108,10 +119,12 @@ def validate_repository(repo: Path, envs: Sequence[str], today: date) -> list[Fi
     plan = output.plan(repo, rendering.files, list(envs) or None)
     found = list(render_drift.findings(repo, plan))
     on_disk = plan.on_disk if not envs else None  # the scan covered every environment
-    found += run_rules(repository_environments(repo, rendering, on_disk), RULES.values())
+    environments = list(repository_environments(repo, rendering, on_disk))
+    found += run_rules(environments, RULES.values())
     exceptions = declared_exceptions(rendering.model.platform)
     scope = Scope.of(rendering.model, CHECKS, list(envs) or list(rendering.environments))
-    return sort_findings(apply_exceptions(found, exceptions, today, scope))
+    findings = sort_findings(apply_exceptions(found, exceptions, today, scope))
+    return _Checked(findings, rendering, environments)
 
 
 # -- any manifests -------------------------------------------------------------------------------
@@ -187,34 +200,45 @@ class HelmOptions(NamedTuple):
 def validate_with_helm(
     repo: Path, envs: Sequence[str], options: HelmOptions, today: date
 ) -> list[Finding]:
-    """The repository's findings plus those of every chart rendered with the real Helm.
+    """The repository's findings plus those of every release of each environment, rendered
+    with the real Helm and analysed together, as Argo CD will apply them.
 
     Every local chart, and every upstream chart found in the chart cache, is rendered with the
-    Application's committed values, release name and destination namespace; each finding is
-    moved back to the template line that produced it. A chart that cannot be rendered is a
-    `helm-skipped` warning, so an unchecked chart is never silent.
+    Application's committed values, release name and destination namespace, CRDs included; the
+    CRDs an environment's charts install are the schemas of its custom resources. Each finding
+    is moved back to the template line that produced it. A release Helm refuses is one
+    `helm-template` error, and the environment's other releases are still checked; a chart that
+    is not in the cache is a `helm-skipped` warning, so an unchecked chart is never silent.
     """
-    from gitopsctl.kube.schemastore import SchemaStore, load_crds
+    from gitopsctl.kube.schemastore import load_crds
     from gitopsctl.render import helm
-    from gitopsctl.report.pipeline_findings import helm_skipped
-    from gitopsctl.subjects.helm import release_environment
+    from gitopsctl.report.pipeline_findings import helm_skipped, helm_template
 
     binary = _find_helm(repo)
-    found = validate_repository(repo, envs, today)
-    rendering = load_and_render(repo, envs)  # usable: validate_repository raised otherwise
+    found, rendering, environments = _checked_repository(repo, envs, today)
+    sourced = {env.name: env for env in environments}
     version = options.kube_version or rendering.model.platform.kubernetes_version
     crds = load_crds([*options.crds, *sorted(repo.glob("charts/*/crds"))])
-    schemas = SchemaStore(version, crds)
     releases, skipped = helm.plan_releases(repo, rendering, options.chart_cache)
     outputs = helm.render_all(binary, releases, version)
-    checked = [
-        finding
+    checked: list[Finding] = []
+    for name in rendering.environments:
+        rendered = [
+            (release, output)
+            for release, output in zip(releases, outputs, strict=True)
+            if release.env == name and isinstance(output, str)
+        ]
+        checked += _environment_findings(rendering, sourced[name], rendered, version, crds)
+    refused = [
+        helm_template.finding(release, output)
         for release, output in zip(releases, outputs, strict=True)
-        for finding in _check(release, output, release_environment(rendering, release.env, schemas))
+        if isinstance(output, helm.HelmError)
     ]
     names = list(envs) or list(rendering.environments)
-    excepted = _with_exceptions(found, checked, rendering.model, names, today)
-    return sort_findings([*excepted, *map(helm_skipped.finding, skipped)])
+    excepted = _with_exceptions(
+        found, _not_found_before(checked, found), rendering.model, names, today
+    )
+    return sort_findings([*excepted, *refused, *map(helm_skipped.finding, skipped)])
 
 
 def _find_helm(repo: Path) -> Path:
@@ -226,13 +250,37 @@ def _find_helm(repo: Path) -> Path:
         raise InputError(str(error)) from None
 
 
-def _check(release: Release, output: str, base: Environment) -> Iterator[Finding]:
+def _environment_findings(
+    rendering: Rendering,
+    sourced: Environment,
+    rendered: Sequence[tuple[Release, str]],
+    version: str,
+    crds: Mapping[tuple[str, str], CrdSchema],
+) -> list[Finding]:
+    """The rules over all objects Helm renders for one environment, at their template lines."""
+    from gitopsctl.kube.schemastore import SchemaStore
     from gitopsctl.rules import RULES
-    from gitopsctl.subjects.helm import release_subjects, relocate
+    from gitopsctl.subjects.helm import (
+        environment_subjects,
+        installed_crds,
+        parse_release,
+        release_environment,
+        relocate,
+    )
 
-    env, parsed, manifests = release_subjects(release, output, base)
-    for finding in run_rules([env], RULES.values()):
-        yield relocate(finding, release, parsed, manifests)
+    outputs = [parse_release(release, text, i) for i, (release, text) in enumerate(rendered)]
+    schemas = SchemaStore(version, {**installed_crds(outputs), **crds})
+    base = release_environment(rendering, str(sourced.name), schemas)
+    env = environment_subjects(outputs, base, sourced)
+    by_document = {key: output for output in outputs for key in output.documents}
+    return [relocate(finding, by_document) for finding in run_rules([env], RULES.values())]
+
+
+def _not_found_before(helm: Sequence[Finding], repository: Sequence[Finding]) -> list[Finding]:
+    """Helm's findings but those the sources' check already made at the same place: one defect,
+    one finding, at the source line that sets the value."""
+    seen = {(f.rule, f.env, f.app, f.file, f.line, f.column) for f in repository}
+    return [f for f in helm if (f.rule, f.env, f.app, f.file, f.line, f.column) not in seen]
 
 
 def _with_exceptions(

@@ -232,6 +232,12 @@ APPS_AND_DATABASES = (
             "result)",
             id="render-drift-FAILED",
         ),
+        pytest.param(
+            "  - rule: helm-template\n    reason: r\n",
+            "exception for helm-template is not allowed: helm-template cannot be excepted (Argo CD"
+            " cannot sync a release Helm cannot render: fix its chart or values)",
+            id="helm-template-FAILED",
+        ),
     ],
 )
 def test_exceptions_that_cannot_apply_are_errors_at_their_line(

@@ -448,19 +448,34 @@ def test_declared_exceptions_cover_helm_findings(repo: Path, helm_path: str) -> 
 # -- unusable: a chart helm cannot render, no helm, wrong options --------------------------------
 
 
-def test_a_chart_helm_cannot_render_is_exit_2(repo: Path, helm_path: str) -> None:
-    cache = repo.parent / "cache"
-    archive = package(write_chart(repo.parent / "src", BROKEN_CHART), cache, helm_path)
+def test_a_release_helm_cannot_render_is_one_error_and_the_others_are_checked(
+    repo: Path, helm_path: str
+) -> None:
+    cache = cached_edge_kit(repo, helm_path)
+    package(write_chart(repo.parent / "src", BROKEN_CHART), cache, helm_path)
     add_app(repo, "broken", UPSTREAM_SOURCE.format(name="broken", version="0.1.0"), helm_path)
 
-    result = run(repo, helm_path, "validate", "--helm", "--chart-cache", str(cache))
+    result = run(
+        repo, helm_path, "validate", "--helm", "--chart-cache", str(cache), "--format", "json"
+    )
 
-    assert (result.returncode, result.stdout) == (2, "")
-    assert result.stderr == (
-        f"error: helm cannot render chart {archive.as_posix()} for prod/broken: helm template"
-        f" broken {archive} failed with exit code 1:\n"
-        "Error: execution error at (broken/templates/secret.yaml:4:11):"
-        " broken needs .Values.token\n\nUse --debug flag to render out invalid YAML\n"
+    findings = report(result)
+    assert (result.returncode, result.stderr) == (1, "")
+    assert rows(findings, "broken") == [
+        (
+            "helm-template",
+            "error",
+            "prod",
+            "sources/apps/broken.yaml",
+            line_of(repo, "sources/apps/broken.yaml", "chart:"),
+            1,
+            "helm cannot render chart broken 0.1.0 for prod/broken: Error: execution error at"
+            " (broken/templates/secret.yaml:4:11): broken needs .Values.token\n\n"
+            "Use --debug flag to render out invalid YAML",
+        )
+    ]
+    assert rows(findings, "edge-kit") == edge_kit_findings(
+        f"{cache.as_posix()}/edge-kit-0.3.0.tgz:"
     )
 
 

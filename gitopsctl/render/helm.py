@@ -3,24 +3,27 @@ release each Application is, and which line of a template a line of Helm's outpu
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import functools
 import os
 import re
 import shutil
 import subprocess
 import tarfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import NamedTuple
 
-from gitopsctl.errors import InputError
 from gitopsctl.render.rendering import RenderedApp, Rendering
 
 HELM_TIMEOUT_SECONDS = 120
 LOCAL_HELM = Path(".venv") / "bin" / "helm"
 HELM_WORKERS = 4
+_TEXT_SUFFIXES = (".yaml", ".yml", ".tpl", ".txt", ".json")
 _KEY = re.compile(r"^(?:-\s+)?([^\s:{}#\-][^:]*?):(?:\s|$)")
 
 
@@ -57,8 +60,10 @@ def template(
     namespace: str,
     values_files: Sequence[Path],
     kube_version: str | None = None,
+    include_crds: bool = False,
 ) -> str:
-    """Render `chart` (a folder or a .tgz) and return the multi-document YAML helm prints."""
+    """Render `chart` (a folder or a .tgz) and return the multi-document YAML helm prints;
+    with `include_crds`, the chart's `crds/` too, as Argo CD applies them."""
     # A chart argument that is not a local path makes helm look it up in a chart repository.
     if not chart.exists():
         raise HelmError(f"chart {chart} does not exist")
@@ -67,6 +72,8 @@ def template(
         arguments += ["--values", str(values_file)]
     if kube_version is not None:
         arguments += ["--kube-version", kube_version]
+    if include_crds:
+        arguments.append("--include-crds")
     return _run(helm, arguments, f"helm template {release} {chart}")
 
 
@@ -117,7 +124,7 @@ class Release:
     def template_text(self, source: str) -> str | None:
         """A template's text by helm's `# Source:` path (`<chart>/templates/x.yaml`)."""
         if self.archive:
-            return _archive_member(self.chart, source)
+            return archive_texts(self.chart).get(source)
         path = self.chart / inner_path(source)
         return path.read_text(encoding="utf-8") if path.is_file() else None
 
@@ -168,21 +175,27 @@ def _pull_hint(app: RenderedApp, into: Path | str) -> str:
     return f"fetch it with `helm pull {target}{repo} --version {chart.version} -d {into}`"
 
 
-def render_all(helm: Path, releases: Sequence[Release], kube_version: str) -> list[str]:
-    """Every release's manifests; the first failure (in release order) is an InputError."""
+def render_all(helm: Path, releases: Sequence[Release], kube_version: str) -> list[str | HelmError]:
+    """Every release's manifests, CRDs included, or why Helm could not render it; the releases
+    run in parallel, one helm process each."""
     with ThreadPoolExecutor(max_workers=HELM_WORKERS) as pool:
         futures = [pool.submit(_render, helm, release, kube_version) for release in releases]
         return [future.result() for future in futures]
 
 
-def _render(helm: Path, release: Release, kube_version: str) -> str:
+def _render(helm: Path, release: Release, kube_version: str) -> str | HelmError:
     try:
         return template(
-            helm, release.chart, release.name, release.namespace, [release.values], kube_version
+            helm,
+            release.chart,
+            release.name,
+            release.namespace,
+            [release.values],
+            kube_version,
+            include_crds=True,
         )
     except HelmError as error:
-        message = f"helm cannot render chart {release.label} for {release.env}/{release.app.name}"
-        raise InputError(f"{message}: {error}") from None
+        return error
 
 
 def template_position(
@@ -250,10 +263,26 @@ def inner_path(source: str) -> str:
     return source.split("/", 1)[1] if "/" in source else source
 
 
-def _archive_member(archive: Path, member: str) -> str | None:
+def archive_texts(archive: Path) -> Mapping[str, str]:
+    """The text files of a chart archive by their path in it, read once per archive and run
+    (findings ask for the same templates again and again)."""
+    try:
+        stat = archive.stat()
+    except OSError:
+        return {}
+    return _archive_texts(archive, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _archive_texts(archive: Path, _mtime: int, _size: int) -> Mapping[str, str]:
+    texts: dict[str, str] = {}
     try:
         with tarfile.open(archive, "r:gz") as tar:
-            extracted = tar.extractfile(member)
-            return extracted.read().decode("utf-8") if extracted is not None else None
-    except (KeyError, OSError, tarfile.TarError, UnicodeDecodeError):
-        return None
+            for member in tar:
+                extracted = tar.extractfile(member) if member.isfile() else None
+                if extracted is not None and member.name.endswith(_TEXT_SUFFIXES):
+                    with contextlib.suppress(UnicodeDecodeError):
+                        texts[member.name] = extracted.read().decode("utf-8")
+    except (OSError, tarfile.TarError, EOFError):
+        return {}
+    return MappingProxyType(texts)

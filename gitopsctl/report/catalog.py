@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from gitopsctl.report.formatters import RuleInfo
 from gitopsctl.report.pipeline_findings import (
     HELM_SKIPPED,
+    HELM_TEMPLATE,
     RENDER_DRIFT,
     SOURCE_SCHEMA,
     PipelineCheck,
@@ -17,8 +18,8 @@ from gitopsctl.rules.base import Rule
 Check = Rule | PipelineCheck
 
 # Every ID a finding can carry, in the order the docs list them: the pipeline's own findings about
-# the sources and the output, the rules, then the pipeline's note on charts Helm did not render.
-_ORDER: list[Check] = [SOURCE_SCHEMA, RENDER_DRIFT, *RULES.values(), HELM_SKIPPED]
+# the sources and the output, the rules, then the pipeline's findings on Helm's releases.
+_ORDER: list[Check] = [SOURCE_SCHEMA, RENDER_DRIFT, *RULES.values(), HELM_TEMPLATE, HELM_SKIPPED]
 CHECKS: dict[str, Check] = {check.id: check for check in _ORDER}
 
 

@@ -2,7 +2,8 @@
 
 An excepted finding is still reported, marked excepted, and does not fail the run. An expired
 exception is an error naming it, and so is one naming an unknown rule, environment or app, or
-`render-drift` (the committed output must be what the sources render: that is never excused); one
+`render-drift` or `helm-template` (the committed output must be what the sources render, and
+what Argo CD cannot render cannot be synced: neither is ever excused); one
 that matches nothing is a warning, so stale ones get removed.
 """
 
@@ -13,13 +14,14 @@ from datetime import date
 from typing import NamedTuple
 
 from gitopsctl.findings import Finding, Severity
-from gitopsctl.report.pipeline_findings import render_drift
+from gitopsctl.report.pipeline_findings import helm_template, render_drift
 from gitopsctl.report.pipeline_findings.source_schema import ID as RULE
 from gitopsctl.sources.model import Model, Platform, origin_of
 
 # Findings no exception may excuse, and why.
 UNEXCEPTABLE = {
     render_drift.ID: f"the committed output must be what the sources render: {render_drift.FIX}",
+    helm_template.ID: "Argo CD cannot sync a release Helm cannot render: fix its chart or values",
 }
 
 

@@ -114,6 +114,7 @@ class WorkloadSpot(NamedTuple):
     replicas: tuple[str, ...] | None
     topology_spread: tuple[str, ...] | None
     singleton: bool = False
+    rendered: str | None = None  # a glob of the name of the object the chart renders for it
 
 
 class IngressSpot(NamedTuple):
@@ -260,6 +261,7 @@ def _profile(name: str, source: SourceFile) -> Profile:
             split_path(spot["replicas"]) if "replicas" in spot else None,
             split_path(spot["topologySpread"]) if "topologySpread" in spot else None,
             bool(spot.get("singleton", False)),
+            spot.get("rendered"),
         )
         for key, spot in node.get("workloads", {}).items()
     }

@@ -3,18 +3,21 @@ and findings moved from Helm's output back to the template line that produced th
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+import fnmatch
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from gitopsctl.errors import InputError, Problem
 from gitopsctl.findings import Finding
+from gitopsctl.kube.crds import CrdSchema, SchemaKey, crd_schemas
 from gitopsctl.kube.schemastore import SchemaStore
-from gitopsctl.paths import lookup
+from gitopsctl.paths import ValuePath, lookup
 from gitopsctl.render.helm import Release, inner_path, template_position
 from gitopsctl.render.rendering import Rendering
 from gitopsctl.subjects.manifests import Manifest, manifest_subjects, objects
-from gitopsctl.subjects.records import Environment
+from gitopsctl.subjects.records import Environment, Location, Workload
 from gitopsctl.subjects.repository import environment_of, issuer_names
 
 SOURCE_COMMENT = "# Source: "
@@ -66,14 +69,127 @@ def documents(output: str) -> list[Document]:
     return found
 
 
-def release_subjects(
-    release: Release, output: str, base: Environment
-) -> tuple[Environment, dict[str, Document], list[Manifest]]:
-    """The release's objects as the subjects of one environment, and where each came from."""
-    parsed = {f"{DOCUMENT_KEY}{i}": d for i, d in enumerate(documents(output))}
+class ReleaseOutput(NamedTuple):
+    """One release's objects as Helm printed them; each document is keyed as the findings on it
+    name their file, so a finding leads back to its release and template."""
+
+    release: Release
+    documents: Mapping[str, Document]
+    manifests: Sequence[Manifest]
+
+
+def parse_release(release: Release, output: str, index: int) -> ReleaseOutput:
+    """The objects of the `index`-th release of an environment; broken YAML is unusable input at
+    the template line that printed it."""
+    parsed = {f"{DOCUMENT_KEY}{index}-{i}": d for i, d in enumerate(documents(output))}
     manifests = [m for key, document in parsed.items() for m in _parse(release, key, document)]
-    env = _in_release_namespace(manifest_subjects(manifests, base), manifests, release.namespace)
-    return env, parsed, manifests
+    return ReleaseOutput(release, parsed, manifests)
+
+
+def installed_crds(outputs: Iterable[ReleaseOutput]) -> dict[SchemaKey, CrdSchema]:
+    """The schemas of the CustomResourceDefinitions the releases install (a CRD that is not
+    usable is left to the manifest schema check of the CRD itself)."""
+    found: dict[SchemaKey, CrdSchema] = {}
+    for output in outputs:
+        for manifest in output.manifests:
+            if manifest.kind != "CustomResourceDefinition":
+                continue
+            with contextlib.suppress(ValueError, TypeError, AttributeError):
+                found.update({(c.api_version, c.kind): c for c in crd_schemas(manifest.node)})
+    return found
+
+
+def environment_subjects(
+    outputs: Sequence[ReleaseOutput], base: Environment, sourced: Environment | None = None
+) -> Environment:
+    """All objects of an environment's releases as one environment's subjects: each named by
+    the namespace Argo CD puts it in and owned by its release's app.
+
+    With ``sourced`` (the same environment as the sources describe it), a rendered workload that
+    is one of its app's profile workloads keeps what the sources know of it (a singleton stays
+    one), and a finding on a value the sources set points at the source line that sets it.
+    """
+    parts = [_release_part(output, base, sourced) for output in outputs]
+    return replace(
+        base,
+        workloads=[w for part in parts for w in part.workloads],
+        ingresses=[i for part in parts for i in part.ingresses],
+        databases=[d for part in parts for d in part.databases],
+        values=[v for part in parts for v in part.values],
+        documents=[d for part in parts for d in part.documents],
+        ingress_class_providers=frozenset().union(*(p.ingress_class_providers for p in parts))
+        | base.ingress_class_providers,
+        issuers=frozenset().union(*(p.issuers for p in parts)) | base.issuers,
+    )
+
+
+def _release_part(
+    output: ReleaseOutput, base: Environment, sourced: Environment | None
+) -> Environment:
+    release = output.release
+    env = manifest_subjects(output.manifests, base)
+    env = _in_release_namespace(env, output.manifests, release.namespace)
+    app = release.app.name
+    workloads = [w._replace(app=app) for w in env.workloads]
+    if sourced is not None:
+        workloads = _with_sources(workloads, sourced, app)
+    return replace(
+        env,
+        workloads=workloads,
+        ingresses=[i._replace(app=app) for i in env.ingresses],
+        databases=[d._replace(app=app) for d in env.databases],
+        values=[v._replace(app=app) for v in env.values],
+        documents=[d._replace(app=app) for d in env.documents],
+    )
+
+
+def _with_sources(rendered: Sequence[Workload], sourced: Environment, app: str) -> list[Workload]:
+    """The release's workloads, each joined with the profile workload it is, if any."""
+    spots = [w for w in sourced.workloads if w.app == app]
+    values = next((v.values for v in sourced.values if v.app == app), {})
+    matches = _matches(rendered, spots)
+    return [_joined(w, matches.get(i), values) for i, w in enumerate(rendered)]
+
+
+def _matches(rendered: Sequence[Workload], spots: Sequence[Workload]) -> dict[int, Workload]:
+    """Rendered workload (by index) -> the profile workload it is: the most specific `rendered`
+    glob that matches its name, else the only one of its kind on both sides."""
+    found: dict[int, Workload] = {}
+    for index, workload in enumerate(rendered):
+        name = workload.name.rsplit("/", 1)[-1]
+        globbed = [
+            spot
+            for spot in spots
+            if spot.kind == workload.kind
+            and spot.rendered is not None
+            and fnmatch.fnmatchcase(name, spot.rendered)
+        ]
+        if globbed:
+            found[index] = max(globbed, key=lambda spot: len(str(spot.rendered).replace("*", "")))
+    for kind in {workload.kind for workload in rendered}:
+        left = [i for i, w in enumerate(rendered) if w.kind == kind and i not in found]
+        open_spots = [spot for spot in spots if spot.kind == kind and spot.rendered is None]
+        if len(left) == 1 and len(open_spots) == 1:
+            found[left[0]] = open_spots[0]
+    return found
+
+
+def _joined(rendered: Workload, spot: Workload | None, values: Mapping[str, Any]) -> Workload:
+    """The rendered workload with the profile's facts; a path whose value the sources set is
+    located where the sources set it."""
+    if spot is None:
+        return rendered
+    set_here = {
+        rendered.paths[key]: spot.paths[key]
+        for key in rendered.paths
+        if key in spot.paths and lookup(values, spot.paths[key])[0]
+    }
+
+    def locate(path: ValuePath) -> Location:
+        source_path = set_here.get(path)
+        return rendered.locate(path) if source_path is None else spot.locate(source_path)
+
+    return rendered._replace(singleton=rendered.singleton or spot.singleton, locate=locate)
 
 
 def _parse(release: Release, key: str, document: Document) -> list[Manifest]:
@@ -127,18 +243,16 @@ def object_name(manifest: Manifest, namespace: str) -> str:
     return f"{manifest.kind}/{namespace}/{name}"
 
 
-def relocate(
-    finding: Finding,
-    release: Release,
-    parsed: Mapping[str, Document],
-    manifests: Sequence[Manifest],
-) -> Finding:
-    """Point a finding on helm's output at the chart's template file, naming the object."""
-    finding = finding._replace(app=release.app.name, rendered=release.app.values_file)
-    document = parsed.get(finding.file)
-    if document is None:
+def relocate(finding: Finding, outputs: Mapping[str, ReleaseOutput]) -> Finding:
+    """Point a finding on Helm's output at the chart's template file, naming the object; a
+    finding elsewhere (the environment's settings) is left where it is."""
+    output = outputs.get(finding.file)
+    if output is None:
         return finding
-    named = _object_at(manifests, finding.file, finding.line, release.namespace)
+    release = output.release
+    document = output.documents[finding.file]
+    finding = finding._replace(app=release.app.name, rendered=release.app.values_file)
+    named = _object_at(output.manifests, finding.file, finding.line, release.namespace)
     text = release.template_text(document.source)
     line, column = template_position(text, document.text, finding.line, finding.column)
     return finding._replace(

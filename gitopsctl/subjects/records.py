@@ -41,6 +41,7 @@ class Workload(NamedTuple):
     locate: Locate
     paths: Mapping[str, ValuePath]
     singleton: bool = False
+    rendered: str | None = None  # the profile's glob of the object's name in Helm's output
 
 
 class Malformed(NamedTuple):

@@ -349,6 +349,7 @@ def _workload(app: str, spot: WorkloadSpot, values: Mapping[str, Any], locate: L
         locate,
         paths,
         spot.singleton,
+        spot.rendered,
     )
 
 
