@@ -14,10 +14,11 @@ from gitopsctl.findings import Finding, Severity
 
 if TYPE_CHECKING:
     from gitopsctl.kube.crds import CrdSchema
-    from gitopsctl.render.helm import Release
+    from gitopsctl.render.helm import HelmError, Release
     from gitopsctl.render.rendering import Rendering
     from gitopsctl.rules.base import Rule
     from gitopsctl.sources.model import Model
+    from gitopsctl.subjects.helm import ReleaseOutput
     from gitopsctl.subjects.records import Environment
 
 
@@ -92,23 +93,11 @@ def validate_repository(repo: Path, envs: Sequence[str], today: date) -> list[Fi
 
     Unusable sources raise `UnusableSources`; an unknown environment a plain InputError.
     """
-    return _checked_repository(repo, envs, today).findings
+    return _checked_repository(repo, usable_rendering(repo, envs), envs, today).findings
 
 
-class _Checked(NamedTuple):
-    findings: list[Finding]
-    rendering: Rendering
-    environments: list[Environment]  # the subjects the rules saw, one per environment
-
-
-def _checked_repository(repo: Path, envs: Sequence[str], today: date) -> _Checked:
-    from gitopsctl.render import output
-    from gitopsctl.report.catalog import CHECKS
-    from gitopsctl.report.exceptions import Scope, apply_exceptions, declared_exceptions
-    from gitopsctl.report.pipeline_findings import render_drift
-    from gitopsctl.rules import RULES
-    from gitopsctl.subjects.repository import repository_environments
-
+def usable_rendering(repo: Path, envs: Sequence[str]) -> Rendering:
+    """The sources rendered in memory; unusable ones raise `UnusableSources`."""
     try:
         rendering = load_and_render(repo, envs)
         charts_inside(repo)  # the rules read charts' values.schema.json
@@ -116,6 +105,24 @@ def _checked_repository(repo: Path, envs: Sequence[str], today: date) -> _Checke
         if any(p.message.startswith("unknown environment") for p in error.problems):
             raise
         raise UnusableSources(error.problems) from None
+    return rendering
+
+
+class _Checked(NamedTuple):
+    findings: list[Finding]
+    environments: list[Environment]  # the subjects the rules saw, one per environment
+
+
+def _checked_repository(
+    repo: Path, rendering: Rendering, envs: Sequence[str], today: date
+) -> _Checked:
+    from gitopsctl.render import output
+    from gitopsctl.report.catalog import CHECKS
+    from gitopsctl.report.exceptions import Scope, apply_exceptions, declared_exceptions
+    from gitopsctl.report.pipeline_findings import render_drift
+    from gitopsctl.rules import RULES
+    from gitopsctl.subjects.repository import repository_environments
+
     plan = output.plan(repo, rendering.files, list(envs) or None)
     found = list(render_drift.findings(repo, plan))
     on_disk = plan.on_disk if not envs else None  # the scan covered every environment
@@ -124,7 +131,7 @@ def _checked_repository(repo: Path, envs: Sequence[str], today: date) -> _Checke
     exceptions = declared_exceptions(rendering.model.platform)
     scope = Scope.of(rendering.model, CHECKS, list(envs) or list(rendering.environments))
     findings = sort_findings(apply_exceptions(found, exceptions, today, scope))
-    return _Checked(findings, rendering, environments)
+    return _Checked(findings, environments)
 
 
 # -- any manifests -------------------------------------------------------------------------------
@@ -215,29 +222,24 @@ def validate_with_helm(
     from gitopsctl.report.pipeline_findings import helm_skipped, helm_template
 
     binary = _find_helm(repo)
-    found, rendering, environments = _checked_repository(repo, envs, today)
-    sourced = {env.name: env for env in environments}
+    rendering = usable_rendering(repo, envs)
     version = options.kube_version or rendering.model.platform.kubernetes_version
     crds = load_crds([*options.crds, *sorted(repo.glob("charts/*/crds"))])
     releases, skipped = helm.plan_releases(repo, rendering, options.chart_cache)
-    outputs = helm.render_all(binary, releases, version)
+    with helm.rendering_all(binary, releases, version) as finished:
+        found, environments = _checked_repository(repo, rendering, envs, today)
+        outputs = _read_releases(releases, finished)
     checked: list[Finding] = []
-    for name in rendering.environments:
-        rendered = [
-            (release, output)
-            for release, output in zip(releases, outputs, strict=True)
-            if release.env == name and isinstance(output, str)
-        ]
-        checked += _environment_findings(rendering, sourced[name], rendered, version, crds)
+    for env in environments:
+        rendered = [output for output in outputs.read if output.release.env == env.name]
+        checked += _environment_findings(rendering, env, rendered, version, crds)
     refused = [
-        helm_template.finding(release, output)
-        for release, output in zip(releases, outputs, strict=True)
-        if isinstance(output, helm.HelmError)
+        helm_template.finding(releases[index], error)
+        for index, error in sorted(outputs.refused.items())
     ]
     names = list(envs) or list(rendering.environments)
-    excepted = _with_exceptions(
-        found, _not_found_before(checked, found), rendering.model, names, today
-    )
+    helm_found = _not_found_before(checked, found)
+    excepted = _with_exceptions(found, helm_found, rendering.model, names, today)
     return sort_findings([*excepted, *refused, *map(helm_skipped.finding, skipped)])
 
 
@@ -250,10 +252,38 @@ def _find_helm(repo: Path) -> Path:
         raise InputError(str(error)) from None
 
 
+class _Releases(NamedTuple):
+    read: list[ReleaseOutput]  # what Helm rendered, in release order
+    refused: dict[int, HelmError]  # by release index
+
+
+def _read_releases(
+    releases: Sequence[Release], finished: Iterator[tuple[int, str | HelmError]]
+) -> _Releases:
+    """Each release's objects read as soon as Helm prints them (while the others render); of
+    several unreadable outputs, the first release's is the one reported."""
+    from gitopsctl.subjects.helm import parse_release
+
+    read: dict[int, ReleaseOutput] = {}
+    refused: dict[int, HelmError] = {}
+    unreadable: dict[int, InputError] = {}
+    for index, output in finished:
+        if not isinstance(output, str):
+            refused[index] = output
+            continue
+        try:
+            read[index] = parse_release(releases[index], output, index)
+        except InputError as error:
+            unreadable[index] = error
+    if unreadable:
+        raise unreadable[min(unreadable)]
+    return _Releases([read[index] for index in sorted(read)], refused)
+
+
 def _environment_findings(
     rendering: Rendering,
     sourced: Environment,
-    rendered: Sequence[tuple[Release, str]],
+    outputs: Sequence[ReleaseOutput],
     version: str,
     crds: Mapping[tuple[str, str], CrdSchema],
 ) -> list[Finding]:
@@ -263,12 +293,10 @@ def _environment_findings(
     from gitopsctl.subjects.helm import (
         environment_subjects,
         installed_crds,
-        parse_release,
         release_environment,
         relocate,
     )
 
-    outputs = [parse_release(release, text, i) for i, (release, text) in enumerate(rendered)]
     schemas = SchemaStore(version, {**installed_crds(outputs), **crds})
     base = release_environment(rendering, str(sourced.name), schemas)
     env = environment_subjects(outputs, base, sourced)

@@ -12,14 +12,19 @@ import pytest
 
 from gitopsctl.findings import Severity
 from gitopsctl.report.catalog import CHECKS
-from gitopsctl.report.pipeline_findings import HELM_SKIPPED, RENDER_DRIFT, SOURCE_SCHEMA
+from gitopsctl.report.pipeline_findings import (
+    HELM_SKIPPED,
+    HELM_TEMPLATE,
+    RENDER_DRIFT,
+    SOURCE_SCHEMA,
+)
 from gitopsctl.rules import RULE_MODULES, RULES, ingress_class, registry
 from gitopsctl.rules.base import Hit
 from gitopsctl.subjects.records import Environment
 from tests.support import PROJECT
 
 SLUG = re.compile(r"^[a-z]+(-[a-z]+)*$")
-PIPELINE = {check.id: check for check in (SOURCE_SCHEMA, RENDER_DRIFT, HELM_SKIPPED)}
+PIPELINE = {check.id: check for check in (SOURCE_SCHEMA, RENDER_DRIFT, HELM_TEMPLATE, HELM_SKIPPED)}
 
 # --- the registry ---------------------------------------------------------------------------------
 
@@ -130,7 +135,13 @@ def test_unusable_registry_raises(modules: list[ModuleType], message: str) -> No
 
 def test_checks_are_pipeline_findings_and_rules_without_collision() -> None:
     assert [rule_id for rule_id in PIPELINE if rule_id in RULES] == []
-    assert list(CHECKS) == ["source-schema", "render-drift", *RULES, "helm-skipped"]
+    assert list(CHECKS) == [
+        "source-schema",
+        "render-drift",
+        *RULES,
+        "helm-template",
+        "helm-skipped",
+    ]
     assert CHECKS == {**PIPELINE, **RULES}
     assert [check_id for check_id in CHECKS if not SLUG.fullmatch(check_id)] == []
 
@@ -174,6 +185,13 @@ PIPELINE_TESTS: dict[str, dict[str, list[str]]] = {
         "FAILED": [
             f"{VALIDATE_HELM}test_example_local_charts_pass_and_upstream_charts_are_skipped",
             f"{VALIDATE_HELM}test_skipped_charts_are_listed_in_text_too",
+        ],
+    },
+    "helm-template": {
+        "PASSED": [f"{VALIDATE_HELM}test_cached_chart_template_violations"],
+        "FAILED": [
+            f"{VALIDATE_HELM}"
+            "test_a_release_helm_cannot_render_is_one_error_and_the_others_are_checked",
         ],
     },
 }

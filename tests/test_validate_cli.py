@@ -382,6 +382,7 @@ def test_rules_lists_every_rule() -> None:
         "source-schema",
         "render-drift",
         *RULES,
+        "helm-template",
         "helm-skipped",
     ]
 

@@ -11,8 +11,8 @@ import re
 import shutil
 import subprocess
 import tarfile
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -175,12 +175,19 @@ def _pull_hint(app: RenderedApp, into: Path | str) -> str:
     return f"fetch it with `helm pull {target}{repo} --version {chart.version} -d {into}`"
 
 
-def render_all(helm: Path, releases: Sequence[Release], kube_version: str) -> list[str | HelmError]:
-    """Every release's manifests, CRDs included, or why Helm could not render it; the releases
-    run in parallel, one helm process each."""
+@contextlib.contextmanager
+def rendering_all(
+    helm: Path, releases: Sequence[Release], kube_version: str
+) -> Iterator[Iterator[tuple[int, str | HelmError]]]:
+    """Start rendering every release (CRDs included) in parallel, one helm process each, and
+    give each release's index with its manifests, or why Helm could not render it, as it
+    finishes; the caller works meanwhile."""
     with ThreadPoolExecutor(max_workers=HELM_WORKERS) as pool:
-        futures = [pool.submit(_render, helm, release, kube_version) for release in releases]
-        return [future.result() for future in futures]
+        futures = {
+            pool.submit(_render, helm, release, kube_version): index
+            for index, release in enumerate(releases)
+        }
+        yield ((futures[done], done.result()) for done in as_completed(futures))
 
 
 def _render(helm: Path, release: Release, kube_version: str) -> str | HelmError:

@@ -3,9 +3,9 @@ and findings moved from Helm's output back to the template line that produced th
 
 from __future__ import annotations
 
-import contextlib
 import fnmatch
-from collections.abc import Iterable, Mapping, Sequence
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, NamedTuple
 
@@ -17,11 +17,12 @@ from gitopsctl.paths import ValuePath, lookup
 from gitopsctl.render.helm import Release, inner_path, template_position
 from gitopsctl.render.rendering import Rendering
 from gitopsctl.subjects.manifests import Manifest, manifest_subjects, objects
-from gitopsctl.subjects.records import Environment, Location, Workload
+from gitopsctl.subjects.records import Environment, Location, ValuesDocument, Workload
 from gitopsctl.subjects.repository import environment_of, issuer_names
 
 SOURCE_COMMENT = "# Source: "
 DOCUMENT_KEY = "helm-output-document-"
+TRACED_LENGTH = 8  # the shortest string of the values taken as the origin of the same string
 CLUSTER_SCOPED = frozenset(
     {
         "APIService",
@@ -89,14 +90,12 @@ def parse_release(release: Release, output: str, index: int) -> ReleaseOutput:
 def installed_crds(outputs: Iterable[ReleaseOutput]) -> dict[SchemaKey, CrdSchema]:
     """The schemas of the CustomResourceDefinitions the releases install (a CRD that is not
     usable is left to the manifest schema check of the CRD itself)."""
-    found: dict[SchemaKey, CrdSchema] = {}
-    for output in outputs:
-        for manifest in output.manifests:
-            if manifest.kind != "CustomResourceDefinition":
-                continue
-            with contextlib.suppress(ValueError, TypeError, AttributeError):
-                found.update({(c.api_version, c.kind): c for c in crd_schemas(manifest.node)})
-    return found
+    return {
+        (crd.api_version, crd.kind): crd
+        for output in outputs
+        for document in output.documents.values()
+        for crd in _read(document.text).crds
+    }
 
 
 def environment_subjects(
@@ -127,9 +126,14 @@ def _release_part(
     output: ReleaseOutput, base: Environment, sourced: Environment | None
 ) -> Environment:
     release = output.release
-    env = manifest_subjects(output.manifests, base)
-    env = _in_release_namespace(env, output.manifests, release.namespace)
     app = release.app.name
+    manifests = output.manifests
+    values = next((v for v in sourced.values if v.app == app), None) if sourced else None
+    if values is not None:
+        origin = _origin_in(values)
+        manifests = [manifest._replace(origin=origin) for manifest in manifests]
+    env = manifest_subjects(manifests, base)
+    env = _in_release_namespace(env, manifests, release.namespace)
     workloads = [w._replace(app=app) for w in env.workloads]
     if sourced is not None:
         workloads = _with_sources(workloads, sourced, app)
@@ -141,6 +145,34 @@ def _release_part(
         values=[v._replace(app=app) for v in env.values],
         documents=[d._replace(app=app) for d in env.documents],
     )
+
+
+def _origin_in(values: ValuesDocument) -> Callable[[Any, ValuePath], Location | None]:
+    """Where the sources set a string an object holds: the one path of the app's values with
+    that string (a host, a secret's name), at the source line that sets it; None when the
+    sources do not set it, or set it in more than one place."""
+    paths: dict[str, list[ValuePath]] = {}
+    for path, value in _strings(values.values, ()):
+        paths.setdefault(value, []).append(path)
+
+    def origin(node: Any, path: ValuePath) -> Location | None:
+        value = lookup(node, path)[1]
+        found = paths.get(value) if isinstance(value, str) else None
+        return values.locate(found[0]) if found is not None and len(found) == 1 else None
+
+    return origin
+
+
+def _strings(node: Any, path: ValuePath) -> Iterator[tuple[ValuePath, str]]:
+    """The strings of a values tree worth tracing (a word like `true` or `web` is not a clue)."""
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            yield from _strings(value, (*path, key))
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _strings(item, (*path, index))
+    elif isinstance(node, str) and len(node) >= TRACED_LENGTH:
+        yield path, node
 
 
 def _with_sources(rendered: Sequence[Workload], sourced: Environment, app: str) -> list[Workload]:
@@ -194,9 +226,35 @@ def _joined(rendered: Workload, spot: Workload | None, values: Mapping[str, Any]
 
 def _parse(release: Release, key: str, document: Document) -> list[Manifest]:
     try:
-        return list(objects(document.text, key))
+        return [manifest._replace(file=key) for manifest in _read(document.text).manifests]
     except InputError as error:
         raise InputError([_problem(release, document, p) for p in error.problems]) from None
+
+
+class _Read(NamedTuple):
+    manifests: tuple[Manifest, ...]
+    crds: tuple[CrdSchema, ...]  # the schemas of the CRDs among them
+
+
+@functools.lru_cache(maxsize=4096)
+def _read(text: str) -> _Read:
+    """A document's objects, read once per run: a chart's CRDs are the same text in every
+    environment, and they are most of what Helm prints."""
+    manifests = tuple(objects(text, ""))
+    crds = [
+        crd
+        for manifest in manifests
+        if manifest.kind == "CustomResourceDefinition"
+        for crd in _crd_schemas(manifest.node)
+    ]
+    return _Read(manifests, tuple(crds))
+
+
+def _crd_schemas(node: Any) -> list[CrdSchema]:
+    try:
+        return crd_schemas(node)
+    except (ValueError, TypeError, AttributeError):
+        return []
 
 
 def _problem(release: Release, document: Document, problem: Problem) -> Problem:

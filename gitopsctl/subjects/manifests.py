@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
@@ -63,6 +63,9 @@ class Manifest(NamedTuple):
     node: Any
     source: reader.StreamDocument | None = None
     items: tuple[int, ...] = ()  # its index in a `kind: List`'s items (in nested Lists, each)
+    # Where a value of the object was set before it was rendered (the source line a Helm value
+    # came from), or None for the object's own line.
+    origin: Callable[[Any, ValuePath], Location | None] | None = None
 
     @property
     def kind(self) -> str:
@@ -101,8 +104,17 @@ class Manifest(NamedTuple):
     def locate(self) -> Locate:
         """Where a path of the object is; it holds the document's text, not the object."""
         if self.source is None:
-            return node_locator(self.node, self.file)
-        return _stream_locator(self.file, self.source, self.items)
+            own = node_locator(self.node, self.file)
+        else:
+            own = _stream_locator(self.file, self.source, self.items)
+        if self.origin is None:
+            return own
+        origin, node = self.origin, self.node
+
+        def locate(path: ValuePath) -> Location:
+            return origin(node, path) or own(path)
+
+        return locate
 
 
 def _stream_locator(file: str, source: reader.StreamDocument, items: tuple[int, ...]) -> Locate:
