@@ -391,6 +391,7 @@ def _ingress(manifest: Manifest) -> Ingress:
     class_name = ingresses.class_name(read("class"), paths["class"], malformed)
     annotations = ingresses.annotation_map(read("annotations"), paths["annotations"], malformed)
     hosts = tuple(ingresses.rule_hosts(read("rules"), paths["rules"], malformed))
+    routes = tuple(ingresses.rule_routes(read("rules"), paths["rules"]))
     tls = tuple(ingresses.tls_list(read("tls"), paths["tls"], malformed))
     return Ingress(
         app=manifest.app,
@@ -403,6 +404,7 @@ def _ingress(manifest: Manifest) -> Ingress:
         locate=manifest.locate(),
         paths=paths,
         malformed=tuple(malformed),
+        routes=routes,
     )
 
 

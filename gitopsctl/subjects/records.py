@@ -59,6 +59,16 @@ class TlsEntry(NamedTuple):
     host_paths: tuple[ValuePath, ...] = ()  # where each of ``hosts`` is, when known
 
 
+class RouteClaim(NamedTuple):
+    """What an Ingress routes of a host: one path of one pathType, or (``path`` None) every path,
+    when its paths are not known (chart values) or it lists none."""
+
+    host: str
+    path: str | None
+    path_type: str
+    where: ValuePath
+
+
 class Ingress(NamedTuple):
     app: str | None
     name: str
@@ -70,9 +80,16 @@ class Ingress(NamedTuple):
     locate: Locate
     paths: Mapping[str, ValuePath]
     malformed: tuple[Malformed, ...] = ()
+    routes: tuple[RouteClaim, ...] | None = None  # None: every path of every host
 
     def malformed_in(self, *fields: str) -> list[Malformed]:
         return [found for found in self.malformed if found.field in fields]
+
+    def route_claims(self) -> tuple[RouteClaim, ...]:
+        """The routes it claims; every path of each host when its paths are not known."""
+        if self.routes is not None:
+            return self.routes
+        return tuple(RouteClaim(host, None, "", where) for host, where in self.hosts)
 
 
 class DatabaseCluster(NamedTuple):
