@@ -169,7 +169,10 @@ def _manifest_environment(repo: Path, env_name: str | None) -> tuple[Environment
     rendered = rendering.environments[env_name]
     classes = frozenset([platform.ingress_class])
     issuers = issuer_names(rendered)
-    env = environment_of(platform, rendered.env, providers=classes, issuers=issuers)
+    databases = frozenset(app.name for app in rendered.apps.values() if app.unit.database)
+    env = environment_of(
+        platform, rendered.env, providers=classes, issuers=issuers, rendered_databases=databases
+    )
     return env, platform.kubernetes_version
 
 

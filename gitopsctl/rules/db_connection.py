@@ -2,9 +2,10 @@
 
 CloudNativePG creates `<cluster>-rw`, `-ro` and `-r` services for every cluster; applications
 write, so they must connect to `<cluster>-rw.<database namespace>.svc.cluster.local` of a cluster
-that is rendered in the same environment. A host naming a cluster that does not exist (a typo, a
-cluster renamed, one not enabled in this environment), a read-only service, or another namespace
-fails only when the application starts.
+that is rendered in the same environment (with `validate --manifests --env ENV`, the clusters the
+sources render for ENV count too, though their objects are not among the manifests). A host
+naming a cluster that does not exist (a typo, a cluster renamed, one not enabled in this
+environment), a read-only service, or another namespace fails only when the application starts.
 
 Checked in every app's values: any string holding a `*.svc.cluster.local` name whose first label
 ends in `-rw`, `-ro` or `-r` (inside a URL too), and every value of a `host` or `hostname` key
@@ -54,7 +55,7 @@ _SERVICE_SUFFIXES = ("-rw", "-ro", "-r")
 
 
 def check(env: Environment, options: Mapping[str, Any]) -> Iterator[Hit]:
-    clusters = sorted(db.name for db in env.databases)
+    clusters = sorted({db.name for db in env.databases} | env.rendered_databases)
     for document in env.values:
         for path, host in _database_hosts(document.values):
             message = (

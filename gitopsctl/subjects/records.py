@@ -189,6 +189,9 @@ class Environment:
     generated_files: Mapping[str, Location] = field(default_factory=dict)
     promoted: Mapping[str, PromotedApp] = field(default_factory=dict)
     earlier: tuple[Stage, ...] = ()  # the environments before this one in `promotion`
+    # Database clusters the environment's sources render, whether or not among the subjects:
+    # manifests of one app still connect to the clusters of others.
+    rendered_databases: frozenset[str] = frozenset()
 
     @property
     def production(self) -> bool:
