@@ -275,6 +275,29 @@ def read_node_groups(file: Path) -> list[NodeGroup]:
     return [node_group(item) for item in document["nodeGroups"]]
 
 
+def standalone_environment(
+    node_groups: Path, ingress_class: str | None, database_namespace: str | None
+) -> Environment:
+    """What `--manifests` checks against outside a platform repository: the given node groups,
+    and the ingress class and database namespace only when given (else any is accepted). No
+    environment: the development tier, no domain, no ClusterIssuer but those among the
+    manifests, no database node group."""
+    name = node_groups.as_posix()
+    return Environment(
+        name=None,
+        tier="development",
+        domain=None,
+        issuer=None,
+        ingress_class=ingress_class,
+        node_groups=read_node_groups(node_groups),
+        database_namespace=database_namespace,
+        database_node_group=None,
+        ingress_class_providers=frozenset([ingress_class] if ingress_class else []),
+        issuers=frozenset(),
+        locate_environment=lambda path: Location(name, 1, 1),
+    )
+
+
 def manifest_subjects(manifests: Iterable[Manifest], base: Environment) -> Environment:
     """Fill an environment's subjects from manifests, one at a time: each object is checked
     against its schema as it is read and not kept, so a long stream costs little memory.

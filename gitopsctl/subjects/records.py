@@ -170,9 +170,9 @@ class Environment:
     tier: str
     domain: str | None
     issuer: str | None
-    ingress_class: str
+    ingress_class: str | None  # None: not known (manifests outside a platform), not checked
     node_groups: Sequence[NodeGroup]
-    database_namespace: str
+    database_namespace: str | None  # None: not known, as the ingress class
     database_node_group: str | None
     ingress_class_providers: frozenset[str]
     issuers: frozenset[str]
