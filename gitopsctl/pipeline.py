@@ -137,6 +137,11 @@ def _checked_repository(
 # -- any manifests -------------------------------------------------------------------------------
 
 
+OUTSIDE_A_PLATFORM = (
+    "outside a platform repository, give the node groups to check against with --node-groups FILE"
+)
+
+
 class ManifestOptions(NamedTuple):
     """What `validate --manifests` checks, and against what."""
 
@@ -145,23 +150,19 @@ class ManifestOptions(NamedTuple):
     kube_version: str | None = None
     crds: tuple[Path, ...] = ()
     allow_empty: bool = False  # no objects at all is fine, not unusable input
+    ingress_class: str | None = None  # instead of the platform's
+    database_namespace: str | None = None  # instead of the platform's
 
 
 def validate_manifests(repo: Path, options: ManifestOptions, env_name: str | None) -> list[Finding]:
     """Findings for Kubernetes manifests, against the platform's (or the given) node groups."""
     from gitopsctl.kube.schemastore import SchemaStore, load_crds
     from gitopsctl.rules import RULES
-    from gitopsctl.subjects.manifests import (
-        manifest_subjects,
-        read_manifests,
-        read_node_groups,
-        shown_target,
-    )
+    from gitopsctl.subjects.manifests import manifest_subjects, read_manifests, shown_target
 
     charts_inside(repo)  # CRDs are read from charts/*/crds
-    base, platform_version = _manifest_environment(repo, env_name)
-    if options.node_groups is not None:
-        base = replace(base, node_groups=read_node_groups(options.node_groups))
+    base, platform_version = _manifest_environment(repo, options, env_name)
+    base = _with_settings(base, options)
     crds = load_crds([*options.crds, *sorted(repo.glob("charts/*/crds"))])
     store = SchemaStore(options.kube_version or platform_version, crds)
     env = manifest_subjects(read_manifests(options.target), replace(base, schemas=store))
@@ -173,7 +174,31 @@ def validate_manifests(repo: Path, options: ManifestOptions, env_name: str | Non
     return sort_findings(run_rules([env], RULES.values()))
 
 
-def _manifest_environment(repo: Path, env_name: str | None) -> tuple[Environment, str]:
+def _manifest_environment(
+    repo: Path, options: ManifestOptions, env_name: str | None
+) -> tuple[Environment, str]:
+    """The platform's settings (and the environment's, when named), and its Kubernetes version;
+    outside a platform repository, the node groups and settings the options give, and the newest
+    Kubernetes version with schemas."""
+    from gitopsctl.kube.kubeschema import supported_versions
+    from gitopsctl.sources.files import PLATFORM_FILE
+    from gitopsctl.subjects.manifests import read_node_groups, standalone_environment
+
+    outside = env_name is None and not (repo / PLATFORM_FILE).exists()
+    if outside and options.node_groups is not None:
+        env = standalone_environment(
+            options.node_groups, options.ingress_class, options.database_namespace
+        )
+        return env, supported_versions()[-1]
+    if outside:
+        raise InputError(Problem(f"no platform file: {OUTSIDE_A_PLATFORM}", PLATFORM_FILE))
+    env, version = _platform_environment(repo, env_name)
+    if options.node_groups is not None:
+        env = replace(env, node_groups=read_node_groups(options.node_groups))
+    return env, version
+
+
+def _platform_environment(repo: Path, env_name: str | None) -> tuple[Environment, str]:
     """The platform's settings (and the environment's, when named), and its Kubernetes version."""
     from gitopsctl.sources.files import read_platform
     from gitopsctl.sources.model import platform_of
@@ -189,8 +214,21 @@ def _manifest_environment(repo: Path, env_name: str | None) -> tuple[Environment
     rendered = rendering.environments[env_name]
     classes = frozenset([platform.ingress_class])
     issuers = issuer_names(rendered)
-    env = environment_of(platform, rendered.env, providers=classes, issuers=issuers)
+    databases = frozenset(app.name for app in rendered.apps.values() if app.unit.database)
+    env = environment_of(
+        platform, rendered.env, providers=classes, issuers=issuers, rendered_databases=databases
+    )
     return env, platform.kubernetes_version
+
+
+def _with_settings(env: Environment, options: ManifestOptions) -> Environment:
+    """The ingress class and database namespace the options give, instead of the platform's."""
+    if options.ingress_class is not None:
+        providers = env.ingress_class_providers | {options.ingress_class}
+        env = replace(env, ingress_class=options.ingress_class, ingress_class_providers=providers)
+    if options.database_namespace is not None:
+        env = replace(env, database_namespace=options.database_namespace)
+    return env
 
 
 # -- every chart through Helm --------------------------------------------------------------------

@@ -10,6 +10,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from gitopsctl.kube.crds import CrdSchema, crd_schemas, load_crd_dir
+from gitopsctl.kube.schemastore import SchemaStore
 
 CRD_DIR = Path(__file__).resolve().parents[2] / "shared" / "crds"
 
@@ -566,3 +567,81 @@ def test_a_crd_with_a_plain_equals_sign_in_an_enum_loads(tmp_path: Path) -> None
     (tmp_path / "alertmanagerconfigs.yaml").write_text(OPERATOR_ENUM_YAML, encoding="utf-8")
     schema = load_crd_dir([tmp_path])[("example.com/v1", "Widget")].schema
     assert schema["properties"]["matchType"]["enum"] == ["!=", "=", "=~", "!~"]
+
+
+# --- nulls the API server prunes before validating ---------------------------------------------
+
+# (id, spec schema, spec instance, expected errors as (path inside the object, message))
+NULL_CASES = [
+    ("non-nullable-null-is-dropped", obj(a=obj(b=STRING)), {"a": None}, []),
+    (
+        "dropped-null-of-a-required-field-is-missing",
+        obj(a=STRING) | {"required": ["a"]},
+        {"a": None},
+        [(("spec",), '"a" is a required property')],
+    ),
+    ("nullable-null-is-kept", obj(a=STRING | {"nullable": True}), {"a": None}, []),
+    (
+        "null-of-a-field-with-a-default-becomes-the-default",
+        obj(a=STRING | {"default": "x", "enum": ["x"]}) | {"required": ["a"]},
+        {"a": None},
+        [],
+    ),
+    (
+        "null-map-value-is-dropped",
+        obj(a={"type": "object", "additionalProperties": STRING}),
+        {"a": {"k": None, "v": "x"}},
+        [],
+    ),
+    (
+        "null-of-an-unknown-preserved-field-is-kept",
+        obj(a=STRING) | {"x-kubernetes-preserve-unknown-fields": True},
+        {"a": "x", "other": None},
+        [],
+    ),
+    (
+        "null-list-item-is-kept",
+        obj(a={"type": "array", "items": STRING}),
+        {"a": ["x", None]},
+        [(("spec", "a", 1), 'null is not of type "string"')],
+    ),
+    (
+        "nulls-inside-list-items-are-dropped",
+        obj(a={"type": "array", "items": obj(b=STRING)}),
+        {"a": [{"b": None}]},
+        [],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("spec_schema", "spec", "expected"),
+    [pytest.param(schema, spec, expected, id=name) for name, schema, spec, expected in NULL_CASES],
+)
+def test_nulls_pruned_as_the_api_server_prunes_them(
+    spec_schema: dict[str, Any], spec: Any, expected: list[tuple[tuple[Any, ...], str]]
+) -> None:
+    (converted,) = crd_schemas(crd(spec_schema))
+    checker = SchemaStore("1.34", {("example.com/v1", "Widget"): converted}).for_object(
+        "example.com/v1", "Widget"
+    )
+    assert checker is not None
+    document = widget(spec)
+    before = copy.deepcopy(document)
+    found = [(error.path, error.message) for error in checker.errors(document) or []]
+    assert found == expected
+    assert document == before  # checked as pruned, never changed
+
+
+def test_cnpg_cluster_chart_null_postgresql_is_valid(
+    shared_crds: dict[SchemaKey, CrdSchema],
+) -> None:
+    """CloudNativePG's `cluster` chart renders `postgresql: null` when no parameters are set."""
+    store = SchemaStore("1.34", shared_crds)
+    checker = store.for_object("postgresql.cnpg.io/v1", "Cluster")
+    assert checker is not None
+    document = cnpg_cluster()
+    document["spec"]["postgresql"] = None
+    assert checker.errors(document) == []
+    document["spec"]["postgresql"] = "max_connections=200"
+    assert [error.path for error in checker.errors(document) or []] == [("spec", "postgresql")]

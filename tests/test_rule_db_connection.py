@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 from gitopsctl.rules import db_connection
 from gitopsctl.rules.db_connection import check, words
 from gitopsctl.subjects.records import DatabaseCluster, Environment, ValuesDocument
+from tests.conftest import PROJECT, invoke_cli
 from tests.support import (
     ENVS,
     Case,
@@ -266,3 +268,55 @@ def test_environment_without_databases() -> None:
 )
 def test_words(key: str, expected: list[str]) -> None:
     assert words(key) == expected
+
+
+# --- manifests of one app, checked against the environment's databases ---------------------------
+
+KEYCLOAK_DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: keycloak, namespace: keycloak}
+spec:
+  selector: {matchLabels: {app: keycloak}}
+  template:
+    metadata: {labels: {app: keycloak}}
+    spec:
+      containers:
+        - name: keycloak
+          image: quay.io/keycloak/keycloak:26.0
+          env:
+            - name: KC_DB_URL_HOST
+              value: keycloak-db-rw.database.svc.cluster.local
+"""
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        pytest.param(("--env", "dev"), [], id="cluster-of-the-environment-PASSED"),
+        pytest.param(
+            (),
+            [
+                (
+                    14,
+                    "database host 'keycloak-db-rw.database.svc.cluster.local' at KC_DB_URL_HOST"
+                    " names no database cluster: none is rendered in this environment",
+                )
+            ],
+            id="no-environment-no-cluster-FAILED",
+        ),
+    ],
+)
+def test_manifests_use_the_environments_databases(
+    tmp_path: Path, options: tuple[str, ...], expected: list[tuple[int, str]]
+) -> None:
+    file = tmp_path / "keycloak.yaml"
+    file.write_text(KEYCLOAK_DEPLOYMENT, encoding="utf-8")
+    arguments = ("validate", "--manifests", str(file), "--format", "json", *options)
+    result = invoke_cli(PROJECT, *arguments)
+    found = [
+        (finding["line"], finding["message"])
+        for finding in json.loads(result.stdout)["findings"]
+        if finding["rule"] == "db-connection"
+    ]
+    assert (found, result.exit_code) == (expected, 1 if expected else 0)

@@ -148,7 +148,12 @@ def test_example_repository(tmp_path: Path, case: Case) -> None:
 # --- hand-built subjects ---------------------------------------------------------------------
 
 DATABASE_TAINT = Taint("workload-type", "database", "NoSchedule")
-DATABASE_GROUP = NodeGroup("database", {"workload-type": "database"}, (DATABASE_TAINT,))
+DATABASE_GROUP = NodeGroup(
+    "database",
+    {"workload-type": "database"},
+    (DATABASE_TAINT,),
+    zones=("eu-west-1a", "eu-west-1b", "eu-west-1c"),
+)
 WORKLOAD_GROUP = NodeGroup("workload", {}, ())
 TOLERATES = (Toleration("workload-type", "Equal", "database", "NoSchedule"),)
 ON_DATABASE_NODES = Placement({"workload-type": "database"}, None, TOLERATES)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from gitopsctl.rules import ingress_host
 from gitopsctl.rules.ingress_host import check, covers, in_domain
 from gitopsctl.subjects.records import Environment, Ingress, TlsEntry
+from tests.conftest import PROJECT, invoke_cli
 from tests.support import (
     INGRESS,
     Case,
@@ -350,3 +352,105 @@ def test_in_domain(host: str, domain: str, inside: bool) -> None:
 )
 def test_covers(tls_host: str, host: str, covered: bool) -> None:
     assert covers(tls_host, host) is covered
+
+
+# --- routes: a host and a path, from Ingress manifests ------------------------------------------
+
+SHOP_INGRESS = """\
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {{name: {name}, namespace: shop}}
+spec:
+  ingressClassName: traefik-ingress
+  rules:
+    - host: shop.example.com
+{http}"""
+ROUTE = """\
+      http:
+        paths:
+          - path: {path}
+            pathType: {kind}
+            backend: {{service: {{name: web, port: {{number: 80}}}}}}
+"""
+
+
+def shop_ingress(name: str, *routes: tuple[str, str]) -> str:
+    http = "".join(ROUTE.format(path=path, kind=kind) for path, kind in routes[:1])
+    extra = "".join(
+        f"          - path: {path}\n            pathType: {kind}\n"
+        "            backend: {service: {name: web, port: {number: 80}}}\n"
+        for path, kind in routes[1:]
+    )
+    return SHOP_INGRESS.format(name=name, http=http + extra)
+
+
+FRONT = shop_ingress("front", ("/", "Prefix"), ("/api", "Exact"))
+
+
+@pytest.mark.parametrize(
+    ("second", "expected"),
+    [
+        pytest.param(
+            shop_ingress("api", ("/api", "Prefix"), ("/v2", "Exact")),
+            [],
+            id="same-host-other-paths-PASSED",
+        ),
+        pytest.param(shop_ingress("api", ("/", "Exact")), [], id="same-path-other-type-PASSED"),
+        pytest.param(
+            shop_ingress("api", ("/v2", "Prefix"), ("/", "Prefix")),
+            [
+                (
+                    29,
+                    "ingress 'Ingress/shop/api' host 'shop.example.com' path '/' (Prefix) is "
+                    "already claimed by ingress 'Ingress/shop/front' of app None",
+                )
+            ],
+            id="same-path-and-type-FAILED",
+        ),
+        pytest.param(
+            shop_ingress("api", ("/api/", "Exact"), ("/api", "Exact")),
+            [
+                (
+                    29,
+                    "ingress 'Ingress/shop/api' host 'shop.example.com' path '/api' (Exact) is "
+                    "already claimed by ingress 'Ingress/shop/front' of app None",
+                )
+            ],
+            id="exact-paths-compare-as-written-FAILED",
+        ),
+        pytest.param(
+            shop_ingress("api", ("//", "Prefix")),
+            [
+                (
+                    26,
+                    "ingress 'Ingress/shop/api' host 'shop.example.com' path '//' (Prefix) is "
+                    "already claimed by ingress 'Ingress/shop/front' of app None",
+                )
+            ],
+            id="prefix-paths-compare-without-trailing-slash-FAILED",
+        ),
+        pytest.param(
+            shop_ingress("api"),
+            [
+                (
+                    23,
+                    "ingress 'Ingress/shop/api' host 'shop.example.com' is already claimed by "
+                    "ingress 'Ingress/shop/front' of app None",
+                )
+            ],
+            id="rule-without-paths-claims-every-path-FAILED",
+        ),
+    ],
+)
+def test_routes_of_ingress_manifests(
+    tmp_path: Path, second: str, expected: list[tuple[int, str]]
+) -> None:
+    file = tmp_path / "ingresses.yaml"
+    file.write_text(f"{FRONT}---\n{second}", encoding="utf-8")
+    result = invoke_cli(PROJECT, "validate", "--manifests", str(file), "--format", "json")
+    found = [
+        (finding["line"], finding["message"])
+        for finding in json.loads(result.stdout)["findings"]
+        if finding["rule"] == RULE
+    ]
+    assert (found, result.exit_code) == (expected, 1 if expected else 0)

@@ -15,11 +15,14 @@ import pytest
 from gitopsctl.kube.scheduling import NodeGroup, Taint
 from gitopsctl.rules import taint_toleration as rule
 from gitopsctl.rules.base import Hit
+from gitopsctl.sources.files import read_platform
+from gitopsctl.sources.model import platform_of
 from gitopsctl.subjects.records import Workload
 from tests.support import (
     ENVS,
     EVICTING,
     LARGE,
+    PROJECT,
     SEED_GROUPS,
     SOFT,
     TOLERATE_LARGE,
@@ -392,3 +395,65 @@ def test_hand_built(
     groups: tuple[NodeGroup, ...], spec: Mapping[str, Any], kind: str, expected: list[Hit]
 ) -> None:
     assert hits(groups, spec, kind) == expected
+
+
+# --- the labels every node carries ---------------------------------------------------------------
+
+# The example platform's groups, built from sources/platform.yaml as validate builds them.
+EXAMPLE_GROUPS = tuple(platform_of(read_platform(PROJECT)).node_groups.values())
+ON_DATABASE_NODES: dict[str, str] = {
+    "beta.kubernetes.io/os": "linux",
+    "eks.amazonaws.com/nodegroup": "database",
+    "topology.kubernetes.io/region": "eu-west-1",
+    "node.kubernetes.io/instance-type": "r6i.large",
+    "eks.amazonaws.com/capacityType": "ON_DEMAND",
+}
+TOLERATE_DATABASE_TAINT: list[dict[str, str]] = [
+    {"key": "workload-type", "operator": "Equal", "value": "database", "effect": "NoSchedule"}
+]
+IN_DATABASES_GROUP: dict[str, str] = {
+    **ON_DATABASE_NODES,
+    "eks.amazonaws.com/nodegroup": "databases",
+}
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        pytest.param(
+            {"nodeSelector": ON_DATABASE_NODES, "tolerations": TOLERATE_DATABASE_TAINT},
+            [],
+            id="kubelet-and-eks-labels-of-the-database-group-PASSED",
+        ),
+        pytest.param(
+            {
+                "nodeSelector": IN_DATABASES_GROUP,
+                "tolerations": TOLERATE_DATABASE_TAINT,
+            },
+            [
+                Hit(
+                    at("nodeSelector"),
+                    fits_nowhere(
+                        "Deployment",
+                        "workload: nodeSelector eks.amazonaws.com/nodegroup=databases does not"
+                        " match (the group has eks.amazonaws.com/nodegroup=workload),"
+                        " nodeSelector node.kubernetes.io/instance-type=r6i.large does not match"
+                        " (the group has node.kubernetes.io/instance-type in [t3.large,"
+                        " t3.xlarge])",
+                        "database: nodeSelector eks.amazonaws.com/nodegroup=databases does not"
+                        " match (the group has eks.amazonaws.com/nodegroup=database)",
+                        "large: nodeSelector eks.amazonaws.com/nodegroup=databases does not match"
+                        " (the group has eks.amazonaws.com/nodegroup=large), nodeSelector"
+                        " node.kubernetes.io/instance-type=r6i.large does not match (the group"
+                        " has node.kubernetes.io/instance-type=m6i.2xlarge), does not tolerate"
+                        " taint workload-type=large:NoSchedule",
+                    ),
+                    "app",
+                )
+            ],
+            id="wrong-node-group-name-FAILED",
+        ),
+    ],
+)
+def test_well_known_node_labels(spec: Mapping[str, Any], expected: list[Hit]) -> None:
+    assert hits(EXAMPLE_GROUPS, spec, "Deployment") == expected

@@ -30,18 +30,25 @@ from gitopsctl.kube.scheduling import (
     tolerates,
 )
 
-# The seed platform's three managed node groups.
-WORKLOAD = NodeGroup("workload", {}, ())
+# The seed platform's three managed node groups, as the example's platform declares them.
+EU_WEST_1 = ("eu-west-1a", "eu-west-1b", "eu-west-1c")
+WORKLOAD = NodeGroup("workload", {}, (), EU_WEST_1, ("t3.large", "t3.xlarge"))
 DATABASE = NodeGroup(
     "database",
     {"workload-type": "database"},
     (Taint("workload-type", "database", "NoSchedule"),),
+    EU_WEST_1,
+    ("r6i.large",),
 )
 LARGE = NodeGroup(
     "large",
     {"workload-type": "large"},
     (Taint("workload-type", "large", "NoSchedule"),),
+    EU_WEST_1,
+    ("m6i.2xlarge",),
 )
+# A group declaring nothing but its name: every well-known label may have any value.
+BARE = NodeGroup("bare", {}, ())
 SEED_GROUPS = [WORKLOAD, DATABASE, LARGE]
 SIZED = NodeGroup(
     "sized",
@@ -415,29 +422,72 @@ def test_parse_toleration_rejects(obj: dict[str, Any], message: str) -> None:
             DATABASE,
             {
                 "workload-type": frozenset({"database"}),
-                "kubernetes.io/os": frozenset({"linux"}),
-                "kubernetes.io/arch": frozenset({"amd64"}),
                 "kubernetes.io/hostname": None,
+                "kubernetes.io/os": frozenset({"linux"}),
+                "beta.kubernetes.io/os": frozenset({"linux"}),
+                "kubernetes.io/arch": frozenset({"amd64"}),
+                "beta.kubernetes.io/arch": frozenset({"amd64"}),
+                "topology.kubernetes.io/zone": frozenset(EU_WEST_1),
+                "failure-domain.beta.kubernetes.io/zone": frozenset(EU_WEST_1),
+                "topology.kubernetes.io/region": frozenset({"eu-west-1"}),
+                "failure-domain.beta.kubernetes.io/region": frozenset({"eu-west-1"}),
+                "node.kubernetes.io/instance-type": frozenset({"r6i.large"}),
+                "beta.kubernetes.io/instance-type": frozenset({"r6i.large"}),
                 "eks.amazonaws.com/nodegroup": frozenset({"database"}),
-                "topology.kubernetes.io/zone": frozenset(
-                    {"eu-west-1a", "eu-west-1b", "eu-west-1c"}
-                ),
+                "eks.amazonaws.com/capacityType": frozenset({"ON_DEMAND", "SPOT"}),
             },
-            id="own-labels-plus-well-known-and-no-instance-type-when-unknown",
+            id="own-labels-plus-kubelet-cloud-and-eks-labels",
         ),
         pytest.param(
             NodeGroup(
-                "arm", {}, (), zones=("us-east-1a",), instance_types=("m7g.large",), arch="arm64"
+                "arm",
+                {},
+                (),
+                zones=("us-west-2-lax-1a", "us-west-2b"),
+                instance_types=("m7g.large", "c6gn.xlarge", "t4g.small", "a1.medium"),
+                capacity_type="SPOT",
             ),
             {
-                "kubernetes.io/os": frozenset({"linux"}),
-                "kubernetes.io/arch": frozenset({"arm64"}),
                 "kubernetes.io/hostname": None,
+                "kubernetes.io/os": frozenset({"linux"}),
+                "beta.kubernetes.io/os": frozenset({"linux"}),
+                "kubernetes.io/arch": frozenset({"arm64"}),
+                "beta.kubernetes.io/arch": frozenset({"arm64"}),
+                "topology.kubernetes.io/zone": frozenset({"us-west-2-lax-1a", "us-west-2b"}),
+                "failure-domain.beta.kubernetes.io/zone": frozenset(
+                    {"us-west-2-lax-1a", "us-west-2b"}
+                ),
+                "topology.kubernetes.io/region": frozenset({"us-west-2"}),
+                "failure-domain.beta.kubernetes.io/region": frozenset({"us-west-2"}),
+                "node.kubernetes.io/instance-type": frozenset(
+                    {"m7g.large", "c6gn.xlarge", "t4g.small", "a1.medium"}
+                ),
+                "beta.kubernetes.io/instance-type": frozenset(
+                    {"m7g.large", "c6gn.xlarge", "t4g.small", "a1.medium"}
+                ),
                 "eks.amazonaws.com/nodegroup": frozenset({"arm"}),
-                "topology.kubernetes.io/zone": frozenset({"us-east-1a"}),
-                "node.kubernetes.io/instance-type": frozenset({"m7g.large"}),
+                "eks.amazonaws.com/capacityType": frozenset({"SPOT"}),
             },
-            id="zones-instance-types-and-arch-come-from-the-group",
+            id="graviton-instance-types-are-arm64-and-local-zones-name-their-region",
+        ),
+        pytest.param(
+            NodeGroup("bare", {"kubernetes.io/arch": "arm64"}, (), arch="amd64"),
+            {
+                "kubernetes.io/hostname": None,
+                "kubernetes.io/os": frozenset({"linux"}),
+                "beta.kubernetes.io/os": frozenset({"linux"}),
+                "kubernetes.io/arch": frozenset({"arm64"}),
+                "beta.kubernetes.io/arch": frozenset({"amd64"}),
+                "topology.kubernetes.io/zone": None,
+                "failure-domain.beta.kubernetes.io/zone": None,
+                "topology.kubernetes.io/region": None,
+                "failure-domain.beta.kubernetes.io/region": None,
+                "node.kubernetes.io/instance-type": None,
+                "beta.kubernetes.io/instance-type": None,
+                "eks.amazonaws.com/nodegroup": frozenset({"bare"}),
+                "eks.amazonaws.com/capacityType": frozenset({"ON_DEMAND", "SPOT"}),
+            },
+            id="unknown-zones-and-types-allow-any-value-and-declared-labels-win",
         ),
     ],
 )
@@ -752,9 +802,69 @@ def test_parse_placement_rejects(spec: dict[str, Any], message: str) -> None:
             WORKLOAD,
             [
                 "nodeSelector node.kubernetes.io/instance-type=m5.4xlarge does not match"
-                " (the group has no node.kubernetes.io/instance-type label)"
+                " (the group has node.kubernetes.io/instance-type in [t3.large, t3.xlarge])"
             ],
-            id="instance-type-label-absent-when-the-group-lists-none",
+            id="instance-type-label-outside-the-instance-types",
+        ),
+        pytest.param(
+            {
+                "nodeSelector": {
+                    "node.kubernetes.io/instance-type": "m5.4xlarge",
+                    "beta.kubernetes.io/instance-type": "m5.4xlarge",
+                    "topology.kubernetes.io/zone": "us-east-1a",
+                    "topology.kubernetes.io/region": "us-east-1",
+                    "kubernetes.io/arch": "arm64",
+                    "eks.amazonaws.com/capacityType": "SPOT",
+                }
+            },
+            BARE,
+            [],
+            id="well-known-labels-may-be-anything-the-group-does-not-declare",
+        ),
+        pytest.param(
+            {
+                "nodeSelector": {
+                    "beta.kubernetes.io/os": "linux",
+                    "beta.kubernetes.io/arch": "amd64",
+                    "eks.amazonaws.com/nodegroup": "database",
+                    "topology.kubernetes.io/region": "eu-west-1",
+                    "failure-domain.beta.kubernetes.io/region": "eu-west-1",
+                    "failure-domain.beta.kubernetes.io/zone": "eu-west-1c",
+                    "node.kubernetes.io/instance-type": "r6i.large",
+                    "eks.amazonaws.com/capacityType": "ON_DEMAND",
+                },
+                **CNPG,
+            },
+            DATABASE,
+            [],
+            id="kubelet-and-eks-labels-of-the-group-match",
+        ),
+        pytest.param(
+            {"nodeSelector": {"topology.kubernetes.io/region": "us-east-1"}, **NODE_EXPORTER},
+            DATABASE,
+            [
+                "nodeSelector topology.kubernetes.io/region=us-east-1 does not match"
+                " (the group has topology.kubernetes.io/region=eu-west-1)"
+            ],
+            id="region-label-follows-the-zones",
+        ),
+        pytest.param(
+            {"nodeSelector": {"eks.amazonaws.com/capacityType": "SPOT"}},
+            WORKLOAD._replace(capacity_type="ON_DEMAND"),
+            [
+                "nodeSelector eks.amazonaws.com/capacityType=SPOT does not match"
+                " (the group has eks.amazonaws.com/capacityType=ON_DEMAND)"
+            ],
+            id="capacity-type-label-follows-the-declared-capacity-type",
+        ),
+        pytest.param(
+            {"nodeSelector": {"eks.amazonaws.com/nodegroup-image": "ami-0123456789abcdef0"}},
+            WORKLOAD,
+            [
+                "nodeSelector eks.amazonaws.com/nodegroup-image=ami-0123456789abcdef0 does not"
+                " match (the group has no eks.amazonaws.com/nodegroup-image label)"
+            ],
+            id="undocumented-eks-labels-are-not-modelled",
         ),
         # Required node affinity.
         pytest.param(

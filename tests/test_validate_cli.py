@@ -347,8 +347,8 @@ def test_manifests_from_stdin_are_checked_with_object_names(repo: Path) -> None:
             "node-groups-without-manifests",
             ["validate", "--node-groups", "groups.yaml"],
             None,
-            "error: --node-groups goes with --manifests; "
-            "--kube-version and --crds with --manifests or --helm",
+            "error: --node-groups, --ingress-class and --database-namespace go with"
+            " --manifests; --kube-version and --crds with --manifests or --helm",
         ),
         (
             "unknown-rule",

@@ -494,3 +494,94 @@ def test_render_drift_of_a_missing_or_left_behind_file(
 
     assert (result.returncode, result.stderr) == (1, "")
     assert json_rows(result) == expected
+
+
+# --- manifests outside a platform repository ---------------------------------------------------
+
+OUTSIDE_NODE_GROUPS = """\
+nodeGroups:
+  - name: general
+  - name: database
+    labels: {dedicated: database}
+    taints: [{key: dedicated, value: database, effect: NO_SCHEDULE}]
+    instanceTypes: [r7g.large]
+"""
+OUTSIDE_MANIFESTS = """\
+apiVersion: postgresql.cnpg.io/v1
+kind: Cluster
+metadata: {name: shop-db, namespace: data}
+spec:
+  instances: 1
+  postgresql: null
+  storage: {size: 1Gi}
+  affinity:
+    nodeSelector: {dedicated: database, kubernetes.io/arch: arm64}
+    tolerations: [{key: dedicated, operator: Equal, value: database, effect: NoSchedule}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: shop, namespace: shop}
+spec:
+  selector: {matchLabels: {app: shop}}
+  template:
+    metadata: {labels: {app: shop}}
+    spec:
+      nodeSelector: {eks.amazonaws.com/nodegroup: general, topology.kubernetes.io/zone: us-east-1a}
+      containers:
+        - name: shop
+          image: example.org/shop:1.0
+          env:
+            - {name: DB_HOST, value: shop-db-rw.data.svc.cluster.local}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: shop, namespace: shop}
+spec:
+  ingressClassName: nginx
+  rules:
+    - host: shop.example.org
+"""
+# `spec.postgresql: null`, as CloudNativePG's cluster chart renders it, is valid for the API server.
+CNPG_CRD = PROJECT.parent / "shared" / "crds" / "postgresql.cnpg.io_clusters.yaml"
+
+
+@pytest.mark.parametrize(
+    ("options", "code", "stdout"),
+    [
+        pytest.param((), 0, "no findings\n", id="defaults-PASSED"),
+        pytest.param(
+            ("--ingress-class", "traefik", "--database-namespace", "database"),
+            1,
+            "manifests.yaml:3:27: error db-placement: database cluster 'shop-db' is in namespace"
+            " 'data', not the database namespace 'database'\n"
+            "manifests.yaml:25:31: error db-connection: database host"
+            " 'shop-db-rw.data.svc.cluster.local' at DB_HOST is not the read-write service of"
+            " 'shop-db': use 'shop-db-rw.database.svc.cluster.local' [Deployment/shop/shop]\n"
+            "manifests.yaml:31:3: error ingress-class: ingress 'Ingress/shop/shop' uses class"
+            " 'nginx', not the platform's 'traefik'\n"
+            "3 errors, 0 warnings, 0 excepted\n",
+            id="settings-from-options-FAILED",
+        ),
+    ],
+)
+def test_manifests_outside_a_platform_repository(
+    tmp_path: Path, options: tuple[str, ...], code: int, stdout: str
+) -> None:
+    repo = tmp_path / "empty"
+    repo.mkdir()
+    (tmp_path / "groups.yaml").write_text(OUTSIDE_NODE_GROUPS, encoding="utf-8")
+    (tmp_path / "manifests.yaml").write_text(OUTSIDE_MANIFESTS, encoding="utf-8")
+    arguments = ("--node-groups", "groups.yaml", "--crds", str(CNPG_CRD), *options)
+    result = run_cli(repo, "validate", "--manifests", "manifests.yaml", *arguments, cwd=tmp_path)
+    assert (result.returncode, result.stdout, result.stderr) == (code, stdout, "")
+
+
+def test_manifests_outside_a_platform_repository_need_node_groups(tmp_path: Path) -> None:
+    (tmp_path / "manifests.yaml").write_text(OUTSIDE_MANIFESTS, encoding="utf-8")
+    result = run_cli(tmp_path, "validate", "--manifests", "manifests.yaml", cwd=tmp_path)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        2,
+        "",
+        "error: sources/platform.yaml: no platform file: outside a platform repository, give"
+        " the node groups to check against with --node-groups FILE\n",
+    )

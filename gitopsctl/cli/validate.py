@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 HELM_MISUSE = "--chart-cache goes with --helm; --helm not with --manifests or --node-groups"
 MANIFEST_MISUSE = (
-    "--node-groups goes with --manifests; --kube-version and --crds with --manifests or --helm"
+    "--node-groups, --ingress-class and --database-namespace go with --manifests;"
+    " --kube-version and --crds with --manifests or --helm"
 )
 EMPTY_MISUSE = "--allow-empty goes with --manifests"
 
@@ -44,12 +45,26 @@ EMPTY_MISUSE = "--allow-empty goes with --manifests"
 @click.option(
     "--node-groups",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="With --manifests: YAML `nodeGroups: [{name, labels, taints}]`. Default: the platform's.",
+    help="With --manifests: YAML `nodeGroups: [{name, labels, taints, ...}]`. Default: the"
+    " platform's; required outside a platform repository.",
+)
+@click.option(
+    "--ingress-class",
+    metavar="NAME",
+    help="With --manifests: the class every Ingress must use. Default: the platform's; outside"
+    " a platform repository, none (any class, or none, is accepted).",
+)
+@click.option(
+    "--database-namespace",
+    metavar="NAME",
+    help="With --manifests: the namespace of database clusters and their services. Default: the"
+    " platform's; outside a platform repository, each cluster's own.",
 )
 @click.option(
     "--kube-version",
     metavar="X.Y",
-    help="With --manifests or --helm: the Kubernetes version. Default: the platform's.",
+    help="With --manifests or --helm: the Kubernetes version. Default: the platform's; outside"
+    " a platform repository, the newest with shipped schemas.",
 )
 @click.option(
     "--crds",
@@ -81,6 +96,8 @@ def command(
     fmt: str,
     manifests: str | None,
     node_groups: Path | None,
+    ingress_class: str | None,
+    database_namespace: str | None,
     kube_version: str | None,
     crds: tuple[Path, ...],
     helm: bool,
@@ -91,9 +108,24 @@ def command(
 
     Exit 0 when no error-level finding remains, 1 when one does, 2 for unusable input (broken
     sources are also reported as source-schema findings in the chosen format).
+
+    --manifests also works outside a platform repository (no sources/platform.yaml) when
+    --node-groups is given: the ingress class and database namespace are then checked only
+    when given, there is no environment (no domain, no issuer but the manifests' ClusterIssuers,
+    no production tier) and the Kubernetes version is the newest with shipped schemas.
     """
     request = ValidateRequest(
-        envs, fmt, manifests, node_groups, kube_version, crds, helm, chart_cache, allow_empty
+        envs,
+        fmt,
+        manifests,
+        node_groups,
+        kube_version,
+        crds,
+        helm,
+        chart_cache,
+        allow_empty,
+        ingress_class,
+        database_namespace,
     )
     run(lambda: validate_any(repo, request))
 
@@ -110,13 +142,15 @@ class ValidateRequest(NamedTuple):
     helm: bool
     chart_cache: Path | None
     allow_empty: bool = False
+    ingress_class: str | None = None
+    database_namespace: str | None = None
 
 
 def validate_any(repo: Path, request: ValidateRequest) -> int:
     """The repository, its charts through Helm, or given manifests, as the options ask."""
     if request.allow_empty and request.manifests is None:
         raise InputError(EMPTY_MISUSE)
-    if request.helm and request.manifests is None and request.node_groups is None:
+    if request.helm and request.manifests is None and not _manifest_only(request):
         from gitopsctl.pipeline import HelmOptions
 
         helm = HelmOptions(request.chart_cache, request.kube_version, request.crds)
@@ -132,11 +166,19 @@ def validate_any(repo: Path, request: ValidateRequest) -> int:
             request.kube_version,
             request.crds,
             request.allow_empty,
+            request.ingress_class,
+            request.database_namespace,
         )
         return validate_manifests_command(repo, options, request.envs, request.fmt)
-    if request.node_groups is not None or request.kube_version is not None or request.crds:
+    if _manifest_only(request) or request.kube_version is not None or request.crds:
         raise InputError(MANIFEST_MISUSE)
     return validate_command(repo, request.envs, request.fmt)
+
+
+def _manifest_only(request: ValidateRequest) -> bool:
+    """Whether an option that goes only with --manifests is given."""
+    options = (request.node_groups, request.ingress_class, request.database_namespace)
+    return any(option is not None for option in options)
 
 
 def validate_command(repo: Path, envs: Sequence[str], fmt: str) -> int:

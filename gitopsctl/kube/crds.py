@@ -15,6 +15,16 @@ converted schema accepts is one the cluster would store unchanged:
 
 CEL rules (``x-kubernetes-validations``) and list-map key uniqueness cannot be expressed in JSON
 Schema and are dropped, which only makes the result more permissive than the server.
+
+Before it validates a custom resource, the API server drops the nulls its structural schema does
+not allow (apiextensions-apiserver's ``PruneNonNullableNullsWithoutDefaults``, then defaulting):
+a field whose schema (a property, or ``additionalProperties``) is not ``nullable: true`` and has
+a null value is removed, or set to the schema's ``default`` when it has one. A null the schema
+says nothing about (an unknown field under ``x-kubernetes-preserve-unknown-fields``) stays, and so
+does a null list item. `without_nulls` does the same, so ``spec.postgresql: null``, as Helm
+charts often leave an unset value, is checked as the server stores it: absent. (Built-in kinds
+need no such step: decoding JSON into their Go types drops nulls, and the shipped schemas accept
+them.)
 """
 
 from __future__ import annotations
@@ -57,12 +67,14 @@ SchemaKey = tuple[str, str]
 
 
 class CrdSchema(NamedTuple):
-    """The JSON Schema of one served version of a custom resource."""
+    """The JSON Schema of one served version of a custom resource, and the CRD's own structural
+    schema it was converted from (what the API server prunes by)."""
 
     group: str
     version: str
     kind: str
     schema: dict[str, Any]
+    structural: Mapping[str, Any]
 
     @property
     def api_version(self) -> str:
@@ -75,10 +87,53 @@ def crd_schemas(document: Mapping[str, Any]) -> list[CrdSchema]:
     group = _text(spec.get("group"), "spec.group")
     names = spec.get("names")
     kind = _text(names.get("kind") if isinstance(names, Mapping) else None, "spec.names.kind")
-    return [
-        CrdSchema(group, version, kind, _root_schema(_openapi_schema(entry, version)))
-        for version, entry in _served_versions(spec)
-    ]
+    schemas = []
+    for version, entry in _served_versions(spec):
+        openapi = _openapi_schema(entry, version)
+        schemas.append(CrdSchema(group, version, kind, _root_schema(openapi), openapi))
+    return schemas
+
+
+def without_nulls(value: Any, structural: Mapping[str, Any]) -> Any:
+    """The object as the API server validates it: each null of a field whose schema is not
+    ``nullable: true`` removed, or replaced by the field's ``default``. The object itself when
+    it has no such null (nothing is copied), else a copy; the object is never changed."""
+    if isinstance(value, Mapping):
+        return _mapping_without_nulls(value, structural)
+    if isinstance(value, list):
+        items = _subschema(structural.get("items"))
+        pruned = [without_nulls(item, items) if items else item for item in value]
+        changed = any(new is not old for new, old in zip(pruned, value, strict=True))
+        return pruned if changed else value
+    return value
+
+
+def _mapping_without_nulls(value: Mapping[str, Any], structural: Mapping[str, Any]) -> Any:
+    copy: dict[Any, Any] = {}
+    changed = False
+    for key, item in value.items():
+        field = _field_schema(structural, key)
+        if item is None and field is not None and field.get("nullable") is not True:
+            changed = True
+            if "default" in field:
+                copy[key] = field["default"]
+            continue
+        pruned = without_nulls(item, field) if field is not None else item
+        changed = changed or pruned is not item
+        copy[key] = pruned
+    return copy if changed else value
+
+
+def _field_schema(structural: Mapping[str, Any], key: Any) -> Mapping[str, Any] | None:
+    """The schema of one field: its property, else ``additionalProperties`` when a schema."""
+    properties = structural.get("properties")
+    if isinstance(properties, Mapping) and key in properties:
+        return _subschema(properties[key])
+    return _subschema(structural.get("additionalProperties")) or None
+
+
+def _subschema(node: Any) -> Mapping[str, Any]:
+    return node if isinstance(node, Mapping) else {}
 
 
 def load_crd_dir(paths: Iterable[Path]) -> dict[SchemaKey, CrdSchema]:

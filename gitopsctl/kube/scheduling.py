@@ -15,6 +15,30 @@ A node group stands for many nodes, so a label may have several possible values 
 node) or an unknown one (the hostname). A term fits a group when some single node of it could
 satisfy the term together with the nodeSelector: requirements on the same key must agree on one
 value, which is stricter, and truer, than checking each requirement alone.
+
+Besides its own labels, every node of a group carries the labels the kubelet, the cloud provider
+and EKS set (Kubernetes' "Well-Known Labels, Annotations and Taints" and "Node Labels Populated By
+The Kubelet"; the EKS user guide's "Managed node groups"), and charts select on them:
+
+- ``kubernetes.io/hostname``: the node's own name, so any value; ``kubernetes.io/os`` and the
+  deprecated ``beta.kubernetes.io/os``: ``linux`` (EKS node groups run Linux here);
+- ``kubernetes.io/arch`` and the deprecated ``beta.kubernetes.io/arch``: Go's ``GOARCH`` of the
+  node, the group's declared ``arch``, else read from its instance types (a ``g`` among the
+  letters after an EC2 family's generation marks AWS Graviton, ``arm64``, as in ``m7g``,
+  ``c6gn``, ``t4g``; ``a1`` is the first Graviton; others are ``amd64``), else any value;
+- ``topology.kubernetes.io/zone`` and the deprecated ``failure-domain.beta.kubernetes.io/zone``:
+  one of the group's zones; ``topology.kubernetes.io/region`` and the deprecated
+  ``failure-domain.beta.kubernetes.io/region``: the region of those zones (``eu-west-1`` for
+  ``eu-west-1a``); any value when the group lists no zones;
+- ``node.kubernetes.io/instance-type`` and the deprecated ``beta.kubernetes.io/instance-type``:
+  one of the group's instance types, any value when it lists none;
+- ``eks.amazonaws.com/nodegroup``: the group's name; ``eks.amazonaws.com/capacityType``: the
+  group's declared capacity type (``ON_DEMAND``, ``SPOT`` or ``CAPACITY_BLOCK``), else
+  ``ON_DEMAND`` or ``SPOT``.
+
+Labels EKS sets without documenting them (``eks.amazonaws.com/nodegroup-image``,
+``eks.amazonaws.com/sourceLaunchTemplateId``) are not modelled: a selector on them is reported as
+a label the group does not carry.
 """
 
 from __future__ import annotations
@@ -49,8 +73,25 @@ OS_LABEL = "kubernetes.io/os"
 ARCH_LABEL = "kubernetes.io/arch"
 HOSTNAME_LABEL = "kubernetes.io/hostname"
 ZONE_LABEL = "topology.kubernetes.io/zone"
+REGION_LABEL = "topology.kubernetes.io/region"
 INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"
 NODEGROUP_LABEL = "eks.amazonaws.com/nodegroup"
+CAPACITY_TYPE_LABEL = "eks.amazonaws.com/capacityType"
+# Deprecated spellings the kubelet and the cloud provider still set, and charts still select on.
+BETA_OS_LABEL = "beta.kubernetes.io/os"
+BETA_ARCH_LABEL = "beta.kubernetes.io/arch"
+BETA_ZONE_LABEL = "failure-domain.beta.kubernetes.io/zone"
+BETA_REGION_LABEL = "failure-domain.beta.kubernetes.io/region"
+BETA_INSTANCE_TYPE_LABEL = "beta.kubernetes.io/instance-type"
+
+ON_DEMAND, SPOT, CAPACITY_BLOCK = "ON_DEMAND", "SPOT", "CAPACITY_BLOCK"
+CAPACITY_TYPES = (ON_DEMAND, SPOT, CAPACITY_BLOCK)
+# What a group that declares no capacity type may be: EKS's two ordinary capacity types.
+_UNDECLARED_CAPACITY = frozenset({ON_DEMAND, SPOT})
+# EC2 instance type names: family letters, generation digits, attribute letters, ".", size.
+_INSTANCE_FAMILY = re.compile(r"([a-z]+)([0-9]+)([a-z-]*)\.")
+# An AWS zone name is its region plus a letter, or a Local Zone suffix (us-west-2-lax-1a).
+_ZONE_REGION = re.compile(r"([a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]+)(?:[a-z]|-.+)")
 NODE_NAME_FIELD = "metadata.name"
 
 _REQUIRED_PATH = "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"
@@ -84,12 +125,16 @@ class Toleration(NamedTuple):
 
 
 class NodeGroup(NamedTuple):
+    """A group of like nodes; what it does not say (zones, instance types, architecture,
+    capacity type) may be anything on its nodes."""
+
     name: str
-    labels: Mapping[str, str]
+    labels: Mapping[str, str]  # its own labels, as declared; the well-known ones come on top
     taints: tuple[Taint, ...]
-    zones: tuple[str, ...] = ("eu-west-1a", "eu-west-1b", "eu-west-1c")
+    zones: tuple[str, ...] = ()
     instance_types: tuple[str, ...] = ()
-    arch: str = "amd64"
+    arch: str | None = None
+    capacity_type: str | None = None
 
 
 class Requirement(NamedTuple):
@@ -195,17 +240,60 @@ def blocking_taints(group: NodeGroup, tolerations: Sequence[Toleration]) -> list
 
 
 def node_label_values(group: NodeGroup) -> dict[str, frozenset[str] | None]:
-    """Every label a node of the group may carry: its own, then the ones EKS and kubelet set."""
-    values: dict[str, PossibleValues] = {k: frozenset({v}) for k, v in group.labels.items()}
-    values[OS_LABEL] = frozenset({"linux"})
-    values[ARCH_LABEL] = frozenset({group.arch})
-    values[HOSTNAME_LABEL] = None
-    values[NODEGROUP_LABEL] = frozenset({group.name})
-    if group.zones:
-        values[ZONE_LABEL] = frozenset(group.zones)
-    if group.instance_types:
-        values[INSTANCE_TYPE_LABEL] = frozenset(group.instance_types)
+    """Every label a node of the group may carry: the ones the kubelet, the cloud provider and
+    EKS set, then the group's own (a label the group declares is the one its nodes carry)."""
+    arch = _architectures(group)
+    zones = frozenset(group.zones) if group.zones else None
+    regions = _regions(group.zones)
+    instance_types = frozenset(group.instance_types) if group.instance_types else None
+    values: dict[str, PossibleValues] = {
+        HOSTNAME_LABEL: None,
+        OS_LABEL: frozenset({"linux"}),
+        BETA_OS_LABEL: frozenset({"linux"}),
+        ARCH_LABEL: arch,
+        BETA_ARCH_LABEL: arch,
+        ZONE_LABEL: zones,
+        BETA_ZONE_LABEL: zones,
+        REGION_LABEL: regions,
+        BETA_REGION_LABEL: regions,
+        INSTANCE_TYPE_LABEL: instance_types,
+        BETA_INSTANCE_TYPE_LABEL: instance_types,
+        NODEGROUP_LABEL: frozenset({group.name}),
+        CAPACITY_TYPE_LABEL: (
+            frozenset({group.capacity_type}) if group.capacity_type else _UNDECLARED_CAPACITY
+        ),
+    }
+    values.update({key: frozenset({value}) for key, value in group.labels.items()})
     return values
+
+
+def _architectures(group: NodeGroup) -> PossibleValues:
+    """The declared architecture, else the one each instance type implies; None when unknown."""
+    if group.arch:
+        return frozenset({group.arch})
+    found = {instance_architecture(name) for name in group.instance_types}
+    if not found or None in found:
+        return None
+    return frozenset(arch for arch in found if arch is not None)
+
+
+def instance_architecture(instance_type: str) -> str | None:
+    """``arm64`` for an AWS Graviton instance type, ``amd64`` for another EC2 one, None when the
+    name does not read as an EC2 instance type."""
+    match = _INSTANCE_FAMILY.match(instance_type.lower())
+    if match is None:
+        return None
+    family, generation, attributes = match.groups()
+    graviton = "g" in attributes or (family, generation) == ("a", "1")
+    return "arm64" if graviton else "amd64"
+
+
+def _regions(zones: Sequence[str]) -> PossibleValues:
+    """The regions of the zones; None (any) when there are none or one is not an AWS zone."""
+    regions = [_ZONE_REGION.fullmatch(zone) for zone in zones]
+    if not regions or any(match is None for match in regions):
+        return None
+    return frozenset(match.group(1) for match in regions if match is not None)
 
 
 # --- parsing a pod spec --------------------------------------------------------------------------

@@ -51,6 +51,20 @@ class JsonSchema:
         return validator_for(self._schema)(self._schema)
 
 
+class CustomResourceSchema:
+    """A custom resource's schema, applied as the API server applies it: after dropping the nulls
+    of fields that are not nullable (see `gitopsctl.kube.crds.without_nulls`)."""
+
+    def __init__(self, crd: CrdSchema) -> None:
+        self._schema = JsonSchema(crd.schema)
+        self._structural = crd.structural
+
+    def errors(self, obj: Mapping[str, Any]) -> list[SchemaError]:
+        from gitopsctl.kube.crds import without_nulls
+
+        return self._schema.errors(without_nulls(obj, self._structural))
+
+
 @functools.cache
 def schema_file(path: Path) -> JsonSchema:
     """A schema file, read and compiled once per process."""
@@ -68,7 +82,7 @@ class SchemaStore:
         except ValueError as error:
             raise InputError(f"Kubernetes version: {error}") from None
         self._crds = dict(crds or {})
-        self._compiled: dict[tuple[str, str], JsonSchema] = {}
+        self._compiled: dict[tuple[str, str], CustomResourceSchema] = {}
 
     def for_object(self, api_version: str, kind: str) -> Checker | None:
         key = (api_version, kind)
@@ -76,7 +90,7 @@ class SchemaStore:
             return schema_file(SCHEMA_DIR / PROJECT_SCHEMAS[key])
         if key in self._crds:
             if key not in self._compiled:
-                self._compiled[key] = JsonSchema(self._crds[key].schema)
+                self._compiled[key] = CustomResourceSchema(self._crds[key])
             return self._compiled[key]
         if self._kube.has_schema(api_version, kind):
             return self._kube

@@ -2,9 +2,10 @@
 
 CloudNativePG creates `<cluster>-rw`, `-ro` and `-r` services for every cluster; applications
 write, so they must connect to `<cluster>-rw.<database namespace>.svc.cluster.local` of a cluster
-that is rendered in the same environment. A host naming a cluster that does not exist (a typo, a
-cluster renamed, one not enabled in this environment), a read-only service, or another namespace
-fails only when the application starts.
+that is rendered in the same environment (with `validate --manifests --env ENV`, the clusters the
+sources render for ENV count too, though their objects are not among the manifests). A host
+naming a cluster that does not exist (a typo, a cluster renamed, one not enabled in this
+environment), a read-only service, or another namespace fails only when the application starts.
 
 Checked in every app's values: any string holding a `*.svc.cluster.local` name whose first label
 ends in `-rw`, `-ro` or `-r` (inside a URL too), and every value of a `host` or `hostname` key
@@ -54,11 +55,11 @@ _SERVICE_SUFFIXES = ("-rw", "-ro", "-r")
 
 
 def check(env: Environment, options: Mapping[str, Any]) -> Iterator[Hit]:
-    clusters = sorted(db.name for db in env.databases)
+    clusters = _cluster_namespaces(env)
     for document in env.values:
         for path, host in _database_hosts(document.values):
             message = (
-                _problem(env, clusters, path, host)
+                _problem(clusters, path, host)
                 if isinstance(host, str)
                 else f"database host at {format_path(path)} is {describe(host)}, not a host name"
             )
@@ -109,18 +110,41 @@ def _mentions_database(part: str) -> bool:
     return "postgres" in lowered or "database" in lowered or bool(_DATABASE_WORDS & {*words(part)})
 
 
-def _problem(env: Environment, clusters: Sequence[str], path: ValuePath, host: str) -> str | None:
-    expected = {name: database_host(name, env.database_namespace) for name in clusters}
-    if host.lower().rstrip(".") in expected.values():
+def _cluster_namespaces(env: Environment) -> dict[str, str | None]:
+    """Each cluster of the environment, sorted, with the namespace its service is in: the
+    platform's database namespace, else the cluster's own; None when neither is known."""
+    found: dict[str, str | None] = dict.fromkeys(env.rendered_databases, env.database_namespace)
+    for db in env.databases:
+        found[db.name] = env.database_namespace or db.namespace
+    return dict(sorted(found.items()))
+
+
+def _problem(clusters: Mapping[str, str | None], path: ValuePath, host: str) -> str | None:
+    if any(_is_service_of(host, name, namespace) for name, namespace in clusters.items()):
         return None
+    expected = {name: _service(name, namespace) for name, namespace in clusters.items()}
     where = f"database host {host!r} at {format_path(path)}"
-    cluster = _cluster_named(host, clusters)
+    cluster = _cluster_named(host, list(clusters))
     if cluster is not None:
         return f"{where} is not the read-write service of {cluster!r}: use {expected[cluster]!r}"
     if not clusters:
         return f"{where} names no database cluster: none is rendered in this environment"
-    wanted = " or ".join(repr(expected[name]) for name in clusters)
+    wanted = " or ".join(repr(service) for service in expected.values())
     return f"{where} names no database cluster of this environment: use {wanted}"
+
+
+def _is_service_of(host: str, cluster: str, namespace: str | None) -> bool:
+    """Whether the host is the cluster's read-write service (in any namespace if unknown)."""
+    name = host.lower().rstrip(".")
+    if namespace is not None:
+        return name == database_host(cluster, namespace)
+    label, _, rest = name.partition(".")
+    namespace_label, _, suffix = rest.partition(".")
+    return label == f"{cluster}-rw" and bool(namespace_label) and suffix == "svc.cluster.local"
+
+
+def _service(cluster: str, namespace: str | None) -> str:
+    return database_host(cluster, namespace or "<namespace>")
 
 
 def _cluster_named(host: str, clusters: Sequence[str]) -> str | None:

@@ -81,8 +81,8 @@ def _minimum(env: Environment, options: Mapping[str, Any]) -> int | None:
 
 
 def _namespace(env: Environment, db: DatabaseCluster) -> Iterator[Hit]:
-    if db.namespace == env.database_namespace:
-        return
+    if env.database_namespace is None or db.namespace == env.database_namespace:
+        return  # none known (manifests outside a platform, no --database-namespace), or right
     where = db.namespace_location or db.locate(())
     if db.namespace:
         message = (

@@ -4,6 +4,8 @@ Traefik serves only Ingresses of its class (`traefik-ingress`); an Ingress witho
 `ingressClassName`, with another class, or with a class no enabled app provides is never served.
 An `ingressClassName` that is not a string, and an `enabled` that is not a boolean (Helm's `if`
 takes the string "false" as true), are errors too: the check never skips what it cannot read.
+Manifests checked outside a platform repository have no platform class: the class is checked
+only against the one `--ingress-class` names.
 
 Passing (the class is the platform's, and traefik-ingress is enabled in the environment):
 
@@ -45,6 +47,8 @@ def check(env: Environment, options: Mapping[str, Any]) -> Iterator[Hit]:
 
 def _problem(env: Environment, ingress: Ingress) -> str | None:
     name = ingress.name
+    if env.ingress_class is None:  # manifests outside a platform, no --ingress-class
+        return None
     if not ingress.class_name:
         return f"ingress {name!r} has no ingressClassName: set it to {env.ingress_class!r}"
     if ingress.class_name != env.ingress_class:

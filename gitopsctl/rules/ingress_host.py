@@ -2,8 +2,14 @@
 
 DNS and the certificates of an environment exist only for names under its domain, so a host
 outside it (a prod name left in staging) is never reached, or steals another environment's
-traffic. Two Ingresses claiming one host leave Traefik to pick either for each request; the
-second claim is reported, naming the first. A TLS list must cover every host of the Ingress, or
+traffic. Two Ingresses claiming one route leave Traefik to pick either for each request; the
+second claim is reported, naming the first. A route is a host and a path of a pathType, as
+`spec.rules[].http.paths[]` lists them: the same host with different paths (`/` and `/api`) in two
+Ingresses is fine, the same path with the same pathType twice is the error (a `Prefix` path is
+compared without its trailing `/`, as Kubernetes matches it: `/api` and `/api/` are one route).
+Paths of different pathTypes are different claims. A host whose paths are not known, from chart
+values or a rule without `http.paths`, claims every path of the host and so conflicts with any
+other claim on it. A TLS list must cover every host of the Ingress, or
 cert-manager issues a certificate without it, and every TLS entry needs a `secretName` for
 cert-manager to store the certificate in. Every host, of the rules and of the TLS list, must be
 one Kubernetes accepts: a lower-case DNS-1123 subdomain (labels of at most 63 characters, 253 in
@@ -37,14 +43,18 @@ from typing import Any
 from gitopsctl.findings import Severity
 from gitopsctl.kube.dns import host_problem
 from gitopsctl.rules.base import Hit
-from gitopsctl.subjects.records import Environment, Ingress
+from gitopsctl.subjects.records import Environment, Ingress, RouteClaim
 
 ID = "ingress-host"
 SEVERITY = Severity.ERROR
 
+PREFIX = "Prefix"
+# The routes claimed so far, by lower-case host, with the Ingress that claimed each.
+Claims = dict[str, list[tuple[RouteClaim, Ingress]]]
+
 
 def check(env: Environment, options: Mapping[str, Any]) -> Iterator[Hit]:
-    claims: dict[str, Ingress] = {}
+    claims: Claims = {}
     for ingress in env.ingresses:
         yield from _malformed(ingress)
         yield from _invalid_hosts(ingress)
@@ -107,16 +117,39 @@ def _outside_domain(domain: str | None, ingress: Ingress) -> Iterator[Hit]:
             yield Hit(ingress.locate(path), message, ingress.app)
 
 
-def _claimed_twice(claims: dict[str, Ingress], ingress: Ingress) -> Iterator[Hit]:
-    for host, path in ingress.hosts:
-        key = host.lower()
-        first = claims.setdefault(key, ingress)
-        if first is not ingress:
+def _claimed_twice(claims: Claims, ingress: Ingress) -> Iterator[Hit]:
+    """Each route another Ingress claimed before; the Ingress's own routes never conflict."""
+    routes = ingress.route_claims()
+    for route in routes:
+        earlier = claims.get(route.host.lower(), [])
+        first = next((i for claim, i in earlier if i is not ingress and _same(claim, route)), None)
+        if first is not None:
             message = (
-                f"ingress {ingress.name!r} host {host!r} is already claimed by ingress "
+                f"ingress {ingress.name!r} {_describe(route)} is already claimed by ingress "
                 f"{first.name!r} of app {first.app!r}"
             )
-            yield Hit(ingress.locate(path), message, ingress.app)
+            yield Hit(ingress.locate(route.where), message, ingress.app)
+    for route in routes:
+        claims.setdefault(route.host.lower(), []).append((route, ingress))
+
+
+def _same(claim: RouteClaim, other: RouteClaim) -> bool:
+    """Whether two routes of one host overlap: one claims every path, or path and type agree."""
+    if claim.path is None or other.path is None:
+        return True
+    return claim.path_type == other.path_type and _route_key(claim) == _route_key(other)
+
+
+def _route_key(route: RouteClaim) -> str | None:
+    if route.path is not None and route.path_type == PREFIX:
+        return route.path.rstrip("/") or "/"
+    return route.path
+
+
+def _describe(route: RouteClaim) -> str:
+    if route.path is None:
+        return f"host {route.host!r}"
+    return f"host {route.host!r} path {route.path!r} ({route.path_type})"
 
 
 def _uncovered(ingress: Ingress) -> Iterator[Hit]:

@@ -188,6 +188,8 @@ def node_group(node: Mapping[str, Any]) -> NodeGroup:
         optional["zones"] = tuple(node["zones"])
     if node.get("arch"):
         optional["arch"] = node["arch"]
+    if node.get("capacityType"):
+        optional["capacity_type"] = node["capacityType"]
     return NodeGroup(
         name=node["name"],
         labels={str(k): str(v) for k, v in node.get("labels", {}).items()},

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from gitopsctl.paths import ValuePath, describe, format_path
-from gitopsctl.subjects.records import Malformed, TlsEntry
+from gitopsctl.subjects.records import Malformed, RouteClaim, TlsEntry
 
 Found = list[Malformed]
 
@@ -82,6 +82,32 @@ def rule_hosts(value: Any, path: ValuePath, found: Found) -> Iterator[tuple[str,
             yield from hostname(rule.get("host"), (*path, index, "host"), found)
         else:
             _wrong(found, "hosts", (*path, index), rule, "a mapping (a rule with a host)")
+
+
+def rule_routes(value: Any, path: ValuePath) -> Iterator[RouteClaim]:
+    """The routes of an Ingress's `spec.rules`: each `http.paths` entry of a rule with a host, or
+    every path of the host when the rule lists none. Wrong types are `rule_hosts`' to report
+    (and the schema's): an entry that cannot be read claims every path, so it still conflicts."""
+    if not isinstance(value, list):
+        return
+    for index, rule in enumerate(value):
+        host = rule.get("host") if isinstance(rule, Mapping) else None
+        if isinstance(host, str) and host:
+            where = (*path, index)
+            routes = list(_http_routes(host, rule.get("http"), (*where, "http", "paths")))
+            yield from routes or [RouteClaim(host, None, "", (*where, "host"))]
+
+
+def _http_routes(host: str, http: Any, path: ValuePath) -> Iterator[RouteClaim]:
+    entries = http.get("paths") if isinstance(http, Mapping) else None
+    for index, entry in enumerate(entries if isinstance(entries, list) else []):
+        route = entry.get("path") if isinstance(entry, Mapping) else None
+        kind = entry.get("pathType") if isinstance(entry, Mapping) else None
+        # No path (ImplementationSpecific allows it) routes everything, as most controllers read it.
+        if isinstance(route, str) and route and isinstance(kind, str):
+            yield RouteClaim(host, route, kind, (*path, index, "path"))
+        else:
+            yield RouteClaim(host, None, "", (*path, index))
 
 
 def tls_flag(value: Any, path: ValuePath, found: Found) -> bool:

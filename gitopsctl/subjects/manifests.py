@@ -287,6 +287,29 @@ def read_node_groups(file: Path) -> list[NodeGroup]:
     return [node_group(item) for item in document["nodeGroups"]]
 
 
+def standalone_environment(
+    node_groups: Path, ingress_class: str | None, database_namespace: str | None
+) -> Environment:
+    """What `--manifests` checks against outside a platform repository: the given node groups,
+    and the ingress class and database namespace only when given (else any is accepted). No
+    environment: the development tier, no domain, no ClusterIssuer but those among the
+    manifests, no database node group."""
+    name = node_groups.as_posix()
+    return Environment(
+        name=None,
+        tier="development",
+        domain=None,
+        issuer=None,
+        ingress_class=ingress_class,
+        node_groups=read_node_groups(node_groups),
+        database_namespace=database_namespace,
+        database_node_group=None,
+        ingress_class_providers=frozenset([ingress_class] if ingress_class else []),
+        issuers=frozenset(),
+        locate_environment=lambda path: Location(name, 1, 1),
+    )
+
+
 def manifest_subjects(manifests: Iterable[Manifest], base: Environment) -> Environment:
     """Fill an environment's subjects from manifests, one at a time: each object is checked
     against its schema as it is read and not kept, so a long stream costs little memory.
@@ -403,6 +426,7 @@ def _ingress(manifest: Manifest) -> Ingress:
     class_name = ingresses.class_name(read("class"), paths["class"], malformed)
     annotations = ingresses.annotation_map(read("annotations"), paths["annotations"], malformed)
     hosts = tuple(ingresses.rule_hosts(read("rules"), paths["rules"], malformed))
+    routes = tuple(ingresses.rule_routes(read("rules"), paths["rules"]))
     tls = tuple(ingresses.tls_list(read("tls"), paths["tls"], malformed))
     return Ingress(
         app=manifest.app,
@@ -415,6 +439,7 @@ def _ingress(manifest: Manifest) -> Ingress:
         locate=manifest.locate(),
         paths=paths,
         malformed=tuple(malformed),
+        routes=routes,
     )
 
 

@@ -60,6 +60,16 @@ class TlsEntry(NamedTuple):
     host_paths: tuple[ValuePath, ...] = ()  # where each of ``hosts`` is, when known
 
 
+class RouteClaim(NamedTuple):
+    """What an Ingress routes of a host: one path of one pathType, or (``path`` None) every path,
+    when its paths are not known (chart values) or it lists none."""
+
+    host: str
+    path: str | None
+    path_type: str
+    where: ValuePath
+
+
 class Ingress(NamedTuple):
     app: str | None
     name: str
@@ -71,9 +81,16 @@ class Ingress(NamedTuple):
     locate: Locate
     paths: Mapping[str, ValuePath]
     malformed: tuple[Malformed, ...] = ()
+    routes: tuple[RouteClaim, ...] | None = None  # None: every path of every host
 
     def malformed_in(self, *fields: str) -> list[Malformed]:
         return [found for found in self.malformed if found.field in fields]
+
+    def route_claims(self) -> tuple[RouteClaim, ...]:
+        """The routes it claims; every path of each host when its paths are not known."""
+        if self.routes is not None:
+            return self.routes
+        return tuple(RouteClaim(host, None, "", where) for host, where in self.hosts)
 
 
 class DatabaseCluster(NamedTuple):
@@ -154,9 +171,9 @@ class Environment:
     tier: str
     domain: str | None
     issuer: str | None
-    ingress_class: str
+    ingress_class: str | None  # None: not known (manifests outside a platform), not checked
     node_groups: Sequence[NodeGroup]
-    database_namespace: str
+    database_namespace: str | None  # None: not known, as the ingress class
     database_node_group: str | None
     ingress_class_providers: frozenset[str]
     issuers: frozenset[str]
@@ -173,6 +190,9 @@ class Environment:
     generated_files: Mapping[str, Location] = field(default_factory=dict)
     promoted: Mapping[str, PromotedApp] = field(default_factory=dict)
     earlier: tuple[Stage, ...] = ()  # the environments before this one in `promotion`
+    # Database clusters the environment's sources render, whether or not among the subjects:
+    # manifests of one app still connect to the clusters of others.
+    rendered_databases: frozenset[str] = frozenset()
 
     @property
     def production(self) -> bool:
