@@ -64,7 +64,7 @@ fuzz: $(STAMP)
 ## bench: the benchmark (see README, Performance)
 bench: $(STAMP)
 	$(BIN)/python -m compileall -q gitopsctl render.py >/dev/null
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(if $(BENCH_CHART_CACHE),--chart-cache $(BENCH_CHART_CACHE))
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -15,7 +15,10 @@ fastest run:
    `validate`, then the two pre-commit hooks' commands, `render --check` and `validate` (best of 3);
 4. `python render.py validate --manifests STREAM --format json` and
    `kubernetes-validate --strict -k VERSION STREAM` on the same 1,000-object stream
-   (`bench/manifests.py`), alternating, best of 3 each; then which objects each one fails.
+   (`bench/manifests.py`), alternating, best of 3 each; then which objects each one fails;
+5. with `--chart-cache DIR` (the example's upstream charts, as `charts pull` leaves them):
+   `python render.py validate --helm --chart-cache DIR` on the example against the bare
+   `helm template` runs of the same releases one after another (`bench/helm.py`), best of 3 each.
 
 Generated files stay under `bench/out/` (git-ignored) for profiling. Targets are printed as
 PASS/FAIL lines and never change the exit code: 0 when every command ran, 2 when a measured
@@ -41,7 +44,7 @@ from typing import Any, NamedTuple
 if not __package__:  # run as `python bench/run.py`: make the `bench` package importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import generate, manifests
+from bench import generate, helm, manifests
 
 PROJECT = Path(__file__).resolve().parents[1]
 RENDER = PROJECT / "render.py"
@@ -59,6 +62,7 @@ SPEEDUP_TARGET = 30.0
 WIDE_ENVIRONMENTS, WIDE_APPS = 20, 32
 WIDE_RENDER_VALIDATE_S = 0.66
 WIDE_HOOKS_S = 0.5
+HELM_LIMIT = 1.0  # validate --helm at most the bare helm runs' time
 
 FINDINGS = (0, 1)  # validators exit 1 for findings; that is a result, not a crash
 SUCCESS = (0,)
@@ -544,6 +548,42 @@ def machine() -> str:
     )
 
 
+def helm_case(cache: Path, runs: int) -> helm.HelmResult:
+    """`validate --helm` on the example and the bare helm runs it needs, alternating."""
+    progress(f"validate --helm with the charts in {cache}, {runs} runs")
+    command = gitopsctl("validate", "--helm", "--chart-cache", cache)
+    measured, bare = [], []
+    for _ in range(runs):
+        measured.append(measure(command, PROJECT, FINDINGS))
+        releases, seconds = helm.bare_helm_seconds(PROJECT, cache)
+        bare.append(seconds)
+    chosen = best(measured)
+    return helm.HelmResult(releases, chosen.wall, chosen.cpu, peak_mb(measured), min(bare))
+
+
+def helm_rows(result: helm.HelmResult) -> list[Row]:
+    ratio = f"{result.validate_wall / result.bare_wall:.2f}x the bare helm runs"
+    return [
+        Row("example: helm template, one by one", result.releases, result.bare_wall, 0.0, 0.0),
+        Row(
+            "example: validate --helm",
+            result.releases,
+            result.validate_wall,
+            result.validate_cpu,
+            result.validate_peak_mb,
+            ratio,
+        ),
+    ]
+
+
+def helm_target(result: helm.HelmResult) -> Target:
+    return Target(
+        result.validate_wall <= HELM_LIMIT * result.bare_wall,
+        f"validate --helm <= the bare helm template runs: {result.validate_wall:.2f} s vs "
+        f"{result.bare_wall:.2f} s",
+    )
+
+
 # --- the whole run ---
 
 
@@ -556,9 +596,10 @@ class Results(NamedTuple):
     stream: StreamResult
     stream_file: Path
     comparison: Comparison
+    helm: helm.HelmResult | None
 
 
-def measure_all(out: Path, runs: int, example_runs: int) -> Results:
+def measure_all(out: Path, runs: int, example_runs: int, cache: Path | None) -> Results:
     out.mkdir(parents=True, exist_ok=True)
     load_before = os.getloadavg()[0]
     kube_version = platform_kube_version()
@@ -572,8 +613,17 @@ def measure_all(out: Path, runs: int, example_runs: int) -> Results:
     theirs = kubernetes_validate_verdicts(measured.theirs.stdout, stream.objects)
     ours = gitopsctl_verdicts(measured.ours.stdout, stream_file, stream.objects)
     comparison = compare(ours, theirs, stream)
+    helm_result = helm_case(cache, runs) if cache is not None else None
     return Results(
-        kube_version, load_before, example, repos, wide, measured, stream_file, comparison
+        kube_version,
+        load_before,
+        example,
+        repos,
+        wide,
+        measured,
+        stream_file,
+        comparison,
+        helm_result,
     )
 
 
@@ -584,10 +634,15 @@ def report(results: Results, runs: int) -> str:
         *repo_rows(repos),
         *wide_rows(results.wide),
         *stream_rows(results.stream, runs),
+        *(helm_rows(results.helm) if results.helm else []),
     ]
     notes = [f"{r.applications} Applications: {r.note}" for r in repos if r.note]
     notes += [f"{r.applications} Applications: validate exited {r.validate.code}" for r in repos]
     found = targets(results.example, repos, results.wide, results.stream, results.comparison)
+    if results.helm is not None:
+        found.append(helm_target(results.helm))
+    else:
+        notes.append("validate --helm not measured: pass --chart-cache DIR (BENCH_CHART_CACHE)")
     return "\n".join(
         [
             f"gitopsctl benchmark: {machine()}; Kubernetes {results.kube_version}",
@@ -607,9 +662,9 @@ def report(results: Results, runs: int) -> str:
     )
 
 
-def run(out: Path, runs: int, example_runs: int) -> int:
+def run(out: Path, runs: int, example_runs: int, cache: Path | None) -> int:
     started = time.perf_counter()
-    print(report(measure_all(out, runs, example_runs), runs))
+    print(report(measure_all(out, runs, example_runs, cache), runs))
     print(f"\nbenchmark took {time.perf_counter() - started:.0f} s")
     return 0
 
@@ -619,9 +674,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=PROJECT / "bench/out", help="work directory")
     parser.add_argument("--runs", type=int, default=3, help="runs per generated repo and stream")
     parser.add_argument("--example-runs", type=int, default=5, help="runs on the example")
+    parser.add_argument(
+        "--chart-cache", type=Path, help="the example's upstream charts: measure validate --helm"
+    )
     args = parser.parse_args(argv)
     try:
-        return run(args.out, max(args.runs, 1), max(args.example_runs, 1))
+        return run(args.out, max(args.runs, 1), max(args.example_runs, 1), args.chart_cache)
     except Crash as crash:
         print(f"error: a measured command crashed: {crash}", file=sys.stderr)
         return 2
