@@ -114,6 +114,7 @@ class WorkloadSpot(NamedTuple):
     replicas: tuple[str, ...] | None
     topology_spread: tuple[str, ...] | None
     singleton: bool = False
+    resources: tuple[str, ...] | None = None  # its containers' requests and limits
 
 
 class IngressSpot(NamedTuple):
@@ -260,6 +261,7 @@ def _profile(name: str, source: SourceFile) -> Profile:
             split_path(spot["replicas"]) if "replicas" in spot else None,
             split_path(spot["topologySpread"]) if "topologySpread" in spot else None,
             bool(spot.get("singleton", False)),
+            split_path(spot["resources"]) if "resources" in spot else None,
         )
         for key, spot in node.get("workloads", {}).items()
     }
