@@ -3,17 +3,21 @@ the example repository's sources. Every expected line is the line of the field t
 
 from __future__ import annotations
 
+import json
+import os
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from gitopsctl.render.helm import find_helm
 from gitopsctl.rules import api_validation as rule
 from gitopsctl.subjects.manifests import manifest_subjects, objects
 from tests.conftest import run_cli
 from tests.support import (
     ENVS,
+    PROJECT,
     Outcome,
     copy_example,
     development_environment,
@@ -726,3 +730,84 @@ def test_validate_manifests(
     summary = f"{len(lines)} errors, 0 warnings, 0 excepted" if lines else "no findings"
     assert (result.returncode, result.stderr) == (1 if lines else 0, "")
     assert result.stdout == "".join(f"{line}\n" for line in lines) + summary + "\n"
+
+
+# --- end to end: `validate --helm`, where Helm merges the chart's defaults with the values ------
+
+WORKER_CHART = {
+    "Chart.yaml": "apiVersion: v2\nname: worker\nversion: 0.1.0\n",
+    "values.yaml": "resources:\n  limits:\n    cpu: 4096m\n",
+    "templates/deployment.yaml": """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: worker
+spec:
+  selector:
+    matchLabels:
+      app: worker
+  template:
+    metadata:
+      labels:
+        app: worker
+    spec:
+      containers:
+        - name: worker
+          image: busybox:1.36
+          resources:
+            {{- toYaml .Values.resources | nindent 12 }}
+""",
+}
+WORKER_SOURCE = """\
+description: worker
+chart:
+  path: charts/worker
+namespace: edge
+values:
+  resources:
+    requests:
+      cpu: "{cpu}"
+    limits:
+      memory: 1Gi
+"""
+
+
+@pytest.mark.parametrize(
+    ("cpu", "expected"),
+    [
+        pytest.param("2", [], id="request-within-chart-limit-PASSED"),
+        pytest.param(
+            "6",
+            [
+                (
+                    "charts/worker/templates/deployment.yaml",
+                    18,
+                    'Deployment/edge/worker: container "worker": resources.requests.cpu: Invalid'
+                    ' value: "6": must be less than or equal to cpu limit of 4096m',
+                )
+            ],
+            id="request-over-chart-default-limit-FAILED",
+        ),
+    ],
+)
+def test_validate_helm_sees_the_merged_values(
+    tmp_path: Path, cpu: str, expected: list[tuple[str, int, str]]
+) -> None:
+    repo = copy_example(tmp_path / "repo")
+    for name, text in WORKER_CHART.items():
+        (repo / "charts" / "worker" / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / "charts" / "worker" / name).write_text(text, encoding="utf-8")
+    source = repo / "sources" / "apps" / "worker.yaml"
+    source.write_text(WORKER_SOURCE.format(cpu=cpu), encoding="utf-8")
+    with (repo / "sources" / "environments" / "prod.yaml").open("a", encoding="utf-8") as env:
+        env.write("  worker:\n")
+    rerender(repo)
+    helm = f"{find_helm(PROJECT).parent}{os.pathsep}{os.environ['PATH']}"
+
+    result = run_cli(
+        repo, "validate", "--helm", "--env", "prod", "--format", "json", env={"PATH": helm}
+    )
+
+    findings = json.loads(result.stdout)["findings"]
+    found = [(f["file"], f["line"], f["message"]) for f in findings if f["rule"] == rule.ID]
+    assert (found, result.stderr) == (expected, "")
