@@ -342,7 +342,7 @@ CONTAINER_CASES = [
             ),
             (
                 "containerPort: 3002",
-                'container "retool": ports[1].hostPort: Duplicate value: "TCP/8080"',
+                'container "retool": ports[1].hostPort: Duplicate value: "TCP//8080"',
             ),
         ],
         id="duplicate-container-port-and-host-port-FAILED",
@@ -506,11 +506,25 @@ OBJECT_CASES = [
         [
             (
                 "restartPolicy: Always",
-                "CronJob/backup: spec.jobTemplate.spec.template.spec.restartPolicy: Unsupported"
-                ' value: "Always": supported values: "OnFailure", "Never"',
+                "CronJob/backup: spec.jobTemplate.spec.template.spec.restartPolicy: Required"
+                ' value: valid values: "OnFailure", "Never"',
             )
         ],
         id="cron-job-restart-always-FAILED",
+    ),
+    pytest.param(
+        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\nspec:\n"
+        "  podFailurePolicy:\n    rules: [{action: FailJob, onExitCodes: {operator: In,"
+        " values: [42]}}]\n  template:\n    spec:\n      restartPolicy: OnFailure\n"
+        "      containers: [{name: migrate}]\n",
+        [
+            (
+                "restartPolicy: OnFailure",
+                'Job/migrate: spec.template.spec.restartPolicy: Invalid value: "OnFailure": only'
+                ' "Never" is supported when podFailurePolicy is specified',
+            )
+        ],
+        id="job-failure-policy-needs-never-FAILED",
     ),
     pytest.param(
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: debug\nspec:\n  restartPolicy: Never\n"

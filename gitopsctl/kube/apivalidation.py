@@ -72,6 +72,8 @@ def object_problems(body: Mapping[str, Any]) -> list[ApiProblem]:
     spec = _get(body, spec_path) if spec_path else None
     if spec_path is not None and isinstance(spec, Mapping):
         problems.extend(pod_spec_problems(kind, spec, spec_path))
+        if kind in ("Job", "CronJob"):
+            problems.extend(_job_restart_problems(body, spec.get("restartPolicy"), spec_path))
     return problems
 
 
@@ -186,17 +188,28 @@ def pod_spec_problems(kind: str, spec: Mapping[str, Any], base: ValuePath) -> li
 def _restart_policy_problems(kind: str, policy: Any, base: ValuePath) -> Iterator[ApiProblem]:
     path = (*base, "restartPolicy")
     where = format_path(path)
-    if kind in ("Job", "CronJob"):
-        if policy is None or policy == "":
-            yield ApiProblem(path, f'{where}: Required value: valid values: "OnFailure", "Never"')
-        elif policy not in _JOB_RESTART:
-            yield ApiProblem(path, _unsupported(where, policy, _JOB_RESTART))
-        return
-    if policy is None or policy == "":
-        return  # defaulted to Always
+    if policy is None or policy == "" or kind in ("Job", "CronJob"):
+        return  # defaulted to Always; a Job's is judged with the Job
     allowed = ("Always",) if kind in _CONTROLLERS else _POD_RESTART
     if policy not in allowed:
         yield ApiProblem(path, _unsupported(where, policy, allowed))
+
+
+def _job_restart_problems(
+    body: Mapping[str, Any], policy: Any, base: ValuePath
+) -> Iterator[ApiProblem]:
+    """A Job's pods must not restart in place: OnFailure or Never, said explicitly, and Never
+    when a podFailurePolicy decides what a failure means."""
+    path = (*base, "restartPolicy")
+    where = format_path(path)
+    job_spec = base[:-2]  # the spec that holds template.spec
+    if policy in (None, "", "Always"):
+        yield ApiProblem(path, f'{where}: Required value: valid values: "OnFailure", "Never"')
+    elif policy not in _JOB_RESTART:
+        yield ApiProblem(path, _unsupported(where, policy, _JOB_RESTART))
+    elif policy != "Never" and _get(body, (*job_spec, "podFailurePolicy")) is not None:
+        why = 'only "Never" is supported when podFailurePolicy is specified'
+        yield ApiProblem(path, _invalid(where, str(policy), why))
 
 
 def _container_problems(spec: Mapping[str, Any], base: ValuePath) -> Iterator[ApiProblem]:
@@ -323,9 +336,7 @@ def _host_port_conflicts(
             host_port = port.get("hostPort") if isinstance(port, Mapping) else None
             if not isinstance(host_port, int) or isinstance(host_port, bool) or host_port == 0:
                 continue
-            key = f"{port.get('hostIP') or ''}/{port.get('protocol') or 'TCP'}/{host_port}".lstrip(
-                "/"
-            )
+            key = f"{port.get('protocol') or 'TCP'}/{port.get('hostIP') or ''}/{host_port}"
             if key in claimed:
                 field = ("ports", number, "hostPort")
                 label = f'container "{container.get("name")}"'
