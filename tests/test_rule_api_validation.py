@@ -471,7 +471,7 @@ OBJECT_CASES = [
             (
                 "selector: {}",
                 "ReplicaSet/retool: spec.selector: Invalid value: {}: empty selector is invalid"
-                " for replicaset",
+                " for deployment",
             )
         ],
         id="empty-selector-FAILED",

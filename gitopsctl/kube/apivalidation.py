@@ -121,7 +121,9 @@ def _selector_problems(kind: str, body: Mapping[str, Any]) -> Iterator[ApiProble
         return
     if not match_labels and not expressions:
         if kind != "Job":
-            why = f"empty selector is invalid for {kind.lower()}"
+            # ReplicaSets share the Deployment's words in apps validation.
+            named = "deployment" if kind == "ReplicaSet" else kind.lower()
+            why = f"empty selector is invalid for {named}"
             yield ApiProblem(("spec", "selector"), f"spec.selector: Invalid value: {{}}: {why}")
         return
     invalid = list(_expression_problems(expressions))
