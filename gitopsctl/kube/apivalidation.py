@@ -183,18 +183,17 @@ def pod_spec_problems(kind: str, spec: Mapping[str, Any], base: ValuePath) -> li
     problems = list(_restart_policy_problems(kind, spec.get("restartPolicy"), base))
     problems.extend(_container_problems(spec, base))
     path = (*base, "tolerations")
-    problems.extend(toleration_problems(spec.get("tolerations"), path, format_path(path)))
+    problems.extend(toleration_problems(spec.get("tolerations"), path))
     return problems
 
 
 def _restart_policy_problems(kind: str, policy: Any, base: ValuePath) -> Iterator[ApiProblem]:
-    path = (*base, "restartPolicy")
-    where = format_path(path)
     if policy is None or policy == "" or kind in ("Job", "CronJob"):
         return  # defaulted to Always; a Job's is judged with the Job
     allowed = ("Always",) if kind in _CONTROLLERS else _POD_RESTART
     if policy not in allowed:
-        yield ApiProblem(path, _unsupported(where, policy, allowed))
+        path = (*base, "restartPolicy")
+        yield ApiProblem(path, _unsupported(format_path(path), policy, allowed))
 
 
 def _job_restart_problems(
@@ -418,15 +417,15 @@ def _overcommit_allowed(name: str) -> bool:
 # --- tolerations ---------------------------------------------------------------------------------
 
 
-def toleration_problems(tolerations: Any, path: ValuePath, field: str) -> Iterator[ApiProblem]:
-    """Tolerations spelling an effect the EKS way: node groups take it, pods do not. ``field``
-    names the list in messages."""
+def toleration_problems(tolerations: Any, path: ValuePath) -> Iterator[ApiProblem]:
+    """Tolerations spelling an effect the EKS way: node groups take it, pods do not."""
     if not isinstance(tolerations, list):
         return
     for index, toleration in enumerate(tolerations):
         effect = toleration.get("effect") if isinstance(toleration, Mapping) else None
         if isinstance(effect, str) and effect in _EKS_EFFECTS:
-            unsupported = _unsupported(f"{field}[{index}].effect", effect, _EFFECTS)
+            field = format_path((*path, index, "effect"))
+            unsupported = _unsupported(field, effect, _EFFECTS)
             message = (
                 f"{unsupported} ({effect} is the EKS node group spelling; a pod's toleration "
                 f"says {_EKS_EFFECTS[effect]})"

@@ -18,6 +18,7 @@ of 10^-9, and a binary quantity is capped at 2^63-1, as the API server stores th
 from __future__ import annotations
 
 import decimal
+import functools
 from decimal import Decimal
 
 _BINARY = {"Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi": 50, "Ei": 60}
@@ -36,6 +37,7 @@ SUFFIX_ERROR = "unable to parse quantity's suffix"
 NUMERIC_ERROR = "unable to parse numeric part of quantity"
 
 
+@functools.lru_cache(maxsize=1024)  # charts repeat a few values (100m, 128Mi) many times
 def parse_quantity(text: str) -> Decimal:
     """The value of a quantity; ValueError (with Go's message) when the API server refuses it."""
     stripped = text.strip()

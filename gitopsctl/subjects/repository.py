@@ -363,7 +363,7 @@ def _values_problems(
     the spelling of toleration effects, and the requests and limits where the profile says."""
     tolerations = paths["tolerations"]
     found = lookup(values, tolerations)[1]
-    yield from toleration_problems(found, tolerations, format_path(tolerations))
+    yield from toleration_problems(found, tolerations)
     resources = paths.get("resources")
     if resources is not None:
         yield from resources_problems(
