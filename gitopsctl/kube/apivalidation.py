@@ -84,21 +84,22 @@ def _name_problems(kind: str, metadata: Any) -> Iterator[ApiProblem]:
     name = metadata.get("name") if isinstance(metadata, Mapping) else None
     if not isinstance(name, str) or not name:
         return  # absent (generateName), or the schema's concern
-    problem, what = _name_rule(kind)(name)
+    problem, what = _name_rule(kind, name)
     if problem is not None:
         yield ApiProblem(
             ("metadata", "name"), _invalid("metadata.name", name, f"{what}: {problem}")
         )
 
 
-def _name_rule(kind: str) -> Any:
+def _name_rule(kind: str, name: str) -> tuple[str | None, str]:
+    """Why a kind's object may not have this name, and what names of that kind must be."""
     if kind == "Service":
-        return lambda name: (dns.rfc1035_label_problem(name), "not a DNS-1035 label")
+        return dns.rfc1035_label_problem(name), "not a DNS-1035 label"
     if kind == "Namespace":
-        return lambda name: (dns.label_problem(name), "not a DNS-1123 label")
+        return dns.label_problem(name), "not a DNS-1123 label"
     if kind in _PATH_SEGMENT_NAMED:
-        return lambda name: (_path_segment_problem(name), "not a path segment name")
-    return lambda name: (dns.subdomain_problem(name), "not a DNS-1123 subdomain")
+        return _path_segment_problem(name), "not a path segment name"
+    return dns.subdomain_problem(name), "not a DNS-1123 subdomain"
 
 
 def _path_segment_problem(name: str) -> str | None:
