@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from gitopsctl.kube.dns import host_problem, subdomain_problem
+from gitopsctl.kube.dns import (
+    host_problem,
+    label_problem,
+    rfc1035_label_problem,
+    subdomain_problem,
+)
 
 
 @pytest.mark.parametrize(
@@ -81,3 +86,33 @@ def test_ingress_hosts(host: str, problem: str | None) -> None:
 )
 def test_subdomains(name: str, problem: str | None) -> None:
     assert subdomain_problem(name) == problem
+
+
+LABEL_TOO_LONG = f"its label {'a' * 20!r}... has 64 characters, more than 63"
+
+
+@pytest.mark.parametrize(
+    ("name", "label", "rfc1035"),
+    [
+        pytest.param("retool", None, None, id="letters-PASSED"),
+        pytest.param("retool-2", None, None, id="digit-at-end-PASSED"),
+        pytest.param("a" * 63, None, None, id="63-characters-PASSED"),
+        pytest.param("2fa", None, "it does not start with a letter", id="leading-digit-FAILED"),
+        pytest.param("a" * 64, LABEL_TOO_LONG, LABEL_TOO_LONG, id="64-characters-FAILED"),
+        pytest.param(
+            "retool.tools",
+            "it has a '.' (a label is one part of a domain name)",
+            "it has a '.' (a label is one part of a domain name)",
+            id="dot-FAILED",
+        ),
+        pytest.param(
+            "retool-",
+            "its label 'retool-' does not start and end with a letter or digit",
+            "its label 'retool-' does not start and end with a letter or digit",
+            id="trailing-hyphen-FAILED",
+        ),
+        pytest.param("", "it is empty", "it is empty", id="empty-FAILED"),
+    ],
+)
+def test_labels(name: str, label: str | None, rfc1035: str | None) -> None:
+    assert (label_problem(name), rfc1035_label_problem(name)) == (label, rfc1035)

@@ -326,8 +326,7 @@ def in_terms(key: str, *values: str) -> dict[str, Any]:
                     at("tolerations"),
                     "workload 'api' (Deployment) has an invalid placement:"
                     " unknown taint effect 'Sometimes': expected NoSchedule, PreferNoSchedule"
-                    " or NoExecute (or the EKS/Terraform spelling NO_SCHEDULE,"
-                    " PREFER_NO_SCHEDULE or NO_EXECUTE)",
+                    " or NoExecute",
                     "app",
                 )
             ],

@@ -28,6 +28,27 @@ def subdomain_problem(name: str) -> str | None:
     return _problem(name, wildcard=False)
 
 
+def label_problem(name: str) -> str | None:
+    """Why a name is not a DNS-1123 label (the name of a Namespace), or None."""
+    if "." in name:
+        return "it has a '.' (a label is one part of a domain name)"
+    return _problem(name, wildcard=False) or _length_problem(name)
+
+
+def rfc1035_label_problem(name: str) -> str | None:
+    """Why a name is not a DNS-1035 label (the name of a Service: it starts with a letter)."""
+    problem = label_problem(name)
+    if problem is None and not name[0].isalpha():
+        return "it does not start with a letter"
+    return problem
+
+
+def _length_problem(name: str) -> str | None:
+    if len(name) > LABEL_MAX:
+        return f"it has {len(name)} characters, more than {LABEL_MAX}"
+    return None
+
+
 def host_problem(host: str) -> str | None:
     """Why a string is not a valid Ingress host, or None."""
     if _is_ip_address(host):

@@ -192,12 +192,23 @@ def parse_toleration(obj: Mapping[str, Any], where: str = "toleration") -> Toler
         key=_string(mapping, "key", where),
         operator=_string(mapping, "operator", where) or EQUAL,
         value=_string(mapping, "value", where),
-        effect=normalize_effect(_string(mapping, "effect", where)),
+        effect=_toleration_effect(_string(mapping, "effect", where)),
     )
     problem = _toleration_problem(toleration, mapping.get("tolerationSeconds") is not None)
     if problem:
         raise ValueError(f"{where}: {problem}")
     return toleration
+
+
+def _toleration_effect(effect: str) -> str:
+    """A pod's toleration effect. The EKS spelling is read as meant, so the placement is judged;
+    the API server refuses it in a pod, which api-validation reports, so no error suggests it."""
+    try:
+        return normalize_effect(effect)
+    except ValueError:
+        raise ValueError(
+            f"unknown taint effect {effect!r}: expected NoSchedule, PreferNoSchedule or NoExecute"
+        ) from None
 
 
 def _toleration_problem(toleration: Toleration, has_seconds: bool) -> str | None:

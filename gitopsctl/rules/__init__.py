@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from types import ModuleType
 
 from gitopsctl.rules import (
+    api_validation,
     app_of_apps,
     daemonset_coverage,
     db_connection,
@@ -31,6 +32,7 @@ SLUG = re.compile(r"[a-z]+(-[a-z]+)*")
 
 RULE_MODULES: tuple[ModuleType, ...] = (
     manifest_schema,
+    api_validation,
     taint_toleration,
     dedicated_node_intrusion,
     daemonset_coverage,

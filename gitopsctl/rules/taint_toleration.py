@@ -5,8 +5,10 @@ toleration, or that selects labels no group carries, stays Pending forever; Kube
 and nothing complains until someone wonders why the app never came up. The verdict follows the
 scheduler exactly (see `gitopsctl.kube.scheduling`): only NoSchedule and NoExecute taints repel, an
 empty toleration key with `operator: Exists` tolerates every taint, and the EKS spellings
-(`NO_SCHEDULE`) are accepted. A placement the API server would reject (an unknown operator, a
-value with `operator: Exists`, an empty key without it) is reported too: it never deploys.
+(`NO_SCHEDULE`) are read as meant (node groups use them; in a pod's toleration the API server
+refuses them, which `api-validation` reports). A placement the API server would reject (an
+unknown operator or effect, a value with `operator: Exists`, an empty key without it) is
+reported too: it never deploys.
 
 Passing (Retool selects the large nodes and tolerates their taint):
 

@@ -115,6 +115,7 @@ class WorkloadSpot(NamedTuple):
     topology_spread: tuple[str, ...] | None
     singleton: bool = False
     rendered: str | None = None  # a glob of the name of the object the chart renders for it
+    resources: tuple[str, ...] | None = None  # its containers' requests and limits
 
 
 class IngressSpot(NamedTuple):
@@ -264,6 +265,7 @@ def _profile(name: str, source: SourceFile) -> Profile:
             split_path(spot["topologySpread"]) if "topologySpread" in spot else None,
             bool(spot.get("singleton", False)),
             spot.get("rendered"),
+            split_path(spot["resources"]) if "resources" in spot else None,
         )
         for key, spot in node.get("workloads", {}).items()
     }

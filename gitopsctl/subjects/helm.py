@@ -22,7 +22,7 @@ from gitopsctl.subjects.repository import environment_of, issuer_names
 
 SOURCE_COMMENT = "# Source: "
 DOCUMENT_KEY = "helm-output-document-"
-TRACED_LENGTH = 8  # the shortest string of the values taken as the origin of the same string
+TRACED_LENGTH = 4  # the shortest string of the values taken as the origin of the same string
 CLUSTER_SCOPED = frozenset(
     {
         "APIService",

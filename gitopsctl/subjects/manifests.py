@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gitopsctl.errors import InputError, Problem
+from gitopsctl.kube.apivalidation import object_problems
 from gitopsctl.kube.scheduling import NodeGroup
 from gitopsctl.kube.workloads import as_int, placement_of, spread_keys
 from gitopsctl.paths import ValuePath, describe, lookup
@@ -341,9 +342,18 @@ def _add(env: Environment, manifest: Manifest) -> None:
     api_version = str(manifest.node.get("apiVersion", ""))
     checked = _schema_errors(env, api_version, kind, manifest.node)
     body = manifest.node if checked is None else _CHECKED
+    refused = tuple(object_problems(manifest.node))
     env.documents.append(
         Document(
-            manifest.app, manifest.name, api_version, kind, body, manifest.locate(), None, checked
+            manifest.app,
+            manifest.name,
+            api_version,
+            kind,
+            body,
+            manifest.locate(),
+            None,
+            checked,
+            refused,
         )
     )
     if kind in POD_SPEC_PATHS:

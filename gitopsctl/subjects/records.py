@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from gitopsctl.kube.apivalidation import ApiProblem
 from gitopsctl.kube.scheduling import NodeGroup, Placement
 from gitopsctl.paths import ValuePath
 
@@ -42,6 +43,9 @@ class Workload(NamedTuple):
     paths: Mapping[str, ValuePath]
     singleton: bool = False
     rendered: str | None = None  # the profile's glob of the object's name in Helm's output
+    # What the API server would refuse in the values that become its pods (repository mode;
+    # a manifest's own problems are its Document's).
+    api_problems: tuple[ApiProblem, ...] = ()
 
 
 class Malformed(NamedTuple):
@@ -138,6 +142,8 @@ class Document(NamedTuple):
     schema_file: Path | None = None
     # Found while the object was read, so a manifest stream need not keep every object:
     schema_errors: tuple[SchemaError, ...] | None = None
+    # Likewise what the API server refuses beyond the schema; None: not checked yet.
+    api_problems: tuple[ApiProblem, ...] | None = None
 
 
 class Carried(NamedTuple):

@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gitopsctl.errors import InputError
+from gitopsctl.kube.apivalidation import ApiProblem, resources_problems, toleration_problems
 from gitopsctl.kube.names import SYNC_WAVE
 from gitopsctl.kube.schemastore import SchemaStore
 from gitopsctl.kube.workloads import as_int, placement_of, spread_keys
-from gitopsctl.paths import ValuePath, lookup
+from gitopsctl.paths import ValuePath, format_path, lookup
 from gitopsctl.sources.layering import Tracked
 from gitopsctl.sources.model import (
     EnvironmentDef,
@@ -338,6 +339,8 @@ def _workload(app: str, spot: WorkloadSpot, values: Mapping[str, Any], locate: L
         "replicas": spot.replicas or spot.path,
         "spread": spot.topology_spread or spot.path,
     }
+    if spot.resources is not None:
+        paths["resources"] = spot.resources
     return Workload(
         app,
         spot.name,
@@ -350,7 +353,23 @@ def _workload(app: str, spot: WorkloadSpot, values: Mapping[str, Any], locate: L
         paths,
         spot.singleton,
         spot.rendered,
+        tuple(_values_problems(values, paths)),
     )
+
+
+def _values_problems(
+    values: Mapping[str, Any], paths: Mapping[str, ValuePath]
+) -> Iterator[ApiProblem]:
+    """What the API server would refuse of the values a chart puts into the workload's pods:
+    the spelling of toleration effects, and the requests and limits where the profile says."""
+    tolerations = paths["tolerations"]
+    found = lookup(values, tolerations)[1]
+    yield from toleration_problems(found, tolerations)
+    resources = paths.get("resources")
+    if resources is not None:
+        yield from resources_problems(
+            lookup(values, resources)[1], resources, format_path(resources)
+        )
 
 
 def _conventional_workloads(values: Mapping[str, Any]) -> Iterator[WorkloadSpot]:
