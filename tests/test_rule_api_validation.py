@@ -793,9 +793,9 @@ values:
         pytest.param(
             "6",
             [
-                (
-                    "charts/worker/templates/deployment.yaml",
-                    18,
+                (  # the request the sources set, merged with the chart's default limit
+                    "sources/apps/worker.yaml",
+                    8,
                     'Deployment/edge/worker: container "worker": resources.requests.cpu: Invalid'
                     ' value: "6": must be less than or equal to cpu limit of 4096m',
                 )

@@ -22,7 +22,8 @@ from gitopsctl.subjects.repository import environment_of, issuer_names
 
 SOURCE_COMMENT = "# Source: "
 DOCUMENT_KEY = "helm-output-document-"
-TRACED_LENGTH = 4  # the shortest string of the values taken as the origin of the same string
+TRACED_KEYS = 2  # a value and its last keys the same in the values and the object: its origin
+TRACED_LENGTH = 8  # or a string this long set in one place of the values
 CLUSTER_SCOPED = frozenset(
     {
         "APIService",
@@ -148,31 +149,52 @@ def _release_part(
 
 
 def _origin_in(values: ValuesDocument) -> Callable[[Any, ValuePath], Location | None]:
-    """Where the sources set a string an object holds: the one path of the app's values with
-    that string (a host, a secret's name), at the source line that sets it; None when the
-    sources do not set it, or set it in more than one place."""
-    paths: dict[str, list[ValuePath]] = {}
-    for path, value in _strings(values.values, ()):
+    """Where the sources set a value an object holds, at the source line that sets it: the one
+    path of the app's values with that value and the same last keys (`resources.requests.cpu`),
+    else the one path with that string when it is long enough to be no coincidence; None when
+    the sources do not set it."""
+    paths: dict[Any, list[ValuePath]] = {}
+    for path, value in _scalars(values.values, ()):
         paths.setdefault(value, []).append(path)
 
     def origin(node: Any, path: ValuePath) -> Location | None:
         value = lookup(node, path)[1]
-        found = paths.get(value) if isinstance(value, str) else None
-        return values.locate(found[0]) if found is not None and len(found) == 1 else None
+        if not _traceable(value) or value not in paths:
+            return None
+        found = paths[value]
+        same_keys = [p for p in found if _common_suffix(p, path) >= TRACED_KEYS]
+        if len(same_keys) == 1:
+            return values.locate(same_keys[0])
+        if len(found) == 1 and isinstance(value, str) and len(value) >= TRACED_LENGTH:
+            return values.locate(found[0])
+        return None
 
     return origin
 
 
-def _strings(node: Any, path: ValuePath) -> Iterator[tuple[ValuePath, str]]:
-    """The strings of a values tree worth tracing (a word like `true` or `web` is not a clue)."""
+def _scalars(node: Any, path: ValuePath) -> Iterator[tuple[ValuePath, Any]]:
     if isinstance(node, Mapping):
         for key, value in node.items():
-            yield from _strings(value, (*path, key))
+            yield from _scalars(value, (*path, key))
     elif isinstance(node, list):
         for index, item in enumerate(node):
-            yield from _strings(item, (*path, index))
-    elif isinstance(node, str) and len(node) >= TRACED_LENGTH:
+            yield from _scalars(item, (*path, index))
+    elif _traceable(node):
         yield path, node
+
+
+def _traceable(value: Any) -> bool:
+    return isinstance(value, (str, int, float)) and not isinstance(value, bool)
+
+
+def _common_suffix(one: ValuePath, other: ValuePath) -> int:
+    """How many last keys two paths share (list indexes differ between values and objects)."""
+    keys = [part for part in one if isinstance(part, str)]
+    theirs = [part for part in other if isinstance(part, str)]
+    count = 0
+    while count < min(len(keys), len(theirs)) and keys[-1 - count] == theirs[-1 - count]:
+        count += 1
+    return count
 
 
 def _with_sources(rendered: Sequence[Workload], sourced: Environment, app: str) -> list[Workload]:
