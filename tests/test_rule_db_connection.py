@@ -188,6 +188,11 @@ USE_APP = f"use {APP_HOST!r}"
             id="not-a-cnpg-service-PASSED",
         ),
         pytest.param({"externalDatabase": {"host": "", "port": 5432}}, [], id="empty-PASSED"),
+        pytest.param(  # bitnami's postgresql: a setting named like a host that is a flag
+            {"postgresql": {"env": {"POSTGRESQL_LOG_HOSTNAME": "false"}}},
+            [],
+            id="flag-named-like-a-host-PASSED",
+        ),
         pytest.param(
             {"db": {"host": "localhost"}},
             [

@@ -183,6 +183,29 @@ def test_crds_in_a_local_chart_are_used(tmp_path: Path) -> None:
     assert [f[1] for f in schema_findings(repo, CLUSTER)] == [10]
 
 
+def test_crds_among_the_objects_are_used_wherever_they_are_in_the_stream(tmp_path: Path) -> None:
+    repo = copy_example(tmp_path)
+    crd = (CRDS / "postgresql.cnpg.io_clusters.yaml").read_text(encoding="utf-8")
+    stream = f"{CLUSTER}---\n{crd}---\n{CLUSTER.replace('shop-db', 'shop-db-2')}"
+    second = stream.splitlines().index("  bogus: true", 10) + 1
+    assert schema_findings(repo, stream) == [
+        (
+            "error",
+            10,
+            "<stdin>",
+            "Cluster/database/shop-db: spec.bogus: Additional properties are not allowed "
+            "('bogus' was unexpected)",
+        ),
+        (
+            "error",
+            second,
+            "<stdin>",
+            "Cluster/database/shop-db-2: spec.bogus: Additional properties are not allowed "
+            "('bogus' was unexpected)",
+        ),
+    ]
+
+
 def test_kube_version_option(tmp_path: Path) -> None:
     repo = copy_example(tmp_path)
     result = run(repo, "validate", "--manifests", "-", "--kube-version", "1.9", stdin=DEPLOYMENT)

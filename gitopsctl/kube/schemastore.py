@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -83,6 +83,14 @@ class SchemaStore:
             raise InputError(f"Kubernetes version: {error}") from None
         self._crds = dict(crds or {})
         self._compiled: dict[tuple[str, str], CustomResourceSchema] = {}
+
+    def install(self, crds: Iterable[CrdSchema]) -> None:
+        """Add the schemas of CRDs read among the objects (those given up front win)."""
+        for crd in crds:
+            self._crds.setdefault((crd.api_version, crd.kind), crd)
+
+    def knows(self, api_version: str, kind: str) -> bool:
+        return (api_version, kind) in self._crds
 
     def for_object(self, api_version: str, kind: str) -> Checker | None:
         key = (api_version, kind)

@@ -11,7 +11,9 @@ Checked in every app's values: any string holding a `*.svc.cluster.local` name w
 ends in `-rw`, `-ro` or `-r` (inside a URL too), and every value of a `host` or `hostname` key
 (or `dbHost`, `DATABASE_HOSTNAME`...) under a path mentioning postgres, postgresql, database,
 db or externalDatabase. A `:port` after the host is allowed. A value of such a key that is not a
-string (a number, a mapping, a list) is an error too: it is no host at all.
+string (a number, a mapping, a list) is an error too: it is no host at all; one that is a flag
+(`"true"`, `"false"`, `"yes"`, `"no"`: bitnami's `POSTGRESQL_LOG_HOSTNAME` is one) is no host
+either and is not checked.
 
 Passing:
 
@@ -52,6 +54,7 @@ _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 _HOST_WORDS = ("host", "hostname")
 _DATABASE_WORDS = frozenset({"db", "database", "postgres", "postgresql", "pg"})
 _SERVICE_SUFFIXES = ("-rw", "-ro", "-r")
+_FLAGS = frozenset({"true", "false", "yes", "no", "on", "off"})  # a setting, never a host
 
 
 def check(env: Environment, options: Mapping[str, Any]) -> Iterator[Hit]:
@@ -91,7 +94,8 @@ def _database_hosts(values: Any, path: ValuePath = ()) -> Iterator[tuple[ValuePa
 
 def _host_in(value: str, path: ValuePath) -> str | None:
     if _is_database_host_key(path):
-        return _TRAILING_PORT.sub("", value.strip())
+        host = _TRAILING_PORT.sub("", value.strip())
+        return None if host.lower() in _FLAGS else host
     match = _SERVICE_HOST.search(value)
     return match.group() if match else None
 

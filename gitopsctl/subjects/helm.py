@@ -11,12 +11,12 @@ from typing import Any, NamedTuple
 
 from gitopsctl.errors import InputError, Problem
 from gitopsctl.findings import Finding
-from gitopsctl.kube.crds import CrdSchema, SchemaKey, crd_schemas
+from gitopsctl.kube.crds import CrdSchema, SchemaKey
 from gitopsctl.kube.schemastore import SchemaStore
 from gitopsctl.paths import ValuePath, lookup
 from gitopsctl.render.helm import Release, inner_path, template_position
 from gitopsctl.render.rendering import Rendering
-from gitopsctl.subjects.manifests import Manifest, manifest_subjects, objects
+from gitopsctl.subjects.manifests import Manifest, crd_schemas_of, manifest_subjects, objects
 from gitopsctl.subjects.records import Environment, Location, ValuesDocument, Workload
 from gitopsctl.subjects.repository import environment_of, issuer_names
 
@@ -267,16 +267,9 @@ def _read(text: str) -> _Read:
         crd
         for manifest in manifests
         if manifest.kind == "CustomResourceDefinition"
-        for crd in _crd_schemas(manifest.node)
+        for crd in crd_schemas_of(manifest.node)
     ]
     return _Read(manifests, tuple(crds))
-
-
-def _crd_schemas(node: Any) -> list[CrdSchema]:
-    try:
-        return crd_schemas(node)
-    except (ValueError, TypeError, AttributeError):
-        return []
 
 
 def _problem(release: Release, document: Document, problem: Problem) -> Problem:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gitopsctl.errors import InputError, Problem
 from gitopsctl.kube.apivalidation import object_problems
+from gitopsctl.kube.crds import CrdSchema, crd_schemas
 from gitopsctl.kube.scheduling import NodeGroup
 from gitopsctl.kube.workloads import as_int, placement_of, spread_keys
 from gitopsctl.paths import ValuePath, describe, lookup
@@ -38,6 +39,7 @@ from gitopsctl.yaml import reader
 
 if TYPE_CHECKING:
     from gitopsctl.kube.kubeschema import SchemaError
+    from gitopsctl.kube.schemastore import SchemaStore
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
@@ -339,6 +341,8 @@ def _name(manifest: Manifest) -> str:
 
 def _add(env: Environment, manifest: Manifest) -> None:
     kind = manifest.kind
+    if kind == "CustomResourceDefinition" and env.schemas is not None:
+        _install(env.schemas, manifest.node)  # the objects before it are checked later
     api_version = str(manifest.node.get("apiVersion", ""))
     checked = _schema_errors(env, api_version, kind, manifest.node)
     body = manifest.node if checked is None else _CHECKED
@@ -365,6 +369,36 @@ def _add(env: Environment, manifest: Manifest) -> None:
         env.databases.append(_database(manifest))
     elif kind == "ConfigMap" and isinstance(manifest.node.get("data"), Mapping):
         env.values.append(_config_map(manifest))
+
+
+def _install(schemas: SchemaStore, node: Any) -> None:
+    """The schemas a CRD among the objects defines, unless they are known already (a chart's
+    CRDs in every environment); one that is not usable defines none (the schema check of the
+    CRD itself says why)."""
+    if all(schemas.knows(api_version, kind) for api_version, kind in _defined(node)):
+        return
+    schemas.install(crd_schemas_of(node))
+
+
+def _defined(node: Any) -> list[tuple[str, str]]:
+    spec = node.get("spec")
+    names = spec.get("names") if isinstance(spec, Mapping) else None
+    versions = spec.get("versions") if isinstance(spec, Mapping) else None
+    if not isinstance(names, Mapping) or not isinstance(versions, list) or not versions:
+        return [("", "")]  # not a CRD this check understands: convert it to find out
+    return [
+        (f"{spec.get('group')}/{version.get('name')}", str(names.get("kind")))
+        for version in versions
+        if isinstance(version, Mapping)
+    ]
+
+
+def crd_schemas_of(node: Any) -> list[CrdSchema]:
+    """A CRD object's schemas; none for one that is not usable."""
+    try:
+        return crd_schemas(node)
+    except (ValueError, TypeError, AttributeError):
+        return []
 
 
 _CHECKED: Mapping[str, Any] = MappingProxyType({})  # the body of an object already checked
