@@ -169,6 +169,17 @@ class Stage(NamedTuple):
     apps: Mapping[str, PromotedApp]
 
 
+class ProvidedSecret(NamedTuple):
+    """A Secret something of the environment creates in a namespace, and who says so: an
+    ExternalSecret the sources declare, a CloudNativePG Cluster, a chart, `providedSecrets`."""
+
+    namespace: str
+    name: str
+    keys: frozenset[str] | None  # the keys it holds; None when they are not known
+    provider: str  # for messages: "ExternalSecret keycloak/keycloak-db-credentials"
+    location: Location  # the source line that declares it
+
+
 @dataclass(frozen=True)
 class Environment:
     """Everything the rules need to know about one environment, and its subjects."""
@@ -196,6 +207,9 @@ class Environment:
     generated_files: Mapping[str, Location] = field(default_factory=dict)
     promoted: Mapping[str, PromotedApp] = field(default_factory=dict)
     earlier: tuple[Stage, ...] = ()  # the environments before this one in `promotion`
+    # Secrets the sources say the environment's apps get (generated ExternalSecrets, secrets
+    # provided out of band); the reference rules add what the objects themselves provide.
+    provided_secrets: list[ProvidedSecret] = field(default_factory=list)
     # Database clusters the environment's sources render, whether or not among the subjects:
     # manifests of one app still connect to the clusters of others.
     rendered_databases: frozenset[str] = frozenset()
