@@ -223,7 +223,7 @@ def test_pull_fetches_into_an_empty_cache_then_is_a_no_op(setup: Setup) -> None:
     assert {archive: sha256(setup.cache / archive) for archive in archives} == served
     assert (second.returncode, second.stderr) == (0, "")
     assert second.stdout.splitlines()[-1] == summary(7, "verified", 0, setup.cache)
-    assert [path.name for path in setup.cache.iterdir() if not path.suffix == ".tgz"] == []
+    assert [path.name for path in setup.cache.iterdir() if path.suffix != ".tgz"] == []
 
 
 def test_pull_into_a_given_cache(setup: Setup, tmp_path: Path) -> None:
@@ -312,7 +312,9 @@ def test_validate_reports_a_pin_missing_from_the_lock(setup: Setup) -> None:
     )
     line = line_of(setup.repo, prod, "version: 6.6.0")
     assert result.returncode == 1
-    assert chart_lock_rows(result) == [("chart-lock", "error", "prod", "retool", prod, line, 13, message)]
+    assert chart_lock_rows(result) == [
+        ("chart-lock", "error", "prod", "retool", prod, line, 13, message)
+    ]
 
 
 def test_validate_helm_renders_the_pulled_charts_from_the_default_cache(setup: Setup) -> None:

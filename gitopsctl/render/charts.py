@@ -136,7 +136,9 @@ def _lock_one(repo: Path, key: ChartKey, locked: str | None, cache: Path) -> Fet
 
 def _origins(found: Sequence[Pin]) -> list[Origin]:
     """Each source line that pins the chart, once (an app file's pin serves every environment)."""
-    return sorted({(p.origin.file, p.origin.line, p.origin.column): p.origin for p in found}.values())
+    return sorted(
+        {(p.origin.file, p.origin.line, p.origin.column): p.origin for p in found}.values()
+    )
 
 
 def _at(origin: Origin, message: str) -> Problem:
@@ -287,7 +289,7 @@ def index_versions(repo: str, name: str) -> list[str] | None:
         return None
     url = f"{repo.rstrip('/')}/index.yaml"
     try:
-        with urllib.request.urlopen(url, timeout=INDEX_TIMEOUT_SECONDS) as response:  # noqa: S310
+        with urllib.request.urlopen(url, timeout=INDEX_TIMEOUT_SECONDS) as response:
             data = response.read()
         return _versions_in(_index_data(data, url), name)
     except (OSError, urllib.error.URLError, InputError, ValueError):
@@ -306,7 +308,11 @@ def _versions_in(index: Any, name: str) -> list[str]:
     charts = entries.get(name) if isinstance(entries, Mapping) else None
     if not isinstance(charts, list):
         return []
-    return [str(chart["version"]) for chart in charts if isinstance(chart, Mapping) and "version" in chart]
+    return [
+        str(chart["version"])
+        for chart in charts
+        if isinstance(chart, Mapping) and "version" in chart
+    ]
 
 
 def _offered(wanted: str, versions: Sequence[str]) -> str:

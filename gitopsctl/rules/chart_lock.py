@@ -1,5 +1,4 @@
-"""Every upstream chart an environment pins is in `sources/charts.lock`, and the cached archive
-is the one locked.
+"""Every upstream chart pin is in `sources/charts.lock`, and a cached archive is the locked one.
 
 The lock (written by `python render.py charts lock`) holds each chart's repository, name,
 version and the sha256 digest of its archive; Argo CD and `validate --helm` then render the
@@ -61,8 +60,7 @@ def _chart(pin: ChartPin) -> str:
 def _not_locked(pin: ChartPin, lock: str) -> str:
     elsewhere = f" (it locks {pin.name} {', '.join(pin.locked_elsewhere)})"
     return (
-        f"{_chart(pin)} is not in {lock}{elsewhere if pin.locked_elsewhere else ''}: "
-        f"run `{LOCK}`"
+        f"{_chart(pin)} is not in {lock}{elsewhere if pin.locked_elsewhere else ''}: run `{LOCK}`"
     )
 
 

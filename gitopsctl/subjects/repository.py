@@ -18,6 +18,7 @@ from gitopsctl.kube.names import SYNC_WAVE
 from gitopsctl.kube.schemastore import SchemaStore
 from gitopsctl.kube.workloads import as_int, placement_of, spread_keys
 from gitopsctl.paths import ValuePath, format_path, lookup
+from gitopsctl.sources.chartlock import LOCK_FILE
 from gitopsctl.sources.layering import Tracked
 from gitopsctl.sources.model import (
     EnvironmentDef,
@@ -28,7 +29,6 @@ from gitopsctl.sources.model import (
     WorkloadSpot,
     split_path,
 )
-from gitopsctl.sources.chartlock import LOCK_FILE
 from gitopsctl.subjects import ingresses
 from gitopsctl.subjects.charts import ChartFacts, chart_facts, environment_pins
 from gitopsctl.subjects.promotion import promotion_stages, with_promotion
@@ -156,7 +156,9 @@ def repository_environments(
         yield _with_charts(env, rendering, rendered.env.name, facts)
 
 
-def _with_charts(env: Environment, rendering: Rendering, name: str, facts: ChartFacts) -> Environment:
+def _with_charts(
+    env: Environment, rendering: Rendering, name: str, facts: ChartFacts
+) -> Environment:
     lock = LOCK_FILE if facts.lock is not None else None
     return replace(env, charts=environment_pins(rendering, name, facts), chart_lock=lock)
 
