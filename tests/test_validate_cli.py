@@ -34,7 +34,8 @@ def repo(tmp_path: Path) -> Path:
     return copy_example(tmp_path)
 
 
-# The example has no chart lock: each of its 7 upstream pins is a chart-lock warning per environment.
+# The example has no chart lock: each of its 7 upstream pins is a chart-lock warning per
+# environment.
 UNLOCKED_PINS = 7
 
 

@@ -414,9 +414,7 @@ def test_cached_chart_template_violations(repo: Path, helm_path: str) -> None:
     expected = edge_kit_findings(f"{cache.as_posix()}/edge-kit-0.3.0.tgz:")
     assert rows(report(result), "edge-kit") == expected
     edge_kit = [f for f in report(result) if f["app"] == "edge-kit" and f["rule"] != "chart-lock"]
-    assert {f["rendered"] for f in edge_kit} == {
-        "rendered/prod/edge-kit/values.yaml"
-    }
+    assert {f["rendered"] for f in edge_kit} == {"rendered/prod/edge-kit/values.yaml"}
 
 
 def test_local_chart_template_violations(repo: Path, helm_path: str) -> None:

@@ -32,8 +32,10 @@ def command() -> None:
     """
 
 
-@command.command("lock")
-@click.option("--cache", type=click.Path(file_okay=False, path_type=Path), help=CACHE_HELP)
+@command.command("lock", short_help="Write sources/charts.lock: every pin with its digest.")
+@click.option(
+    "--cache", type=click.Path(file_okay=False, path_type=Path), metavar="DIR", help=CACHE_HELP
+)
 @click.pass_obj
 def lock(repo: Path, cache: Path | None) -> None:
     """Write sources/charts.lock for every upstream chart any environment pins.
@@ -46,8 +48,10 @@ def lock(repo: Path, cache: Path | None) -> None:
     run(lambda: lock_command(repo, cache))
 
 
-@command.command("pull")
-@click.option("--cache", type=click.Path(file_okay=False, path_type=Path), help=CACHE_HELP)
+@command.command("pull", short_help="Fetch the locked charts into the cache, verified.")
+@click.option(
+    "--cache", type=click.Path(file_okay=False, path_type=Path), metavar="DIR", help=CACHE_HELP
+)
 @click.pass_obj
 def pull(repo: Path, cache: Path | None) -> None:
     """Fetch every chart of sources/charts.lock into the cache and verify its digest.
