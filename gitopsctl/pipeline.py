@@ -274,7 +274,7 @@ def validate_with_helm(
     """
     from gitopsctl.kube.schemastore import load_crds
     from gitopsctl.render import helm
-    from gitopsctl.render.charts import default_cache
+    from gitopsctl.render.chartcache import default_cache
     from gitopsctl.report.pipeline_findings import helm_skipped, helm_template
 
     binary = _find_helm(repo)

@@ -66,9 +66,10 @@ def pull(repo: Path, cache: Path | None) -> None:
 def lock_command(repo: Path, cache: Path | None) -> int:
     from gitopsctl.pipeline import load_and_render
     from gitopsctl.render import charts
+    from gitopsctl.render.chartcache import default_cache
     from gitopsctl.sources.chartlock import LOCK_FILE
 
-    where = cache or charts.default_cache()
+    where = cache or default_cache()
     fetched = charts.lock(repo, load_and_render(repo), where)
     _report(fetched, f"locked in {LOCK_FILE}", where)
     return EXIT_OK
@@ -76,8 +77,9 @@ def lock_command(repo: Path, cache: Path | None) -> int:
 
 def pull_command(repo: Path, cache: Path | None) -> int:
     from gitopsctl.render import charts
+    from gitopsctl.render.chartcache import default_cache
 
-    where = cache or charts.default_cache()
+    where = cache or default_cache()
     _report(charts.pull(repo, where), "verified", where)
     return EXIT_OK
 

@@ -9,12 +9,9 @@ the cache, then renamed), so a reader never sees a partial one.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -22,6 +19,7 @@ from typing import Any, NamedTuple
 from gitopsctl.errors import InputError, Problem
 from gitopsctl.kube import semver
 from gitopsctl.render import helm
+from gitopsctl.render.chartcache import Pin, cached_digest, file_digest, pins
 from gitopsctl.render.rendering import Rendering
 from gitopsctl.sources.chartlock import (
     HEADER,
@@ -34,63 +32,14 @@ from gitopsctl.sources.chartlock import (
 )
 from gitopsctl.sources.layering import Origin
 
-CACHE_SUBDIR = Path("gitopsctl") / "charts"
 INDEX_TIMEOUT_SECONDS = 30
 NEAREST = 2  # versions named on each side of a missing one
-
-
-class Pin(NamedTuple):
-    """An upstream chart an app pins in an environment, and the source line that pins it."""
-
-    key: ChartKey
-    env: str
-    app: str
-    origin: Origin
 
 
 class Fetched(NamedTuple):
     key: ChartKey
     digest: str
     downloaded: bool  # False: the archive was already in the cache
-
-
-def default_cache() -> Path:
-    """`$XDG_CACHE_HOME/gitopsctl/charts`, else `~/.cache/gitopsctl/charts` (the XDG base
-    directory rule: a relative XDG_CACHE_HOME is ignored)."""
-    base = os.environ.get("XDG_CACHE_HOME", "")
-    root = Path(base) if os.path.isabs(base) else Path.home() / ".cache"
-    return root / CACHE_SUBDIR
-
-
-def file_digest(path: Path) -> str:
-    """`sha256:<hex>` of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return f"sha256:{digest.hexdigest()}"
-
-
-def cached_digest(cache: Path, key: ChartKey) -> str | None:
-    """The digest of the chart's archive in the cache, or None when it is not there."""
-    path = cache / key.archive
-    try:
-        return file_digest(path) if path.is_file() else None
-    except OSError:
-        return None
-
-
-def pins(rendering: Rendering) -> list[Pin]:
-    """Every upstream chart pin of every rendered environment, in environment and app order."""
-    found = []
-    for env_name, rendered in sorted(rendering.environments.items()):
-        for app in rendered.apps.values():
-            chart, origin = app.unit.chart, app.unit.chart_origin
-            if chart.local or chart.repo is None or chart.version is None or origin is None:
-                continue
-            key = ChartKey(chart.repo, chart.name, chart.version)
-            found.append(Pin(key, env_name, app.name, origin))
-    return found
 
 
 # -- charts lock ---------------------------------------------------------------------------------
@@ -287,6 +236,10 @@ def index_versions(repo: str, name: str) -> list[str] | None:
     index cannot be read (an OCI registry has none)."""
     if not repo.startswith(("http://", "https://")):
         return None
+    # Imported here: only a failed pull needs it, and it costs every validate run ~20 ms.
+    import urllib.error
+    import urllib.request
+
     url = f"{repo.rstrip('/')}/index.yaml"
     try:
         with urllib.request.urlopen(url, timeout=INDEX_TIMEOUT_SECONDS) as response:

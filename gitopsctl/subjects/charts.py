@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gitopsctl.render.charts import cached_digest, default_cache, pins
+from gitopsctl.render.chartcache import cached_digest, default_cache, pins
 from gitopsctl.sources.chartlock import LOCK_FILE, ChartKey, ChartLock, read_lock
 from gitopsctl.subjects.records import ChartPin, Location
 
