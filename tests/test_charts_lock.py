@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from gitopsctl.render.chartcache import default_cache
 from gitopsctl.render.charts import nearest_versions
 from tests.chartrepo import PINS, example_on, helm_env, package_charts, serving, sha256
 from tests.conftest import run_cli
@@ -344,3 +345,27 @@ OFFERED = ["6.6.0", "6.4.13", "6.5.0", "7.0.0-rc.1", "v6.7.0", "main", "6.5.0"]
 )
 def test_nearest_versions(wanted: str, nearest: list[str]) -> None:
     assert nearest_versions(wanted, OFFERED) == nearest
+
+
+# -- the default chart cache ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("xdg", "expected"),
+    [
+        pytest.param("/srv/cache", "/srv/cache/gitopsctl/charts", id="xdg-cache-home"),
+        pytest.param("relative/cache", "{home}/.cache/gitopsctl/charts", id="relative-is-ignored"),
+        pytest.param("", "{home}/.cache/gitopsctl/charts", id="empty-is-ignored"),
+        pytest.param(None, "{home}/.cache/gitopsctl/charts", id="unset"),
+    ],
+)
+def test_default_cache(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, xdg: str | None, expected: str
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    if xdg is None:
+        monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    else:
+        monkeypatch.setenv("XDG_CACHE_HOME", xdg)
+
+    assert default_cache().as_posix() == expected.format(home=tmp_path.as_posix())
