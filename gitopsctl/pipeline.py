@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from gitopsctl.render.rendering import Rendering
     from gitopsctl.rules.base import Rule
     from gitopsctl.sources.model import Model
+    from gitopsctl.subjects.charts import ChartFacts
     from gitopsctl.subjects.helm import ReleaseOutput
     from gitopsctl.subjects.records import Environment
 
@@ -88,12 +89,18 @@ class UnusableSources(InputError):
         self.findings = sort_findings(source_schema.findings(problems))
 
 
-def validate_repository(repo: Path, envs: Sequence[str], today: date) -> list[Finding]:
+def validate_repository(
+    repo: Path, envs: Sequence[str], today: date, chart_cache: Path | None = None
+) -> list[Finding]:
     """Findings for the sources and the committed output of the chosen environments.
 
     Unusable sources raise `UnusableSources`; an unknown environment a plain InputError.
+    Cached chart archives are compared with the chart lock in ``chart_cache`` (default: the
+    user's chart cache).
     """
-    return _checked_repository(repo, usable_rendering(repo, envs), envs, today).findings
+    rendering = usable_rendering(repo, envs)
+    charts = usable_chart_facts(repo, chart_cache)
+    return _checked_repository(repo, rendering, envs, today, charts).findings
 
 
 def usable_rendering(repo: Path, envs: Sequence[str]) -> Rendering:
@@ -108,13 +115,23 @@ def usable_rendering(repo: Path, envs: Sequence[str]) -> Rendering:
     return rendering
 
 
+def usable_chart_facts(repo: Path, chart_cache: Path | None) -> ChartFacts:
+    """The chart lock and the chart cache; a broken lock raises `UnusableSources`."""
+    from gitopsctl.subjects.charts import chart_facts
+
+    try:
+        return chart_facts(repo, chart_cache)
+    except InputError as error:
+        raise UnusableSources(error.problems) from None
+
+
 class _Checked(NamedTuple):
     findings: list[Finding]
     environments: list[Environment]  # the subjects the rules saw, one per environment
 
 
 def _checked_repository(
-    repo: Path, rendering: Rendering, envs: Sequence[str], today: date
+    repo: Path, rendering: Rendering, envs: Sequence[str], today: date, charts: ChartFacts
 ) -> _Checked:
     from gitopsctl.render import output
     from gitopsctl.report.catalog import CHECKS
@@ -126,7 +143,7 @@ def _checked_repository(
     plan = output.plan(repo, rendering.files, list(envs) or None)
     found = list(render_drift.findings(repo, plan))
     on_disk = plan.on_disk if not envs else None  # the scan covered every environment
-    environments = list(repository_environments(repo, rendering, on_disk))
+    environments = list(repository_environments(repo, rendering, on_disk, charts))
     found += run_rules(environments, RULES.values())
     exceptions = declared_exceptions(rendering.model.platform)
     scope = Scope.of(rendering.model, CHECKS, list(envs) or list(rendering.environments))
@@ -257,15 +274,18 @@ def validate_with_helm(
     """
     from gitopsctl.kube.schemastore import load_crds
     from gitopsctl.render import helm
+    from gitopsctl.render.chartcache import default_cache
     from gitopsctl.report.pipeline_findings import helm_skipped, helm_template
 
     binary = _find_helm(repo)
     rendering = usable_rendering(repo, envs)
+    cache = options.chart_cache or default_cache()
+    charts = usable_chart_facts(repo, cache)
     version = options.kube_version or rendering.model.platform.kubernetes_version
     crds = load_crds([*options.crds, *sorted(repo.glob("charts/*/crds"))])
-    releases, skipped = helm.plan_releases(repo, rendering, options.chart_cache)
+    releases, skipped = helm.plan_releases(repo, rendering, cache)
     with helm.rendering_all(binary, releases, version) as finished:
-        found, environments = _checked_repository(repo, rendering, envs, today)
+        found, environments = _checked_repository(repo, rendering, envs, today, charts)
         outputs = _read_releases(releases, finished)
     checked: list[Finding] = []
     for env in environments:

@@ -53,6 +53,16 @@ def helm_version(helm: Path) -> str:
     return _run(helm, ["version", "--template", "{{.Version}}"], "helm version").strip()
 
 
+def pull(helm: Path, repo: str, name: str, version: str, into: Path) -> None:
+    """Download one chart archive into the folder ``into`` (`oci://` registries included)."""
+    if repo.startswith("oci://"):
+        arguments = ["pull", f"{repo.rstrip('/')}/{name}"]
+    else:
+        arguments = ["pull", name, "--repo", repo]
+    arguments += ["--version", version, "--destination", str(into)]
+    _run(helm, arguments, f"helm pull {name} {version} from {repo}")
+
+
 def template(
     helm: Path,
     chart: Path,

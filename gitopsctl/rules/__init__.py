@@ -12,6 +12,7 @@ from types import ModuleType
 from gitopsctl.rules import (
     api_validation,
     app_of_apps,
+    chart_lock,
     daemonset_coverage,
     db_connection,
     db_placement,
@@ -46,6 +47,7 @@ RULE_MODULES: tuple[ModuleType, ...] = (
     plaintext_secret,
     ha_replicas,
     promotion_order,
+    chart_lock,
 )
 
 

@@ -180,6 +180,22 @@ class ProvidedSecret(NamedTuple):
     location: Location  # the source line that declares it
 
 
+class ChartPin(NamedTuple):
+    """An upstream chart an app of the environment pins, and what the lock and the chart cache
+    hold of it."""
+
+    app: str
+    repo: str
+    name: str
+    version: str
+    location: Location  # where the version is set
+    locked_digest: str | None  # the lock's digest of exactly this chart, None when it has none
+    lock_location: Location | None  # that entry of the lock
+    locked_elsewhere: tuple[str, ...]  # `<version> from <repo>` locked under the same name
+    cached_digest: str | None  # of the archive in the chart cache, None when it is not there
+    cached_file: str | None
+
+
 @dataclass(frozen=True)
 class Environment:
     """Everything the rules need to know about one environment, and its subjects."""
@@ -213,6 +229,8 @@ class Environment:
     # Database clusters the environment's sources render, whether or not among the subjects:
     # manifests of one app still connect to the clusters of others.
     rendered_databases: frozenset[str] = frozenset()
+    charts: list[ChartPin] = field(default_factory=list)
+    chart_lock: str | None = None  # the lock file's name, None when the repository has none
 
     @property
     def production(self) -> bool:

@@ -18,6 +18,7 @@ from gitopsctl.kube.names import SYNC_WAVE
 from gitopsctl.kube.schemastore import SchemaStore
 from gitopsctl.kube.workloads import as_int, placement_of, spread_keys
 from gitopsctl.paths import ValuePath, format_path, lookup
+from gitopsctl.sources.chartlock import LOCK_FILE
 from gitopsctl.sources.layering import Tracked
 from gitopsctl.sources.model import (
     EnvironmentDef,
@@ -29,6 +30,7 @@ from gitopsctl.sources.model import (
     split_path,
 )
 from gitopsctl.subjects import ingresses
+from gitopsctl.subjects.charts import ChartFacts, chart_facts, environment_pins
 from gitopsctl.subjects.promotion import promotion_stages, with_promotion
 from gitopsctl.subjects.records import (
     Application,
@@ -133,10 +135,14 @@ def values_locator(
 
 
 def repository_environments(
-    repo: Path, rendering: Rendering, on_disk: Mapping[str, str] | None = None
+    repo: Path,
+    rendering: Rendering,
+    on_disk: Mapping[str, str] | None = None,
+    charts: ChartFacts | None = None,
 ) -> Iterator[Environment]:
     """The subjects of each rendered environment. ``on_disk`` holds the generated files of those
-    environments as the drift check read them; without it they are read here."""
+    environments as the drift check read them; without it they are read here. ``charts`` are
+    the chart lock and cache (default: the repository's lock and the user's chart cache)."""
     if on_disk is None:
         from gitopsctl.render.output import generated_on_disk
 
@@ -144,8 +150,17 @@ def repository_environments(
     output = Output(repo, rendering, on_disk)
     files = frozenset(_repo_files(repo))
     stages = promotion_stages(rendering)
+    facts = charts or chart_facts(repo)
     for rendered in rendering.environments.values():
-        yield with_promotion(_environment(output, rendered, files), stages)
+        env = with_promotion(_environment(output, rendered, files), stages)
+        yield _with_charts(env, rendering, rendered.env.name, facts)
+
+
+def _with_charts(
+    env: Environment, rendering: Rendering, name: str, facts: ChartFacts
+) -> Environment:
+    lock = LOCK_FILE if facts.lock is not None else None
+    return replace(env, charts=environment_pins(rendering, name, facts), chart_lock=lock)
 
 
 def _repo_files(repo: Path) -> Iterator[str]:
