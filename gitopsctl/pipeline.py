@@ -13,6 +13,7 @@ from gitopsctl.errors import EXIT_FINDINGS, EXIT_OK, InputError, Problem
 from gitopsctl.findings import Finding, Severity
 
 if TYPE_CHECKING:
+    from gitopsctl.kube.scheduling import NodeGroup
     from gitopsctl.render.helm import Release
     from gitopsctl.render.rendering import Rendering
     from gitopsctl.rules.base import Rule
@@ -155,12 +156,13 @@ def validate_manifests(repo: Path, options: ManifestOptions, env_name: str | Non
 
 def _manifest_environment(repo: Path, env_name: str | None) -> tuple[Environment, str]:
     """The platform's settings (and the environment's, when named), and its Kubernetes version."""
-    from gitopsctl.sources.files import read_platform
+    from gitopsctl.sources.files import read_platform, terraform_node_groups
     from gitopsctl.sources.model import platform_of
     from gitopsctl.subjects.repository import environment_of, issuer_names
 
     if env_name is None:
-        platform = platform_of(read_platform(repo))
+        source = read_platform(repo)
+        platform = platform_of(source, terraform_node_groups(repo, source))
         classes = frozenset([platform.ingress_class])
         env = environment_of(platform, None, providers=classes, issuers=frozenset())
         return env, platform.kubernetes_version
@@ -171,6 +173,19 @@ def _manifest_environment(repo: Path, env_name: str | None) -> tuple[Environment
     issuers = issuer_names(rendered)
     env = environment_of(platform, rendered.env, providers=classes, issuers=issuers)
     return env, platform.kubernetes_version
+
+
+def node_groups(repo: Path, terraform: Path | None = None) -> list[NodeGroup]:
+    """The node groups the checks use: the platform file's (listed, or read from the Terraform
+    folder it names), or those of the Terraform folder ``terraform``."""
+    from gitopsctl.sources.files import read_platform, terraform_node_groups
+    from gitopsctl.sources.model import platform_of
+    from gitopsctl.sources.terraform import read_node_groups
+
+    if terraform is not None:
+        return read_node_groups(terraform, terraform.as_posix())
+    source = read_platform(repo)
+    return list(platform_of(source, terraform_node_groups(repo, source)).node_groups.values())
 
 
 # -- every chart through Helm --------------------------------------------------------------------

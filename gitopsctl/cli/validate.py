@@ -43,8 +43,10 @@ EMPTY_MISUSE = "--allow-empty goes with --manifests"
 )
 @click.option(
     "--node-groups",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="With --manifests: YAML `nodeGroups: [{name, labels, taints}]`. Default: the platform's.",
+    type=click.Path(path_type=Path),
+    metavar="FILE|DIR",
+    help="With --manifests: YAML `nodeGroups: [{name, labels, taints, ...}]` (as `node-groups` "
+    "prints it), or a folder of Terraform defining EKS node groups. Default: the platform's.",
 )
 @click.option(
     "--kube-version",

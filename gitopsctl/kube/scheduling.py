@@ -87,9 +87,13 @@ class NodeGroup(NamedTuple):
     name: str
     labels: Mapping[str, str]
     taints: tuple[Taint, ...]
-    zones: tuple[str, ...] = ("eu-west-1a", "eu-west-1b", "eu-west-1c")
+    # None: the nodes carry a zone label whose values are not known here (Terraform's subnets)
+    zones: tuple[str, ...] | None = ("eu-west-1a", "eu-west-1b", "eu-west-1c")
     instance_types: tuple[str, ...] = ()
     arch: str = "amd64"
+    min_size: int | None = None
+    max_size: int | None = None
+    desired_size: int | None = None
 
 
 class Requirement(NamedTuple):
@@ -201,7 +205,9 @@ def node_label_values(group: NodeGroup) -> dict[str, frozenset[str] | None]:
     values[ARCH_LABEL] = frozenset({group.arch})
     values[HOSTNAME_LABEL] = None
     values[NODEGROUP_LABEL] = frozenset({group.name})
-    if group.zones:
+    if group.zones is None:
+        values[ZONE_LABEL] = None
+    elif group.zones:
         values[ZONE_LABEL] = frozenset(group.zones)
     if group.instance_types:
         values[INSTANCE_TYPE_LABEL] = frozenset(group.instance_types)
