@@ -118,6 +118,14 @@ def allocatable(instance: InstanceType) -> Resources:
     return Resources(Decimal(cpu) / 1000, Decimal(memory * MIB))
 
 
+def requests_of(read: Any, *args: Any) -> tuple[Resources | None, str | None]:
+    """``read(*args)``'s requests, or why they cannot be read (for a subject's record)."""
+    try:
+        return read(*args), None
+    except ValueError as error:
+        return None, str(error)
+
+
 # --- what a pod asks ------------------------------------------------------------------------------
 
 

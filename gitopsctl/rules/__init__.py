@@ -11,6 +11,7 @@ from types import ModuleType
 
 from gitopsctl.rules import (
     app_of_apps,
+    capacity,
     daemonset_coverage,
     db_connection,
     db_placement,
@@ -34,6 +35,7 @@ RULE_MODULES: tuple[ModuleType, ...] = (
     taint_toleration,
     dedicated_node_intrusion,
     daemonset_coverage,
+    capacity,
     ingress_class,
     ingress_issuer,
     ingress_host,

@@ -114,6 +114,7 @@ class WorkloadSpot(NamedTuple):
     replicas: tuple[str, ...] | None
     topology_spread: tuple[str, ...] | None
     singleton: bool = False
+    resources: tuple[str, ...] = ()  # the main container's `resources` block: <path>.resources
 
 
 class IngressSpot(NamedTuple):
@@ -293,6 +294,12 @@ def _profile(name: str, source: SourceFile) -> Profile:
             split_path(spot["replicas"]) if "replicas" in spot else None,
             split_path(spot["topologySpread"]) if "topologySpread" in spot else None,
             bool(spot.get("singleton", False)),
+            split_path(spot["resources"])
+            if "resources" in spot
+            else (
+                *split_path(spot["path"]),
+                "resources",
+            ),
         )
         for key, spot in node.get("workloads", {}).items()
     }

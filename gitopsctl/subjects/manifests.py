@@ -16,8 +16,9 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gitopsctl.errors import InputError, Problem
+from gitopsctl.kube.capacity import container_requests, pod_requests, requests_of
 from gitopsctl.kube.scheduling import NodeGroup
-from gitopsctl.kube.workloads import as_int, placement_of, spread_keys
+from gitopsctl.kube.workloads import as_int, placement_of, separate_nodes, spread_keys
 from gitopsctl.paths import ValuePath, describe, lookup
 from gitopsctl.sources import schemas
 from gitopsctl.subjects import ingresses
@@ -349,6 +350,7 @@ def _workload(manifest: Manifest) -> Workload:
     if replicas is None and kind in REPLICATED:
         replicas = 1
     spread = pod_spec.get("topologySpreadConstraints") if isinstance(pod_spec, Mapping) else None
+    requests, requests_error = requests_of(pod_requests, pod_spec)
     return Workload(
         app=manifest.app,
         name=manifest.name,
@@ -359,6 +361,8 @@ def _workload(manifest: Manifest) -> Workload:
         spread_keys=spread_keys(spread),
         locate=manifest.locate(),
         paths=_workload_paths(kind),
+        requests=requests,
+        requests_error=requests_error,
     )
 
 
@@ -373,6 +377,7 @@ def _workload_paths(kind: str) -> Mapping[str, ValuePath]:
             "affinity": (*spec_path, "affinity"),
             "replicas": ("spec", "replicas"),
             "spread": (*spec_path, "topologySpreadConstraints"),
+            "resources": (*spec_path, "containers"),
         }
     )
 
@@ -424,6 +429,8 @@ def _database(manifest: Manifest) -> DatabaseCluster:
     }
     placement, error = placement_of(spec)
     locate = manifest.locate()
+    resources = lookup(node, ("spec", "resources"))[1]
+    requests, requests_error = requests_of(container_requests, resources, "spec.resources")
     return DatabaseCluster(
         app=manifest.app,
         name=_name(manifest),
@@ -437,8 +444,12 @@ def _database(manifest: Manifest) -> DatabaseCluster:
             "nodeSelector": ("spec", "affinity", "nodeSelector"),
             "tolerations": ("spec", "affinity", "tolerations"),
             "placement": ("spec", "affinity"),
+            "resources": ("spec", "resources"),
         },
         namespace_location=locate(("metadata", "namespace")),
+        requests=requests,
+        requests_error=requests_error,
+        separate_nodes=separate_nodes(affinity),
     )
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from gitopsctl.kube.capacity import Resources
 from gitopsctl.kube.scheduling import NodeGroup, Placement
 from gitopsctl.paths import ValuePath
 
@@ -41,6 +42,8 @@ class Workload(NamedTuple):
     locate: Locate
     paths: Mapping[str, ValuePath]
     singleton: bool = False
+    requests: Resources | None = None  # what one pod requests; None when it cannot be read
+    requests_error: str | None = None  # why not: a quantity that is not one, say
 
 
 class Malformed(NamedTuple):
@@ -85,6 +88,9 @@ class DatabaseCluster(NamedTuple):
     locate: Locate
     paths: Mapping[str, ValuePath]
     namespace_location: Location | None = None
+    requests: Resources | None = None  # what one instance's pod requests
+    requests_error: str | None = None
+    separate_nodes: bool = False  # required pod anti-affinity: one instance per node at most
 
 
 class Application(NamedTuple):

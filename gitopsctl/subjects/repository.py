@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gitopsctl.errors import InputError
+from gitopsctl.kube.capacity import container_requests, requests_of
 from gitopsctl.kube.names import SYNC_WAVE
 from gitopsctl.kube.schemastore import SchemaStore
-from gitopsctl.kube.workloads import as_int, placement_of, spread_keys
+from gitopsctl.kube.workloads import as_int, placement_of, separate_nodes, spread_keys
 from gitopsctl.paths import ValuePath, lookup
 from gitopsctl.sources.layering import Tracked
 from gitopsctl.sources.model import (
@@ -337,7 +338,11 @@ def _workload(app: str, spot: WorkloadSpot, values: Mapping[str, Any], locate: L
         "affinity": (*spot.path, "affinity"),
         "replicas": spot.replicas or spot.path,
         "spread": spot.topology_spread or spot.path,
+        "resources": spot.resources,
     }
+    resources = lookup(values, spot.resources)[1]
+    where = ".".join(spot.resources)
+    requests, requests_error = requests_of(container_requests, resources, where)
     return Workload(
         app,
         spot.name,
@@ -349,6 +354,8 @@ def _workload(app: str, spot: WorkloadSpot, values: Mapping[str, Any], locate: L
         locate,
         paths,
         spot.singleton,
+        requests,
+        requests_error,
     )
 
 
@@ -357,7 +364,9 @@ def _conventional_workloads(values: Mapping[str, Any]) -> Iterator[WorkloadSpot]
     for path, block in _mappings(values, ()):
         if "nodeSelector" in block or "tolerations" in block:
             name = ".".join(str(p) for p in path) or "(root)"
-            yield WorkloadSpot(name, tuple(str(p) for p in path), "Deployment", None, None)
+            spot_path = tuple(str(p) for p in path)
+            resources = (*spot_path, "resources")
+            yield WorkloadSpot(name, spot_path, "Deployment", None, None, False, resources)
 
 
 def _mappings(node: Any, path: ValuePath) -> Iterator[tuple[ValuePath, Mapping[str, Any]]]:
@@ -442,6 +451,7 @@ def _database(
     app: RenderedApp, application: Application, values: Mapping[str, Any], locate: Locate
 ) -> DatabaseCluster:
     placement, error = placement_of(values)
+    requests, requests_error = requests_of(container_requests, values.get("resources"), "resources")
     namespace_path = ("spec", "destination", "namespace")
     destination = lookup(application.document, namespace_path)[1]
     return DatabaseCluster(
@@ -457,6 +467,10 @@ def _database(
             "nodeSelector": ("nodeSelector",),
             "tolerations": ("tolerations",),
             "placement": (),
+            "resources": ("resources",),
         },
         namespace_location=application.locate(namespace_path),
+        requests=requests,
+        requests_error=requests_error,
+        separate_nodes=separate_nodes(values),
     )
