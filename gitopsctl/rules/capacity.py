@@ -42,6 +42,7 @@ Failing (no node of the large group allocates 8 CPUs):
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 from gitopsctl.findings import Severity
@@ -66,7 +67,7 @@ TRANSIENT = frozenset({"Job", "CronJob"})  # their pods come and go: not in a gr
 class Pods(NamedTuple):
     """Pods of one workload or database cluster, as this rule weighs them."""
 
-    name: str  # "Deployment 'backend'", "CloudNativePG cluster 'retool-db'"
+    name: str  # "workload 'backend' (Deployment)", "database cluster 'retool-db'"
     app: str | None
     placement: Placement
     requests: Resources
@@ -91,12 +92,14 @@ def check(env: Environment, options: Mapping[str, Any]) -> Iterator[Hit]:
     nodes = {group.name: list(_nodes(group, daemons[group.name])) for group in groups}
     pods: list[Pods] = []
     for workload in env.workloads:
-        yield from _read_requests(workload.requests_error, workload.name, workload)
+        label = f"workload {workload.name!r} ({workload.kind})"
+        yield from _read_requests(workload.requests_error, label, workload)
         found = _workload_pods(workload)
         if found is not None and workload.kind != DAEMON_SET:
             pods.append(found)
     for database in env.databases:
-        yield from _read_requests(database.requests_error, database.name, database)
+        label = f"database cluster {database.name!r}"
+        yield from _read_requests(database.requests_error, label, database)
         found = _database_pods(database)
         if found is not None:
             pods.append(found)
@@ -123,7 +126,7 @@ def _workload_pods(workload: Workload) -> Pods | None:
         return None
     count = workload.replicas if workload.replicas is not None else 1
     return Pods(
-        name=f"{workload.kind} '{workload.name}'",
+        name=f"workload {workload.name!r} ({workload.kind})",
         app=workload.app,
         placement=workload.placement,
         requests=workload.requests,
@@ -137,7 +140,7 @@ def _database_pods(database: DatabaseCluster) -> Pods | None:
     if database.placement is None or database.requests is None:
         return None
     return Pods(
-        name=f"CloudNativePG cluster '{database.name}'",
+        name=f"database cluster {database.name!r}",
         app=database.app,
         placement=database.placement,
         requests=database.requests,
@@ -222,37 +225,73 @@ def _describe_node(node: Node) -> str:
 def _group_totals(
     group: NodeGroup, nodes: Sequence[Node], pods: Sequence[Pods], groups: Sequence[NodeGroup]
 ) -> Iterator[Hit]:
+    """The pods only this group can run, packed onto its maxSize and desiredSize nodes."""
+    if not _fully_known(group, nodes):
+        return
     pinned = [
         pod
         for pod in pods
-        if pod.counted and [g.name for g in fitting_groups(pod.placement, groups)] == [group.name]
+        if pod.counted
+        and any(pod.requests)
+        and [g.name for g in fitting_groups(pod.placement, groups)] == [group.name]
     ]
-    needed = total(pod.requests.times(pod.replicas) for pod in pinned)
-    if not pinned or not any(needed) or not _fully_known(group, nodes):
+    if not pinned:
         return
+    needed = total(pod.requests.times(pod.replicas) for pod in pinned)
+    biggest = max(pinned, key=lambda pod: (pod.requests.times(pod.replicas), pod.name))
     largest = max(nodes, key=lambda node: (node.free.cpu, node.free.memory))
     smallest = min(nodes, key=lambda node: (node.free.cpu, node.free.memory))
-    biggest = max(pinned, key=lambda pod: (pod.requests.times(pod.replicas), pod.name))
-    where = f"node group '{group.name}': its workloads request {needed} in all"
-    if group.max_size is not None and not needed.fits_in(largest.free.times(group.max_size)):
-        message = (
-            f"{where}, more than its maxSize of {group.max_size} node(s) can allocate "
-            f"({_per_node(largest)} per node)"
-        )
-        yield Hit(biggest.location, message, biggest.app)
-    elif group.desired_size is not None and not needed.fits_in(
-        smallest.free.times(group.desired_size)
-    ):
-        message = (
-            f"{where}, more than its desiredSize of {group.desired_size} node(s) can allocate "
-            f"({_per_node(smallest)} per node): the cluster autoscaler must add nodes first"
-        )
-        yield Hit(biggest.location, message, biggest.app, Severity.WARNING)
+    where = f"node group '{group.name}': its pods request {needed} in all"
+    if group.max_size is not None:
+        count = _nodes_needed(pinned, largest.free, group.max_size)
+        if count > group.max_size:
+            message = (
+                f"{where} and need more than its maxSize of {group.max_size} node(s) of "
+                f"{_per_node(largest)}"
+            )
+            yield Hit(biggest.location, message, biggest.app)
+            return
+    if group.desired_size is not None:
+        count = _nodes_needed(pinned, smallest.free, group.desired_size)
+        if count > group.desired_size:
+            message = (
+                f"{where} and need more than its desiredSize of {group.desired_size} node(s) of "
+                f"{_per_node(smallest)}: the cluster autoscaler must add nodes first"
+            )
+            yield Hit(biggest.location, message, biggest.app, Severity.WARNING)
+
+
+def _nodes_needed(pods: Sequence[Pods], room: Resources, limit: int) -> int:
+    """How many nodes of ``room`` the pods take, packed first-fit decreasing (as a scheduler
+    filling nodes one by one would), counting no further than ``limit + 1``. A pod no node
+    holds is left out: it is reported on its own."""
+    items = [
+        pod.requests for pod in pods if pod.requests.fits_in(room) for _ in range(pod.replicas)
+    ]
+    items.sort(
+        key=lambda asked: max(_share(asked.cpu, room.cpu), _share(asked.memory, room.memory)),
+        reverse=True,
+    )
+    free: list[Resources] = []
+    for asked in items:
+        for index, left in enumerate(free):
+            if asked.fits_in(left):
+                free[index] = left - asked
+                break
+        else:
+            if len(free) > limit:
+                return len(free) + 1
+            free.append(room - asked)
+    return len(free)
+
+
+def _share(asked: Decimal, room: Decimal) -> Decimal:
+    return asked / room if room > 0 else Decimal(0)
 
 
 def _per_node(node: Node) -> str:
     after = " after DaemonSets" if node.free != node.allocatable else ""
-    return f"{node.instance_type}: {node.free}{after}"
+    return f"{node.instance_type} ({node.free} each{after})"
 
 
 # --- CloudNativePG instances and nodes -----------------------------------------------------------
@@ -267,7 +306,7 @@ def _database_nodes(
     if len(fitting) != 1:
         return  # none: taint-toleration and db-placement say so; several: no one group to size
     group = fitting[0]
-    name = f"CloudNativePG cluster '{database.name}'"
+    name = f"database cluster {database.name!r}"
     where = database.locate(database.paths["instances"])
     instances = database.instances
     if database.separate_nodes and group.max_size is not None and instances > group.max_size:
