@@ -40,6 +40,7 @@ DEFAULT_SIZES = {"min_size": 0, "max_size": 3, "desired_size": 1}
 DEFAULT_INSTANCE_TYPES = ("t3.medium",)
 _SOURCE = re.compile(r"(?:[A-Za-z0-9.-]+\.[A-Za-z]{2,}/)?(?P<module>.+)")
 _REFERENCE = re.compile(r"\$\{(var|local)\.([A-Za-z_][A-Za-z0-9_-]*)\}")
+_AT_LINE = re.compile(r" at line \d+, column \d+\.?$")
 _OPTIONS = hcl2.SerializationOptions(with_comments=False, strip_string_quotes=True)
 _RAW = hcl2.SerializationOptions(with_comments=False)
 
@@ -129,7 +130,7 @@ def _parse(path: Path, name: str) -> BodyRule:
     try:
         body: BodyRule = hcl2.parses(text).body
     except UnexpectedInput as error:
-        first = str(error).strip().splitlines()[0]
+        first = _AT_LINE.sub("", str(error).strip().splitlines()[0])  # the position is ours
         raise InputError(
             Problem(f"not valid HCL: {first}", name, error.line, error.column)
         ) from None
@@ -319,23 +320,11 @@ def _node_group(
     at: Expression | None = None,
 ) -> tuple[NodeGroup, Expression]:
     where = at or Expression(None, module.file, module.line)
+    name = _attribute(key, attributes, "name", _string, scope) or key
 
-    def read(name: str, convert: Any) -> Any:
-        expression = attributes.get(name)
-        if expression is None:
-            return None
-        label = f"node group {key!r}: {name}"
-        try:
-            return convert(_value(expression, scope, name))
-        except ValueError as error:
-            raise _problem(expression, f"{label}: {error}") from None
-        except InputError as error:
-            problem = error.problems[0]
-            raise InputError(
-                Problem(f"{label}: {problem.message}", problem.file, problem.line)
-            ) from None
+    def read(attribute: str, convert: Any) -> Any:
+        return _attribute(name, attributes, attribute, convert, scope)
 
-    name = read("name", _string) or key
     sizes = {size: read(size, _count) for size in DEFAULT_SIZES}
     group = NodeGroup(
         name=name,
@@ -349,6 +338,25 @@ def _node_group(
         desired_size=_or_default(sizes, "desired_size"),
     )
     return group, where
+
+
+def _attribute(
+    group: str, attributes: Mapping[str, Expression], name: str, convert: Any, scope: Scope
+) -> Any:
+    """One attribute of a node group, converted; None when the group does not set it."""
+    expression = attributes.get(name)
+    if expression is None:
+        return None
+    label = f"node group {group!r}: {name}"
+    try:
+        return convert(_value(expression, scope, name))
+    except ValueError as error:
+        raise _problem(expression, f"{label}: {error}") from None
+    except InputError as error:
+        problem = error.problems[0]
+        raise InputError(
+            Problem(f"{label}: {problem.message}", problem.file, problem.line)
+        ) from None
 
 
 def _or_default(sizes: Mapping[str, int | None], name: str) -> int:
