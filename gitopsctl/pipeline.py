@@ -140,7 +140,8 @@ def validate_manifests(repo: Path, options: ManifestOptions, env_name: str | Non
     )
 
     charts_inside(repo)  # CRDs are read from charts/*/crds
-    base, platform_version = _manifest_environment(repo, env_name)
+    given = options.node_groups is not None
+    base, platform_version = _manifest_environment(repo, env_name, platform_groups=not given)
     if options.node_groups is not None:
         base = replace(base, node_groups=read_node_groups(options.node_groups))
     crds = load_crds([*options.crds, *sorted(repo.glob("charts/*/crds"))])
@@ -154,15 +155,19 @@ def validate_manifests(repo: Path, options: ManifestOptions, env_name: str | Non
     return sort_findings(run_rules([env], RULES.values()))
 
 
-def _manifest_environment(repo: Path, env_name: str | None) -> tuple[Environment, str]:
-    """The platform's settings (and the environment's, when named), and its Kubernetes version."""
+def _manifest_environment(
+    repo: Path, env_name: str | None, platform_groups: bool = True
+) -> tuple[Environment, str]:
+    """The platform's settings (and the environment's, when named), and its Kubernetes version;
+    without ``platform_groups`` a platform file's Terraform is not read (other groups apply)."""
     from gitopsctl.sources.files import read_platform, terraform_node_groups
     from gitopsctl.sources.model import platform_of
     from gitopsctl.subjects.repository import environment_of, issuer_names
 
     if env_name is None:
         source = read_platform(repo)
-        platform = platform_of(source, terraform_node_groups(repo, source))
+        groups = terraform_node_groups(repo, source) if platform_groups else None
+        platform = platform_of(source, groups)
         classes = frozenset([platform.ingress_class])
         env = environment_of(platform, None, providers=classes, issuers=frozenset())
         return env, platform.kubernetes_version

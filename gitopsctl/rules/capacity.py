@@ -72,7 +72,7 @@ class Pods(NamedTuple):
     placement: Placement
     requests: Resources
     replicas: int
-    location: Location
+    subject: Workload | DatabaseCluster  # located only for a hit: positions cost a parse
     counted: bool  # part of its group's totals
 
 
@@ -83,6 +83,8 @@ class Node(NamedTuple):
     instance_type: str
     allocatable: Resources
     free: Resources
+    pods: int  # how many more pods it takes: its max pods less its DaemonSets' pods
+    daemon_sets: int  # how many DaemonSets run there
 
 
 def check(env: Environment, options: Mapping[str, Any]) -> Iterator[Hit]:
@@ -131,7 +133,7 @@ def _workload_pods(workload: Workload) -> Pods | None:
         placement=workload.placement,
         requests=workload.requests,
         replicas=count,
-        location=workload.locate(workload.paths["resources"]),
+        subject=workload,
         counted=workload.kind not in TRANSIENT,
     )
 
@@ -145,31 +147,38 @@ def _database_pods(database: DatabaseCluster) -> Pods | None:
         placement=database.placement,
         requests=database.requests,
         replicas=database.instances if database.instances is not None else 1,
-        location=database.locate(database.paths["resources"]),
+        subject=database,
         counted=True,
     )
 
 
+def _location(pod: Pods) -> Location:
+    return pod.subject.locate(pod.subject.paths["resources"])
+
+
 def _daemon_set_requests(
     workloads: Sequence[Workload], groups: Sequence[NodeGroup]
-) -> dict[str, Resources]:
-    """What the DaemonSets that run on each group's nodes request on every one of them."""
-    found = {group.name: Resources() for group in groups}
+) -> dict[str, tuple[Resources, int]]:
+    """What the DaemonSets that run on each group's nodes request on every one of them, and
+    how many pods they put there."""
+    found = {group.name: (Resources(), 0) for group in groups}
     for workload in workloads:
         requests = workload.requests
         if workload.kind != DAEMON_SET or workload.placement is None or requests is None:
             continue
         for group in fitting_groups(workload.placement, groups):
-            found[group.name] = found[group.name] + requests
+            asked, pods = found[group.name]
+            found[group.name] = (asked + requests, pods + 1)
     return found
 
 
-def _nodes(group: NodeGroup, daemons: Resources) -> Iterator[Node]:
+def _nodes(group: NodeGroup, daemons: tuple[Resources, int]) -> Iterator[Node]:
     known = instance_types()
+    asked, pods = daemons
     for name in group.instance_types:
         if name in known:
             whole = allocatable(known[name])
-            yield Node(group, name, whole, whole - daemons)
+            yield Node(group, name, whole, whole - asked, known[name].max_pods - pods, pods)
 
 
 def _unknown_instance_types(env: Environment, groups: Sequence[NodeGroup]) -> Iterator[Hit]:
@@ -209,7 +218,7 @@ def _pod_fits(
         f"{pod.name}: a pod requests {pod.requests}, more than any node it can be scheduled on "
         f"can allocate: {details}"
     )
-    yield Hit(pod.location, message, pod.app)
+    yield Hit(_location(pod), message, pod.app)
 
 
 def _describe_node(node: Node) -> str:
@@ -243,55 +252,61 @@ def _group_totals(
     smallest = min(nodes, key=lambda node: (node.free.cpu, node.free.memory))
     where = f"node group '{group.name}': its pods request {needed} in all"
     if group.max_size is not None:
-        count = _nodes_needed(pinned, largest.free, group.max_size)
+        count = _nodes_needed(pinned, largest, group.max_size)
         if count > group.max_size:
             message = (
                 f"{where} and need more than its maxSize of {group.max_size} node(s) of "
                 f"{_per_node(largest)}"
             )
-            yield Hit(biggest.location, message, biggest.app)
+            yield Hit(_location(biggest), message, biggest.app)
             return
     if group.desired_size is not None:
-        count = _nodes_needed(pinned, smallest.free, group.desired_size)
+        count = _nodes_needed(pinned, smallest, group.desired_size)
         if count > group.desired_size:
             message = (
                 f"{where} and need more than its desiredSize of {group.desired_size} node(s) of "
                 f"{_per_node(smallest)}: the cluster autoscaler must add nodes first"
             )
-            yield Hit(biggest.location, message, biggest.app, Severity.WARNING)
+            yield Hit(_location(biggest), message, biggest.app, Severity.WARNING)
 
 
-def _nodes_needed(pods: Sequence[Pods], room: Resources, limit: int) -> int:
-    """How many nodes of ``room`` the pods take, packed first-fit decreasing (as a scheduler
+def _nodes_needed(pods: Sequence[Pods], node: Node, limit: int) -> int:
+    """How many nodes like ``node`` the pods take, packed first-fit decreasing (as a scheduler
     filling nodes one by one would), counting no further than ``limit + 1``. A pod no node
     holds is left out: it is reported on its own."""
+    room = node.free
     items = [
         pod.requests for pod in pods if pod.requests.fits_in(room) for _ in range(pod.replicas)
     ]
-    items.sort(
-        key=lambda asked: max(_share(asked.cpu, room.cpu), _share(asked.memory, room.memory)),
-        reverse=True,
-    )
-    free: list[Resources] = []
+    items.sort(key=lambda asked: (_share(asked, room), asked), reverse=True)
+    free: list[tuple[Resources, int]] = []
+    start, previous = 0, None
     for asked in items:
-        for index, left in enumerate(free):
-            if asked.fits_in(left):
-                free[index] = left - asked
-                break
-        else:
+        # Nodes only fill up: the next pod of the same size fits no earlier than the last one.
+        start = start if asked == previous else 0
+        previous = asked
+        start = next(
+            (i for i in range(start, len(free)) if free[i][1] > 0 and asked.fits_in(free[i][0])),
+            len(free),
+        )
+        if start == len(free):
             if len(free) > limit:
                 return len(free) + 1
-            free.append(room - asked)
+            free.append((room, node.pods))
+        left, slots = free[start]
+        free[start] = (left - asked, slots - 1)
     return len(free)
 
 
-def _share(asked: Decimal, room: Decimal) -> Decimal:
-    return asked / room if room > 0 else Decimal(0)
+def _share(asked: Resources, room: Resources) -> Decimal:
+    """The larger part of a node's room a pod takes, CPU or memory."""
+    shares = [a / r if r > 0 else Decimal(0) for a, r in zip(asked, room, strict=True)]
+    return max(shares)
 
 
 def _per_node(node: Node) -> str:
-    after = " after DaemonSets" if node.free != node.allocatable else ""
-    return f"{node.instance_type} ({node.free} each{after})"
+    after = " after DaemonSets" if node.daemon_sets else ""
+    return f"{node.instance_type} ({node.free}, {node.pods} pods each{after})"
 
 
 # --- CloudNativePG instances and nodes -----------------------------------------------------------

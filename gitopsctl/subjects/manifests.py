@@ -265,11 +265,12 @@ def _position(
 
 def read_node_groups(file: Path) -> list[NodeGroup]:
     """Node groups from a `nodeGroups:` YAML file, or from a folder of Terraform."""
-    from gitopsctl.sources import terraform
     from gitopsctl.sources.model import node_group
 
     name = file.as_posix()
     if file.is_dir():
+        from gitopsctl.sources import terraform
+
         return terraform.read_node_groups(file, name)
     if not file.is_file():
         raise InputError(Problem("no such node groups file", name))
