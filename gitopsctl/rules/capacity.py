@@ -12,9 +12,10 @@ The rule reports:
 
 - a pod (of a workload or a CloudNativePG instance) that fits no instance type of any group it
   can be scheduled on (error);
-- a group whose pinned workloads (those that fit only that group: replicas x requests, and the
-  instances of its database clusters) need more than its `maxSize` nodes of its largest instance
-  type allocate (error), or more than its `desiredSize` nodes of its smallest (warning: the
+- a group too small for the pods only it can run (each workload's replicas, each database
+  cluster's instances; not Jobs): packed first-fit decreasing onto nodes of its largest instance
+  type, counting CPU, memory and each node's max pods, they need more than its `maxSize` nodes
+  (error); onto nodes of its smallest instance type, more than its `desiredSize` (warning: the
   autoscaler must add nodes first);
 - a CloudNativePG cluster whose instances must be on different nodes (`podAntiAffinityType:
   required`) and outnumber its group's `maxSize` (error), and, in production, one with more
