@@ -399,3 +399,19 @@ def test_a_taint_changed_in_terraform_changes_the_rendered_placement(tmp_path: P
     result = invoke_cli(repo, "render", "--check")
     assert result.exit_code == 1
     assert "-    value: large\n+    value: xl\n" in result.stdout
+
+
+def test_diff_against_a_ref_reads_the_terraform_at_that_ref(tmp_path: Path) -> None:
+    from tests.test_diff import commit_all, git
+
+    repo = copy_example(tmp_path)
+    git(repo, "init", "-q", "-b", "main")
+    commit_all(repo)
+    edit(
+        repo, "infrastructure/main.tf", '          value  = "large"\n', '          value  = "xl"\n'
+    )
+    result = invoke_cli(repo, "diff", "--against", "HEAD")
+    assert (result.exit_code, result.stderr) == (0, "")
+    lines = result.stdout.splitlines()
+    assert '      value tolerations[0].value: "large" -> "xl"' in lines
+    assert "prod: 0 added, 0 removed, 2 changed, 8 unchanged" in lines
