@@ -136,6 +136,9 @@ def _parse(path: Path, name: str) -> BodyRule:
         ) from None
     except LarkError as error:
         raise InputError(Problem(f"not valid HCL: {error}", name)) from None
+    except (ValueError, TypeError, RuntimeError, IndexError, KeyError) as error:
+        # python-hcl2 builds its tree from the parse; input it cannot build is still bad input
+        raise InputError(Problem(f"not valid HCL: {error}", name)) from None
     return body
 
 
@@ -254,16 +257,19 @@ def _module_groups(module: Module, scope: Scope) -> Iterator[tuple[NodeGroup, Ex
 
 
 def _eks_groups(module: Module, scope: Scope) -> Iterator[tuple[NodeGroup, Expression]]:
-    defaults = _object_attributes(module.attributes.get("eks_managed_node_group_defaults"), scope)
+    defaults_name = "eks_managed_node_group_defaults"
+    defaults = _object_attributes(module.attributes.get(defaults_name), scope, defaults_name)
     groups = module.attributes.get("eks_managed_node_groups")
     if groups is None:
         return
-    for key, group in _object_attributes(groups, scope).items():
-        attributes = {**defaults, **_object_attributes(group, scope)}
+    for key, group in _object_attributes(groups, scope, "eks_managed_node_groups").items():
+        attributes = {**defaults, **_object_attributes(group, scope, f"node group {key!r}")}
         yield _node_group(key, attributes, module, scope, group)
 
 
-def _object_attributes(expression: Expression | None, scope: Scope) -> dict[str, Expression]:
+def _object_attributes(
+    expression: Expression | None, scope: Scope, what: str
+) -> dict[str, Expression]:
     """The elements of an object expression, unevaluated, each with its line."""
     if expression is None:
         return {}
@@ -272,11 +278,12 @@ def _object_attributes(expression: Expression | None, scope: Scope) -> dict[str,
         found: dict[str, Expression] = {}
         for element in inner.elements:
             at = Expression(element.expression, expression.file, _line(element, expression.line))
-            found[_resolved(Expression(element, at.file, at.line), scope, "a key")] = at
+            key = _resolved(Expression(element, at.file, at.line), scope, f"a key of {what}")
+            found[key] = at
         return found
-    value = _value(expression, scope, "an object")  # a var or a local holding the object
+    value = _value(expression, scope, what)  # a var or a local holding the object
     if not isinstance(value, dict):
-        raise _problem(expression, f"must be an object, not {value!r}")
+        raise _problem(expression, f"{what}: must be an object, not {value!r}")
     return {
         key: Expression(_Literal(item), expression.file, expression.line)
         for key, item in value.items()
