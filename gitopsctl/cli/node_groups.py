@@ -23,7 +23,9 @@ NODE_GROUP_FORMATS = ("yaml", "json")
     help="Read the node groups from this folder of .tf files (EKS module blocks) instead of the "
     "platform file.",
 )
-@click.option("--format", "fmt", default="yaml", show_default=True, metavar="yaml|json")
+@click.option(
+    "--format", "fmt", default="yaml", show_default=True, metavar="yaml|json", help="Output format."
+)
 @click.pass_obj
 def command(repo: Path, terraform: Path | None, fmt: str) -> None:
     """Print the node groups the checks use: name, labels, taints, instance types and sizes.
