@@ -14,6 +14,7 @@ from gitopsctl.findings import Finding, Severity
 
 if TYPE_CHECKING:
     from gitopsctl.kube.crds import CrdSchema
+    from gitopsctl.kube.scheduling import NodeGroup
     from gitopsctl.render.helm import HelmError, Release
     from gitopsctl.render.rendering import Rendering
     from gitopsctl.rules.base import Rule
@@ -209,20 +210,25 @@ def _manifest_environment(
         return env, supported_versions()[-1]
     if outside:
         raise InputError(Problem(f"no platform file: {OUTSIDE_A_PLATFORM}", PLATFORM_FILE))
-    env, version = _platform_environment(repo, env_name)
+    env, version = _platform_environment(repo, env_name, options.node_groups is None)
     if options.node_groups is not None:
         env = replace(env, node_groups=read_node_groups(options.node_groups))
     return env, version
 
 
-def _platform_environment(repo: Path, env_name: str | None) -> tuple[Environment, str]:
-    """The platform's settings (and the environment's, when named), and its Kubernetes version."""
-    from gitopsctl.sources.files import read_platform
+def _platform_environment(
+    repo: Path, env_name: str | None, platform_groups: bool = True
+) -> tuple[Environment, str]:
+    """The platform's settings (and the environment's, when named), and its Kubernetes version;
+    without ``platform_groups`` a platform file's Terraform is not read (other groups apply)."""
+    from gitopsctl.sources.files import read_platform, terraform_node_groups
     from gitopsctl.sources.model import platform_of
     from gitopsctl.subjects.repository import environment_of, issuer_names
 
     if env_name is None:
-        platform = platform_of(read_platform(repo))
+        source = read_platform(repo)
+        groups = terraform_node_groups(repo, source) if platform_groups else None
+        platform = platform_of(source, groups)
         classes = frozenset([platform.ingress_class])
         env = environment_of(platform, None, providers=classes, issuers=frozenset())
         return env, platform.kubernetes_version
@@ -246,6 +252,19 @@ def _with_settings(env: Environment, options: ManifestOptions) -> Environment:
     if options.database_namespace is not None:
         env = replace(env, database_namespace=options.database_namespace)
     return env
+
+
+def node_groups(repo: Path, terraform: Path | None = None) -> list[NodeGroup]:
+    """The node groups the checks use: the platform file's (listed, or read from the Terraform
+    folder it names), or those of the Terraform folder ``terraform``."""
+    from gitopsctl.sources.files import read_platform, terraform_node_groups
+    from gitopsctl.sources.model import platform_of
+    from gitopsctl.sources.terraform import read_node_groups
+
+    if terraform is not None:
+        return read_node_groups(terraform, terraform.as_posix())
+    source = read_platform(repo)
+    return list(platform_of(source, terraform_node_groups(repo, source)).node_groups.values())
 
 
 # -- every chart through Helm --------------------------------------------------------------------

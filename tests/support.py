@@ -19,7 +19,7 @@ from gitopsctl.subjects.records import Environment, Ingress, Location, Workload
 from gitopsctl.subjects.repository import repository_environments
 
 PROJECT = Path(__file__).resolve().parent.parent
-EXAMPLE_PARTS = ("sources", "charts", "applications", "rendered")
+EXAMPLE_PARTS = ("sources", "charts", "applications", "rendered", "infrastructure")
 
 
 def copy_example(target: Path) -> Path:

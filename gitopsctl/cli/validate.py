@@ -44,9 +44,11 @@ EMPTY_MISUSE = "--allow-empty goes with --manifests"
 )
 @click.option(
     "--node-groups",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="With --manifests: YAML `nodeGroups: [{name, labels, taints, ...}]`. Default: the"
-    " platform's; required outside a platform repository.",
+    type=click.Path(path_type=Path),
+    metavar="FILE|DIR",
+    help="With --manifests: YAML `nodeGroups: [{name, labels, taints, ...}]` (as `node-groups` "
+    "prints it), or a folder of Terraform defining EKS node groups. Default: the platform's; "
+    "required outside a platform repository.",
 )
 @click.option(
     "--ingress-class",

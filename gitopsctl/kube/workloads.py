@@ -33,3 +33,12 @@ def spread_keys(constraints: Any) -> tuple[str, ...]:
 
 def as_int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def separate_nodes(cnpg_affinity: Any) -> bool:
+    """Whether a CloudNativePG cluster's instances must run on different nodes: its pod
+    anti-affinity is on (the default) and `required` (the default is `preferred`)."""
+    if not isinstance(cnpg_affinity, Mapping):
+        return False
+    enabled = cnpg_affinity.get("enablePodAntiAffinity") is not False
+    return enabled and cnpg_affinity.get("podAntiAffinityType") == "required"

@@ -12,6 +12,7 @@ from types import ModuleType
 from gitopsctl.rules import (
     api_validation,
     app_of_apps,
+    capacity,
     chart_lock,
     daemonset_coverage,
     db_connection,
@@ -37,6 +38,7 @@ RULE_MODULES: tuple[ModuleType, ...] = (
     taint_toleration,
     dedicated_node_intrusion,
     daemonset_coverage,
+    capacity,
     ingress_class,
     ingress_issuer,
     ingress_host,

@@ -148,7 +148,7 @@ def split_path(text: str) -> tuple[str, ...]:
 def build_model(files: SourceFiles) -> Model:
     """Typed definitions from schema-valid sources; broken cross-references raise InputError."""
     model = Model(
-        platform=platform_of(files.platform),
+        platform=platform_of(files.platform, files.terraform_node_groups),
         environments={name: _environment(name, src) for name, src in files.environments.items()},
         apps={name: _app(name, src) for name, src in files.apps.items()},
         profiles={name: _profile(name, src) for name, src in files.profiles.items()},
@@ -159,8 +159,18 @@ def build_model(files: SourceFiles) -> Model:
     return model
 
 
-def platform_of(source: SourceFile) -> Platform:
+def platform_of(
+    source: SourceFile, terraform_groups: Sequence[NodeGroup] | None = None
+) -> Platform:
+    """The platform's settings; its node groups are ``terraform_groups`` when the file points at
+    a Terraform folder (`nodeGroups: {terraform: DIR}`), else the ones it lists."""
     node = source.node
+    declared = node["nodeGroups"]
+    groups = (
+        list(terraform_groups or ())
+        if isinstance(declared, Mapping)
+        else [node_group(group) for group in declared]
+    )
     return Platform(
         source=source,
         argocd_namespace=node["argocd"]["namespace"],
@@ -168,7 +178,7 @@ def platform_of(source: SourceFile) -> Platform:
         repo_url=node["repository"]["url"],
         revision=node["repository"]["revision"],
         kubernetes_version=node["kubernetesVersion"],
-        node_groups={group["name"]: node_group(group) for group in node["nodeGroups"]},
+        node_groups={group.name: group for group in groups},
         ingress_class=node["ingress"]["className"],
         ingress_provider=node["ingress"]["providedBy"],
         database_namespace=node["databases"]["namespace"],
@@ -196,8 +206,34 @@ def node_group(node: Mapping[str, Any]) -> NodeGroup:
         labels={str(k): str(v) for k, v in node.get("labels", {}).items()},
         taints=taints,
         instance_types=tuple(node.get("instanceTypes", ())),
+        min_size=node.get("minSize"),
+        max_size=node.get("maxSize"),
+        desired_size=node.get("desiredSize"),
         **optional,
     )
+
+
+def node_group_data(group: NodeGroup) -> dict[str, Any]:
+    """A node group in the `--node-groups` file format (the inverse of `node_group`); zones
+    the nodes carry but no file names (Terraform's subnets) are left out."""
+    data: dict[str, Any] = {"name": group.name, "labels": dict(sorted(group.labels.items()))}
+    data["taints"] = [
+        {"key": taint.key, "value": taint.value, "effect": taint.effect} for taint in group.taints
+    ]
+    data["instanceTypes"] = list(group.instance_types)
+    if group.zones:
+        data["zones"] = list(group.zones)
+    if group.arch is not None:
+        data["arch"] = group.arch
+    if group.capacity_type is not None:
+        data["capacityType"] = group.capacity_type
+    sizes = {
+        "minSize": group.min_size,
+        "maxSize": group.max_size,
+        "desiredSize": group.desired_size,
+    }
+    data.update({key: size for key, size in sizes.items() if size is not None})
+    return data
 
 
 def _environment(name: str, source: SourceFile) -> EnvironmentDef:
@@ -265,7 +301,9 @@ def _profile(name: str, source: SourceFile) -> Profile:
             split_path(spot["topologySpread"]) if "topologySpread" in spot else None,
             bool(spot.get("singleton", False)),
             spot.get("rendered"),
-            split_path(spot["resources"]) if "resources" in spot else None,
+            split_path(spot["resources"])
+            if "resources" in spot
+            else (*split_path(spot["path"]), "resources"),
         )
         for key, spot in node.get("workloads", {}).items()
     }
@@ -325,7 +363,8 @@ def _platform_problems(model: Model) -> Iterator[Problem]:
             yield _problem_at(
                 source, ("promotion", index), _unknown("environment", env, model.environments)
             )
-    names = [group["name"] for group in source.node["nodeGroups"]]
+    declared = source.node["nodeGroups"]
+    names = [group["name"] for group in declared] if isinstance(declared, list) else []
     for index, name in enumerate(names):
         if name in names[:index]:
             yield _problem_at(

@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gitopsctl.errors import InputError, Problem
 from gitopsctl.kube.apivalidation import object_problems
+from gitopsctl.kube.capacity import container_requests, pod_requests, requests_of
 from gitopsctl.kube.crds import CrdSchema, crd_schemas
 from gitopsctl.kube.scheduling import NodeGroup
-from gitopsctl.kube.workloads import as_int, placement_of, spread_keys
+from gitopsctl.kube.workloads import as_int, placement_of, separate_nodes, spread_keys
 from gitopsctl.paths import ValuePath, describe, lookup
 from gitopsctl.sources import schemas
 from gitopsctl.subjects import ingresses
@@ -278,9 +279,14 @@ def _position(
 
 
 def read_node_groups(file: Path) -> list[NodeGroup]:
+    """Node groups from a `nodeGroups:` YAML file, or from a folder of Terraform."""
     from gitopsctl.sources.model import node_group
 
     name = file.as_posix()
+    if file.is_dir():
+        from gitopsctl.sources import terraform
+
+        return terraform.read_node_groups(file, name)
     if not file.is_file():
         raise InputError(Problem("no such node groups file", name))
     document = reader.load_file(file, name)
@@ -424,6 +430,7 @@ def _workload(manifest: Manifest) -> Workload:
     if replicas is None and kind in REPLICATED:
         replicas = 1
     spread = pod_spec.get("topologySpreadConstraints") if isinstance(pod_spec, Mapping) else None
+    requests, requests_error = requests_of(pod_requests, pod_spec)
     return Workload(
         app=manifest.app,
         name=manifest.name,
@@ -434,6 +441,8 @@ def _workload(manifest: Manifest) -> Workload:
         spread_keys=spread_keys(spread),
         locate=manifest.locate(),
         paths=_workload_paths(kind),
+        requests=requests,
+        requests_error=requests_error,
     )
 
 
@@ -448,6 +457,7 @@ def _workload_paths(kind: str) -> Mapping[str, ValuePath]:
             "affinity": (*spec_path, "affinity"),
             "replicas": ("spec", "replicas"),
             "spread": (*spec_path, "topologySpreadConstraints"),
+            "resources": (*spec_path, "containers"),
         }
     )
 
@@ -501,6 +511,8 @@ def _database(manifest: Manifest) -> DatabaseCluster:
     }
     placement, error = placement_of(spec)
     locate = manifest.locate()
+    resources = lookup(node, ("spec", "resources"))[1]
+    requests, requests_error = requests_of(container_requests, resources, "spec.resources")
     return DatabaseCluster(
         app=manifest.app,
         name=_name(manifest),
@@ -514,8 +526,12 @@ def _database(manifest: Manifest) -> DatabaseCluster:
             "nodeSelector": ("spec", "affinity", "nodeSelector"),
             "tolerations": ("spec", "affinity", "tolerations"),
             "placement": ("spec", "affinity"),
+            "resources": ("spec", "resources"),
         },
         namespace_location=locate(("metadata", "namespace")),
+        requests=requests,
+        requests_error=requests_error,
+        separate_nodes=separate_nodes(affinity),
     )
 
 

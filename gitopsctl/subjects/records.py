@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gitopsctl.kube.apivalidation import ApiProblem
+from gitopsctl.kube.capacity import Resources
 from gitopsctl.kube.scheduling import NodeGroup, Placement
 from gitopsctl.paths import ValuePath
 
@@ -46,6 +47,8 @@ class Workload(NamedTuple):
     # What the API server would refuse in the values that become its pods (repository mode;
     # a manifest's own problems are its Document's).
     api_problems: tuple[ApiProblem, ...] = ()
+    requests: Resources | None = None  # what one pod requests; None when it cannot be read
+    requests_error: str | None = None  # why not: a quantity that is not one, say
 
 
 class Malformed(NamedTuple):
@@ -107,6 +110,9 @@ class DatabaseCluster(NamedTuple):
     locate: Locate
     paths: Mapping[str, ValuePath]
     namespace_location: Location | None = None
+    requests: Resources | None = None  # what one instance's pod requests
+    requests_error: str | None = None
+    separate_nodes: bool = False  # required pod anti-affinity: one instance per node at most
 
 
 class Application(NamedTuple):

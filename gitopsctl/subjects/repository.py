@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gitopsctl.errors import InputError
 from gitopsctl.kube.apivalidation import ApiProblem, resources_problems, toleration_problems
+from gitopsctl.kube.capacity import container_requests, requests_of
 from gitopsctl.kube.names import SYNC_WAVE
 from gitopsctl.kube.schemastore import SchemaStore
-from gitopsctl.kube.workloads import as_int, placement_of, spread_keys
+from gitopsctl.kube.workloads import as_int, placement_of, separate_nodes, spread_keys
 from gitopsctl.paths import ValuePath, format_path, lookup
 from gitopsctl.sources.chartlock import LOCK_FILE
 from gitopsctl.sources.layering import Tracked
@@ -346,6 +347,7 @@ def _workload(app: str, spot: WorkloadSpot, values: Mapping[str, Any], locate: L
     placement, error = placement_of(block)
     replicas = as_int(lookup(values, spot.replicas)[1]) if spot.replicas else None
     spread = lookup(values, spot.topology_spread)[1] if spot.topology_spread else None
+    resources_path = spot.resources if spot.resources is not None else (*spot.path, "resources")
     paths = {
         "placement": spot.path,
         "nodeSelector": (*spot.path, "nodeSelector"),
@@ -353,9 +355,11 @@ def _workload(app: str, spot: WorkloadSpot, values: Mapping[str, Any], locate: L
         "affinity": (*spot.path, "affinity"),
         "replicas": spot.replicas or spot.path,
         "spread": spot.topology_spread or spot.path,
+        "resources": resources_path,
     }
-    if spot.resources is not None:
-        paths["resources"] = spot.resources
+    resources = lookup(values, resources_path)[1]
+    where = ".".join(resources_path)
+    requests, requests_error = requests_of(container_requests, resources, where)
     return Workload(
         app,
         spot.name,
@@ -369,6 +373,8 @@ def _workload(app: str, spot: WorkloadSpot, values: Mapping[str, Any], locate: L
         spot.singleton,
         spot.rendered,
         tuple(_values_problems(values, paths)),
+        requests,
+        requests_error,
     )
 
 
@@ -392,7 +398,9 @@ def _conventional_workloads(values: Mapping[str, Any]) -> Iterator[WorkloadSpot]
     for path, block in _mappings(values, ()):
         if "nodeSelector" in block or "tolerations" in block:
             name = ".".join(str(p) for p in path) or "(root)"
-            yield WorkloadSpot(name, tuple(str(p) for p in path), "Deployment", None, None)
+            spot_path = tuple(str(p) for p in path)
+            resources = (*spot_path, "resources")
+            yield WorkloadSpot(name, spot_path, "Deployment", None, None, resources=resources)
 
 
 def _mappings(node: Any, path: ValuePath) -> Iterator[tuple[ValuePath, Mapping[str, Any]]]:
@@ -477,6 +485,7 @@ def _database(
     app: RenderedApp, application: Application, values: Mapping[str, Any], locate: Locate
 ) -> DatabaseCluster:
     placement, error = placement_of(values)
+    requests, requests_error = requests_of(container_requests, values.get("resources"), "resources")
     namespace_path = ("spec", "destination", "namespace")
     destination = lookup(application.document, namespace_path)[1]
     return DatabaseCluster(
@@ -492,6 +501,10 @@ def _database(
             "nodeSelector": ("nodeSelector",),
             "tolerations": ("tolerations",),
             "placement": (),
+            "resources": ("resources",),
         },
         namespace_location=application.locate(namespace_path),
+        requests=requests,
+        requests_error=requests_error,
+        separate_nodes=separate_nodes(values),
     )
