@@ -477,6 +477,8 @@ def _hosts(
 ) -> Iterator[tuple[str, ValuePath]]:
     if spot.hosts == "hostname":
         yield from ingresses.hostname(block.get("hostname"), (*base, "hostname"), malformed)
+    elif spot.hosts == "rules":
+        yield from ingresses.rule_hosts(block.get("rules"), (*base, "rules"), malformed)
     else:
         yield from ingresses.host_list(block.get("hosts"), (*base, "hosts"), malformed)
 
