@@ -92,38 +92,44 @@ def _preinstalled_without_operator(repo: Path) -> None:
     _without_operator(repo)
 
 
-def _retool_uses_monitoring(repo: Path) -> None:
-    source_edit(
-        RETOOL, "namespace: retool\n", "namespace: retool\napis:\n  uses: [monitoring.coreos.com]\n"
-    )(repo)
+def _retool_uses(group: str, wave: str = "") -> Mutate:
+    declared = f"namespace: retool\napis:\n  uses: [{group}]\n{wave}"
+    return source_edit(RETOOL, "namespace: retool\n", declared)
 
 
-def _monitoring_without_provider(repo: Path) -> list[Outcome]:
-    line = line_of(repo, RETOOL, "  uses: [monitoring.coreos.com]")
+def _autoscaling_without_provider(repo: Path) -> list[Outcome]:
+    """No app of the sources provides keda.sh: the message names none."""
+    line = line_of(repo, RETOOL, "  uses: [keda.sh]")
     return [
         _finding(
             env,
             "retool",
             RETOOL,
             line,
-            "retool uses monitoring.coreos.com, but no app of "
-            f"{env} installs the CRDs of monitoring.coreos.com: add the app of the operator that "
-            f"provides monitoring.coreos.com to {env}, or declare monitoring.coreos.com in "
+            f"retool uses keda.sh, but no app of {env} installs the CRDs of keda.sh: add the app "
+            f"of the operator that provides keda.sh to {env}, or declare keda.sh in "
             "preinstalledApis",
         )
         for env in ENVS
     ]
 
 
-def _monitoring_provides(repo: Path) -> None:
-    """monitoring provides the group in wave 4, retool uses it: the order is sync-order's."""
-    source_edit(
-        "sources/apps/monitoring.yaml",
-        "namespace: monitoring\n",
-        "namespace: monitoring\napis:\n  provides: [monitoring.coreos.com]\n",
-    )(repo)
-    edit_retool = "namespace: retool\napis:\n  uses: [monitoring.coreos.com]\nsyncWave: 3\n"
-    source_edit(RETOOL, "namespace: retool\n", edit_retool)(repo)
+def _monitoring_used_without_monitoring(repo: Path) -> None:
+    _retool_uses("monitoring.coreos.com")(repo)
+    (repo / DEV).write_text(
+        (repo / DEV).read_text(encoding="utf-8").split("  monitoring:\n")[0], encoding="utf-8"
+    )
+    rerender(repo)
+
+
+def _monitoring_missing_in_dev(repo: Path) -> list[Outcome]:
+    line = line_of(repo, RETOOL, "  uses: [monitoring.coreos.com]")
+    message = (
+        "retool uses monitoring.coreos.com, but no app of dev installs the CRDs of "
+        "monitoring.coreos.com: add monitoring (which provides monitoring.coreos.com) to dev, or "
+        "declare monitoring.coreos.com in preinstalledApis"
+    )
+    return [_finding("dev", "retool", RETOOL, line, message)]
 
 
 EXAMPLE_CASES = [
@@ -135,10 +141,17 @@ EXAMPLE_CASES = [
         _preinstalled_without_operator, no_outcomes, id="operator-api-preinstalled-PASSED"
     ),
     pytest.param(
-        _retool_uses_monitoring, _monitoring_without_provider, id="use-without-provider-FAILED"
+        _retool_uses("keda.sh"), _autoscaling_without_provider, id="use-without-provider-FAILED"
     ),
     pytest.param(
-        _monitoring_provides, no_outcomes, id="provider-in-later-wave-left-to-sync-order-PASSED"
+        _monitoring_used_without_monitoring,
+        _monitoring_missing_in_dev,
+        id="provider-not-enabled-in-the-environment-FAILED",
+    ),
+    pytest.param(
+        _retool_uses("monitoring.coreos.com", "syncWave: 3\n"),
+        no_outcomes,
+        id="provider-in-later-wave-left-to-sync-order-PASSED",
     ),
 ]
 
@@ -483,29 +496,28 @@ def _monitor_finding(message: str) -> tuple[Any, ...]:
     return ("crd-provider", "error", "prod", "scraped-app", MONITOR_TEMPLATE, line + 1, 1, message)
 
 
+PROD = "sources/environments/prod.yaml"
+WITHOUT_MONITORING = (
+    "ServiceMonitor/scraped-app/scraped-app: no app of prod installs the CRD of ServiceMonitor "
+    "(monitoring.coreos.com): add monitoring (which provides monitoring.coreos.com) to prod, or "
+    "declare monitoring.coreos.com in preinstalledApis"
+)
 HELM_CASES = [
     pytest.param(
         [(SCRAPED_CHART, 5)],
-        (
-            1,
-            [
-                _monitor_finding(
-                    "ServiceMonitor/scraped-app/scraped-app: no app of prod installs the CRD of "
-                    "ServiceMonitor (monitoring.coreos.com): add the app of the operator that "
-                    "provides monitoring.coreos.com to prod, or declare monitoring.coreos.com in "
-                    "preinstalledApis"
-                )
-            ],
-        ),
-        id="helm-service-monitor-without-operator-FAILED",
+        False,
+        (1, [_monitor_finding(WITHOUT_MONITORING)]),
+        id="helm-service-monitor-without-prometheus-operator-FAILED",
     ),
     pytest.param(
         [(OPERATOR_CHART, 1), (SCRAPED_CHART, 5)],
+        False,
         (0, []),
         id="helm-service-monitor-after-operator-crd-PASSED",
     ),
     pytest.param(
         [(OPERATOR_CHART, 5), (SCRAPED_CHART, 5)],
+        False,
         (
             1,
             [
@@ -518,17 +530,44 @@ HELM_CASES = [
         ),
         id="helm-service-monitor-in-operator-wave-FAILED",
     ),
+    pytest.param(
+        [(SCRAPED_CHART, 5)],
+        True,
+        (0, []),
+        id="helm-service-monitor-after-declared-provider-chart-not-rendered-PASSED",
+    ),
+    pytest.param(
+        [(SCRAPED_CHART, 2)],
+        True,
+        (
+            1,
+            [
+                _monitor_finding(
+                    "ServiceMonitor/scraped-app/scraped-app: scraped-app (wave 2) uses "
+                    "ServiceMonitor (monitoring.coreos.com), whose CRD monitoring installs in "
+                    "wave 4: give scraped-app a later syncWave than monitoring"
+                )
+            ],
+        ),
+        id="helm-service-monitor-before-declared-provider-FAILED",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("charts", "expected"), HELM_CASES)
+@pytest.mark.parametrize(("charts", "monitoring", "expected"), HELM_CASES)
 def test_validate_helm(
     tmp_path: Path,
     helm_path: str,
     charts: list[tuple[Mapping[str, str], int]],
+    monitoring: bool,
     expected: tuple[int, list[tuple[Any, ...]]],
 ) -> None:
+    """Prod with or without the example's monitoring app (kube-prometheus-stack, wave 4, whose
+    chart is not in a cache here: only its `apis.provides` says it installs the CRDs)."""
     repo = copy_example(tmp_path / "repo")
+    if not monitoring:
+        text = (repo / PROD).read_text(encoding="utf-8")
+        (repo / PROD).write_text(text.split("  monitoring:\n")[0], encoding="utf-8")
     for files, wave in charts:
         _add_chart_app(repo, files, wave)
 
@@ -544,3 +583,42 @@ def test_rule_metadata() -> None:
     )
     assert "Passing" in rule.doc
     assert "Failing" in rule.doc
+
+
+def test_one_defect_one_finding_between_crd_provider_and_sync_order(tmp_path: Path) -> None:
+    """A declared use synced before its provider is sync-order's; a group nobody provides is
+    crd-provider's: each reported by one rule only."""
+    repo = copy_example(tmp_path)
+    _retool_uses("monitoring.coreos.com", "syncWave: 3\n")(repo)
+    edit_uses = "  uses: [monitoring.coreos.com, keda.sh]\n"
+    source_edit(RETOOL, "  uses: [monitoring.coreos.com]\n", edit_uses)(repo)
+
+    result = _run(repo, os.environ["PATH"], "validate", "--env", "prod", "--format", "json")
+
+    line = line_of(repo, RETOOL, "syncWave: 3")
+    uses = line_of(repo, RETOOL, edit_uses.rstrip("\n"))
+    found = [
+        (f["rule"], f["file"], f["line"], f["message"])
+        for f in json.loads(result.stdout)["findings"]
+        if f["rule"] in ("crd-provider", "sync-order")
+    ]
+    assert (result.returncode, found) == (
+        1,
+        [
+            (
+                "crd-provider",
+                RETOOL,
+                uses,
+                "retool uses keda.sh, but no app of prod installs the CRDs of keda.sh: add the app "
+                "of the operator that provides keda.sh to prod, or declare keda.sh in "
+                "preinstalledApis",
+            ),
+            (
+                "sync-order",
+                RETOOL,
+                line,
+                "retool (wave 3) uses monitoring.coreos.com, provided by monitoring (wave 4): "
+                "give it a later syncWave",
+            ),
+        ],
+    )
