@@ -622,3 +622,73 @@ def test_one_defect_one_finding_between_crd_provider_and_sync_order(tmp_path: Pa
             ),
         ],
     )
+
+
+# -- validate --manifests ------------------------------------------------------------------------
+
+MANIFESTS = """\
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata:
+  name: retool
+  namespace: retool
+spec:
+  routes: []
+---
+apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata:
+  name: retool
+  namespace: retool
+spec:
+  scaleTargetRef:
+    name: retool
+"""
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        pytest.param(
+            ("--env", "dev"),
+            [
+                (
+                    "crd-provider",
+                    "dev",
+                    "objects.yaml",
+                    9,
+                    "ScaledObject/retool/retool: no app of dev installs the CRD of ScaledObject "
+                    "(keda.sh): add the app of the operator that provides keda.sh to dev, or "
+                    "declare keda.sh in preinstalledApis",
+                )
+            ],
+            id="manifests-of-an-environment-FAILED",
+        ),
+        pytest.param((), [], id="manifests-outside-an-environment-PASSED"),
+    ],
+)
+def test_validate_manifests(
+    tmp_path: Path, options: tuple[str, ...], expected: list[tuple[Any, ...]]
+) -> None:
+    """traefik.io is provided by the example's traefik-ingress app; nothing provides keda.sh."""
+    repo = copy_example(tmp_path / "repo")
+    (repo / "objects.yaml").write_text(MANIFESTS, encoding="utf-8")
+
+    result = _run(
+        repo,
+        os.environ["PATH"],
+        "validate",
+        "--manifests",
+        "objects.yaml",
+        *options,
+        "--format",
+        "json",
+    )
+
+    keys = ("rule", "env", "file", "line", "message")
+    found = [
+        tuple(f[key] for key in keys)
+        for f in json.loads(result.stdout)["findings"]
+        if f["rule"] == "crd-provider"
+    ]
+    assert (result.returncode, found) == (1 if expected else 0, expected)
