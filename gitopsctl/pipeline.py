@@ -223,7 +223,12 @@ def _platform_environment(
     without ``platform_groups`` a platform file's Terraform is not read (other groups apply)."""
     from gitopsctl.sources.files import read_platform, terraform_node_groups
     from gitopsctl.sources.model import platform_of
-    from gitopsctl.subjects.repository import environment_of, issuer_names
+    from gitopsctl.subjects.repository import (
+        api_sources,
+        environment_of,
+        issuer_names,
+        planned_applications,
+    )
 
     if env_name is None:
         source = read_platform(repo)
@@ -239,7 +244,13 @@ def _platform_environment(
     issuers = issuer_names(rendered)
     databases = frozenset(app.name for app in rendered.apps.values() if app.unit.database)
     env = environment_of(
-        platform, rendered.env, providers=classes, issuers=issuers, rendered_databases=databases
+        platform,
+        rendered.env,
+        providers=classes,
+        issuers=issuers,
+        rendered_databases=databases,
+        sync_plan=planned_applications(rendering.model, rendered),
+        api_sources=api_sources(rendering.model),
     )
     return env, platform.kubernetes_version
 

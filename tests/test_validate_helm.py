@@ -154,6 +154,8 @@ metadata:
 """,
 }
 EDGE_VALUES = """\
+apis:
+  uses: [postgresql.cnpg.io]
 values:
   host: edge.${env.domain}
   issuer: ${env.issuer}

@@ -39,6 +39,8 @@ class Platform(NamedTuple):
     database_chart: str
     database_provider: str
     promotion: tuple[str, ...] = ()  # the environments changes flow through, in order
+    # API groups every cluster serves before Argo CD syncs anything: (group, reason).
+    preinstalled_apis: tuple[tuple[str, str], ...] = ()
 
     def taints(self) -> list[Taint]:
         """Every taint of every node group, once, in declaration order."""
@@ -186,6 +188,9 @@ def platform_of(
         database_chart=node["databases"]["chart"],
         database_provider=node["databases"]["providedBy"],
         promotion=tuple(node.get("promotion", ())),
+        preinstalled_apis=tuple(
+            (str(item["group"]), str(item["reason"])) for item in node.get("preinstalledApis", ())
+        ),
     )
 
 

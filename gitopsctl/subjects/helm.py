@@ -18,7 +18,12 @@ from gitopsctl.render.helm import Release, inner_path, template_position
 from gitopsctl.render.rendering import Rendering
 from gitopsctl.subjects.manifests import Manifest, crd_schemas_of, manifest_subjects, objects
 from gitopsctl.subjects.records import Environment, Location, ValuesDocument, Workload
-from gitopsctl.subjects.repository import environment_of, issuer_names
+from gitopsctl.subjects.repository import (
+    api_sources,
+    environment_of,
+    issuer_names,
+    planned_applications,
+)
 
 SOURCE_COMMENT = "# Source: "
 DOCUMENT_KEY = "helm-output-document-"
@@ -117,6 +122,7 @@ def environment_subjects(
         databases=[d for part in parts for d in part.databases],
         values=[v for part in parts for v in part.values],
         documents=[d for part in parts for d in part.documents],
+        defined_kinds=[k for part in parts for k in part.defined_kinds],
         ingress_class_providers=frozenset().union(*(p.ingress_class_providers for p in parts))
         | base.ingress_class_providers,
         issuers=frozenset().union(*(p.issuers for p in parts)) | base.issuers,
@@ -145,6 +151,7 @@ def _release_part(
         databases=[d._replace(app=app) for d in env.databases],
         values=[v._replace(app=app) for v in env.values],
         documents=[d._replace(app=app) for d in env.documents],
+        defined_kinds=[k._replace(app=app) for k in env.defined_kinds],
     )
 
 
@@ -291,6 +298,8 @@ def release_environment(rendering: Rendering, name: str, schemas: SchemaStore) -
         providers=frozenset([platform.ingress_class] if provided else []),
         issuers=issuer_names(rendered),
         schemas=schemas,
+        sync_plan=planned_applications(rendering.model, rendered),
+        api_sources=api_sources(rendering.model),
     )
 
 

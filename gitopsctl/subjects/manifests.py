@@ -26,6 +26,7 @@ from gitopsctl.sources import schemas
 from gitopsctl.subjects import ingresses
 from gitopsctl.subjects.records import (
     DatabaseCluster,
+    DefinedKind,
     Document,
     Environment,
     Ingress,
@@ -324,7 +325,14 @@ def manifest_subjects(manifests: Iterable[Manifest], base: Environment) -> Envir
     against its schema as it is read and not kept, so a long stream costs little memory.
     IngressClasses and ClusterIssuers among them count as provided."""
     env = replace(
-        base, workloads=[], ingresses=[], databases=[], applications=[], values=[], documents=[]
+        base,
+        workloads=[],
+        ingresses=[],
+        databases=[],
+        applications=[],
+        values=[],
+        documents=[],
+        defined_kinds=[],
     )
     classes: set[str] = set()
     issuers: set[str] = set()
@@ -347,8 +355,10 @@ def _name(manifest: Manifest) -> str:
 
 def _add(env: Environment, manifest: Manifest) -> None:
     kind = manifest.kind
-    if kind == "CustomResourceDefinition" and env.schemas is not None:
-        _install(env.schemas, manifest.node)  # the objects before it are checked later
+    if kind == "CustomResourceDefinition":
+        env.defined_kinds.extend(defined_kinds(manifest))
+        if env.schemas is not None:
+            _install(env.schemas, manifest.node)  # the objects before it are checked later
     api_version = str(manifest.node.get("apiVersion", ""))
     checked = _schema_errors(env, api_version, kind, manifest.node)
     body = manifest.node if checked is None else _CHECKED
@@ -375,6 +385,24 @@ def _add(env: Environment, manifest: Manifest) -> None:
         env.databases.append(_database(manifest))
     elif kind == "ConfigMap" and isinstance(manifest.node.get("data"), Mapping):
         env.values.append(_config_map(manifest))
+
+
+def defined_kinds(manifest: Manifest) -> Iterator[DefinedKind]:
+    """The kind a CRD object defines and the versions it serves; nothing for one too broken to
+    say (its schema check says why)."""
+    spec = manifest.node.get("spec")
+    if not isinstance(spec, Mapping) or not isinstance(spec.get("names"), Mapping):
+        return
+    group, kind = spec.get("group"), spec["names"].get("kind")
+    versions = spec.get("versions")
+    if not isinstance(group, str) or not isinstance(kind, str) or not isinstance(versions, list):
+        return
+    served = tuple(
+        str(version["name"])
+        for version in versions
+        if isinstance(version, Mapping) and "name" in version and version.get("served") is True
+    )
+    yield DefinedKind(manifest.app, group, kind, served, manifest.name)
 
 
 def _install(schemas: SchemaStore, node: Any) -> None:

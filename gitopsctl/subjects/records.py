@@ -126,6 +126,9 @@ class Application(NamedTuple):
     uses_apis: tuple[str, ...]
     document: Mapping[str, Any]
     locate: Locate
+    # Where the sources declare each of ``uses_apis`` (an app's `apis.uses` item, a database's
+    # entry under `databases:`), in the same order.
+    uses_locations: tuple[Location, ...] = ()
 
 
 class ValuesDocument(NamedTuple):
@@ -202,6 +205,24 @@ class ChartPin(NamedTuple):
     cached_file: str | None
 
 
+class PreinstalledApi(NamedTuple):
+    """An API group the cluster serves before Argo CD syncs anything (`preinstalledApis`)."""
+
+    group: str
+    reason: str
+    location: Location
+
+
+class DefinedKind(NamedTuple):
+    """A custom resource kind that a CustomResourceDefinition among the objects defines."""
+
+    app: str | None
+    group: str
+    kind: str
+    served: tuple[str, ...]  # the versions it serves
+    name: str  # the CRD object, `CustomResourceDefinition/servicemonitors.monitoring.coreos.com`
+
+
 @dataclass(frozen=True)
 class Environment:
     """Everything the rules need to know about one environment, and its subjects."""
@@ -237,6 +258,17 @@ class Environment:
     rendered_databases: frozenset[str] = frozenset()
     charts: list[ChartPin] = field(default_factory=list)
     chart_lock: str | None = None  # the lock file's name, None when the repository has none
+    # API groups the cluster serves before anything syncs, as the platform declares them.
+    preinstalled_apis: tuple[PreinstalledApi, ...] = ()
+    # The kinds the CRDs among the objects define (Helm's output, manifests).
+    defined_kinds: list[DefinedKind] = field(default_factory=list)
+    # The environment's Applications when the subjects are their objects (`validate --helm`, or
+    # manifests of a named environment): their waves and declared APIs, for the rules over the
+    # objects; the Applications themselves are the repository's subjects, checked there.
+    sync_plan: tuple[Application, ...] = ()
+    # Every app of the sources that declares it provides an API group, by group, whether or
+    # not the environment runs it: what a finding suggests adding.
+    api_sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def production(self) -> bool:

@@ -42,6 +42,7 @@ from gitopsctl.subjects.records import (
     Locate,
     Location,
     Malformed,
+    PreinstalledApi,
     ValuesDocument,
     Workload,
 )
@@ -183,6 +184,7 @@ def _environment(
         env,
         providers=frozenset([platform.ingress_class] if provided else []),
         issuers=issuer_names(rendered),
+        api_sources=api_sources(model),
         files=files,
         schemas=SchemaStore(platform.kubernetes_version),
         generated_files={
@@ -228,7 +230,48 @@ def environment_of(platform: Platform, env: EnvironmentDef | None, **subjects: A
         ingress_class_providers=subjects.pop("providers"),
         issuers=subjects.pop("issuers"),
         locate_environment=node_locator(source.node, source.name),
+        preinstalled_apis=preinstalled_apis(platform),
         **subjects,
+    )
+
+
+def preinstalled_apis(platform: Platform) -> tuple[PreinstalledApi, ...]:
+    """The API groups the platform declares every cluster serves, each at its source line."""
+    locate = node_locator(platform.source.node, platform.source.name)
+    return tuple(
+        PreinstalledApi(group, reason, locate(("preinstalledApis", index, "group")))
+        for index, (group, reason) in enumerate(platform.preinstalled_apis)
+    )
+
+
+def api_sources(model: Model) -> dict[str, tuple[str, ...]]:
+    """Every app of the sources that declares it provides an API group, by group."""
+    found: dict[str, list[str]] = {}
+    for name in sorted(model.apps):
+        for group in model.apps[name].provides_apis:
+            found.setdefault(group, []).append(name)
+    return {group: tuple(names) for group, names in found.items()}
+
+
+def planned_applications(model: Model, rendered: RenderedEnvironment) -> tuple[Application, ...]:
+    """The environment's Applications as the sources render them: waves and declared APIs for
+    the rules over its objects (the committed Applications are the repository's subjects)."""
+    return tuple(_planned(model, app) for app in rendered.apps.values())
+
+
+def _planned(model: Model, app: RenderedApp) -> Application:
+    apis = _declared_apis(model, app)
+    file = app.application_file
+    return Application(
+        app=app.name,
+        name=str(_get(app.application, "metadata", "name")),
+        wave=app.wave,
+        depends_on=app.unit.depends_on,
+        provides_apis=apis.provides,
+        uses_apis=apis.uses,
+        document=app.application,
+        locate=lambda path: Location(file, 1, 1, file),
+        uses_locations=apis.uses_locations,
     )
 
 
@@ -288,19 +331,38 @@ def _application(output: Output, app: RenderedApp) -> Application:
     committed = Committed(output, file, app.application)
     document = committed.data if committed.data is not None else app.application
     wave = _wave(document)
-    definition = app.unit.app
-    is_app = app.unit.database is None
-    uses = definition.uses_apis if is_app else (_database_api(model),)
+    apis = _declared_apis(model, app)
     return Application(
         app=app.name,
         name=str(_get(document, "metadata", "name")),
         wave=wave,
         depends_on=app.unit.depends_on,
-        provides_apis=definition.provides_apis if is_app else (),
-        uses_apis=uses,
+        provides_apis=apis.provides,
+        uses_apis=apis.uses,
         document=document,
         locate=_application_locator(document, committed.locator(file), app),
+        uses_locations=apis.uses_locations,
     )
+
+
+class _DeclaredApis(NamedTuple):
+    provides: tuple[str, ...]
+    uses: tuple[str, ...]
+    uses_locations: tuple[Location, ...]  # where the sources declare each use
+
+
+def _declared_apis(model: Model, app: RenderedApp) -> _DeclaredApis:
+    """An app's `apis`; a database's Application uses the database operator's group, declared
+    by its entry under `databases:`."""
+    definition = app.unit.app
+    database = app.unit.database
+    if database is not None:
+        entry = node_locator(database.source.node, database.source.name)(database.path)
+        return _DeclaredApis((), (_database_api(model),), (entry,))
+    locate = node_locator(definition.source.node, definition.source.name)
+    uses = definition.uses_apis
+    where = tuple(locate(("apis", "uses", index)) for index in range(len(uses)))
+    return _DeclaredApis(definition.provides_apis, uses, where)
 
 
 def _database_api(model: Model) -> str:
