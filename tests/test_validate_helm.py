@@ -373,7 +373,10 @@ def test_example_local_charts_pass_and_upstream_charts_are_skipped(
 
     findings = report(result)
     cache = user_cache(repo).as_posix()
-    no_cache = f"{{archive}} is not in the chart cache {cache}: fetch it with `{{hint}} -d {cache}`"
+    no_cache = (
+        f"{{archive}} is not in the chart cache {cache}: run `python render.py charts pull --cache"
+        f" {cache}` (the charts sources/charts.lock holds) or fetch it with `{{hint}} -d {cache}`"
+    )
     assert (result.returncode, result.stderr) == (0, "")
     assert skipped_rows(findings) == sorted(skipped(repo, no_cache), key=lambda r: (r[4], r[2]))
     assert [f for f in findings if f["severity"] == "error"] == []
@@ -395,8 +398,10 @@ def test_skipped_charts_are_listed_in_text_too(repo: Path, helm_path: str) -> No
     assert (
         f"sources/apps/retool.yaml:{line}:1: warning helm-skipped: chart retool 6.5.2"
         " (https://charts.retool.com) not checked with helm: retool-6.5.2.tgz is not in the"
-        f" chart cache {cache.as_posix()}: fetch it with `helm pull retool --repo"
-        f" https://charts.retool.com --version 6.5.2 -d {cache.as_posix()}` [dev/retool]"
+        f" chart cache {cache.as_posix()}: run `python render.py charts pull --cache"
+        f" {cache.as_posix()}` (the charts sources/charts.lock holds) or fetch it with `helm pull"
+        f" retool --repo https://charts.retool.com --version 6.5.2 -d {cache.as_posix()}`"
+        " [dev/retool]"
     ) in result.stdout.splitlines()
 
 

@@ -182,7 +182,10 @@ def _pull_hint(app: RenderedApp, into: Path | str) -> str:
     chart = app.unit.chart
     target = f"{chart.repo}/{chart.name}" if str(chart.repo).startswith("oci://") else chart.name
     repo = "" if str(chart.repo).startswith("oci://") else f" --repo {chart.repo}"
-    return f"fetch it with `helm pull {target}{repo} --version {chart.version} -d {into}`"
+    return (
+        f"run `python render.py charts pull --cache {into}` (the charts sources/charts.lock holds)"
+        f" or fetch it with `helm pull {target}{repo} --version {chart.version} -d {into}`"
+    )
 
 
 @contextlib.contextmanager
