@@ -15,26 +15,13 @@ from pathlib import Path
 import pytest
 
 from gitopsctl.rules import chart_lock
+from tests.chartrepo import PINS
 from tests.support import Case, Row, edit, example_rows, line_of, rerender
 
 RULE = "chart-lock"
 LOCK = "sources/charts.lock"
 PROD = "sources/environments/prod.yaml"
 ENVS = ("dev", "prod", "staging")
-# app -> (app file, repository, chart, version)
-PINS = {
-    "argocd": ("https://argoproj.github.io/argo-helm", "argo-cd", "8.1.3"),
-    "cert-manager": ("https://charts.jetstack.io", "cert-manager", "v1.18.2"),
-    "cloudnative-pg": ("https://cloudnative-pg.github.io/charts", "cloudnative-pg", "0.26.0"),
-    "keycloak": ("https://charts.bitnami.com/bitnami", "keycloak", "24.7.7"),
-    "monitoring": (
-        "https://prometheus-community.github.io/helm-charts",
-        "kube-prometheus-stack",
-        "77.5.0",
-    ),
-    "retool": ("https://charts.retool.com", "retool", "6.5.2"),
-    "traefik-ingress": ("https://traefik.github.io/charts", "traefik", "37.1.1"),
-}
 RETOOL = PINS["retool"]
 
 

@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 
 from gitopsctl.kube import dns
 from gitopsctl.kube.quantity import parse_quantity
+from gitopsctl.kube.workloads import POD_SPEC_PATHS
 from gitopsctl.paths import ValuePath, format_path
 
 
@@ -33,15 +34,6 @@ class ApiProblem(NamedTuple):
     message: str
 
 
-POD_SPEC_PATHS: dict[str, ValuePath] = {
-    "Pod": ("spec",),
-    "Deployment": ("spec", "template", "spec"),
-    "StatefulSet": ("spec", "template", "spec"),
-    "DaemonSet": ("spec", "template", "spec"),
-    "ReplicaSet": ("spec", "template", "spec"),
-    "Job": ("spec", "template", "spec"),
-    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
-}
 _CONTROLLERS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
 _SELECTING = (*_CONTROLLERS, "Job")
 _POD_RESTART = ("Always", "OnFailure", "Never")

@@ -6,8 +6,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from gitopsctl.kube.scheduling import Placement, parse_placement
+from gitopsctl.paths import ValuePath
 
 PLACEMENT_KEYS = ("nodeSelector", "tolerations", "affinity")
+# Where each kind that runs pods keeps its pod spec.
+POD_SPEC_PATHS: dict[str, ValuePath] = {
+    "Pod": ("spec",),
+    "Deployment": ("spec", "template", "spec"),
+    "StatefulSet": ("spec", "template", "spec"),
+    "DaemonSet": ("spec", "template", "spec"),
+    "ReplicaSet": ("spec", "template", "spec"),
+    "Job": ("spec", "template", "spec"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+}
 
 
 def placement_of(block: Any) -> tuple[Placement | None, str | None]:

@@ -20,7 +20,13 @@ from gitopsctl.kube.apivalidation import object_problems
 from gitopsctl.kube.capacity import container_requests, pod_requests, requests_of
 from gitopsctl.kube.crds import CrdSchema, crd_schemas
 from gitopsctl.kube.scheduling import NodeGroup
-from gitopsctl.kube.workloads import as_int, placement_of, separate_nodes, spread_keys
+from gitopsctl.kube.workloads import (
+    POD_SPEC_PATHS,
+    as_int,
+    placement_of,
+    separate_nodes,
+    spread_keys,
+)
 from gitopsctl.paths import ValuePath, describe, lookup
 from gitopsctl.sources import schemas
 from gitopsctl.subjects import ingresses
@@ -48,15 +54,6 @@ STDIN_NAME = "<stdin>"
 LIST = "List"
 OBJECT = "a mapping with apiVersion, kind and metadata.name"
 MANIFEST_SUFFIXES = (".yaml", ".yml")
-POD_SPEC_PATHS: dict[str, ValuePath] = {
-    "Pod": ("spec",),
-    "Deployment": ("spec", "template", "spec"),
-    "StatefulSet": ("spec", "template", "spec"),
-    "DaemonSet": ("spec", "template", "spec"),
-    "ReplicaSet": ("spec", "template", "spec"),
-    "Job": ("spec", "template", "spec"),
-    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
-}
 REPLICATED = ("Deployment", "StatefulSet", "ReplicaSet")
 CNPG_API = "postgresql.cnpg.io/"
 
