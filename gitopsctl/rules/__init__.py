@@ -12,6 +12,7 @@ from types import ModuleType
 from gitopsctl.rules import (
     api_validation,
     app_of_apps,
+    configmap_reference,
     daemonset_coverage,
     db_connection,
     db_placement,
@@ -23,6 +24,9 @@ from gitopsctl.rules import (
     manifest_schema,
     plaintext_secret,
     promotion_order,
+    secret_reference,
+    service_reference,
+    serviceaccount_reference,
     sync_order,
     taint_toleration,
 )
@@ -46,6 +50,10 @@ RULE_MODULES: tuple[ModuleType, ...] = (
     plaintext_secret,
     ha_replicas,
     promotion_order,
+    secret_reference,
+    configmap_reference,
+    service_reference,
+    serviceaccount_reference,
 )
 
 

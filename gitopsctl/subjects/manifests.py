@@ -22,7 +22,7 @@ from gitopsctl.kube.scheduling import NodeGroup
 from gitopsctl.kube.workloads import as_int, placement_of, spread_keys
 from gitopsctl.paths import ValuePath, describe, lookup
 from gitopsctl.sources import schemas
-from gitopsctl.subjects import ingresses
+from gitopsctl.subjects import ingresses, references
 from gitopsctl.subjects.records import (
     DatabaseCluster,
     Document,
@@ -318,7 +318,15 @@ def manifest_subjects(manifests: Iterable[Manifest], base: Environment) -> Envir
     against its schema as it is read and not kept, so a long stream costs little memory.
     IngressClasses and ClusterIssuers among them count as provided."""
     env = replace(
-        base, workloads=[], ingresses=[], databases=[], applications=[], values=[], documents=[]
+        base,
+        workloads=[],
+        ingresses=[],
+        databases=[],
+        applications=[],
+        values=[],
+        documents=[],
+        references=[],
+        provided=list(base.provided),
     )
     classes: set[str] = set()
     issuers: set[str] = set()
@@ -360,6 +368,7 @@ def _add(env: Environment, manifest: Manifest) -> None:
             refused,
         )
     )
+    _add_references(env, manifest, api_version)
     if kind in POD_SPEC_PATHS:
         env.workloads.append(_workload(manifest))
         env.values.extend(_container_env(manifest))
@@ -369,6 +378,26 @@ def _add(env: Environment, manifest: Manifest) -> None:
         env.databases.append(_database(manifest))
     elif kind == "ConfigMap" and isinstance(manifest.node.get("data"), Mapping):
         env.values.append(_config_map(manifest))
+
+
+def _add_references(env: Environment, manifest: Manifest, api_version: str) -> None:
+    """What the object needs of others by name, and what it provides them."""
+    namespace = lookup(manifest.node, ("metadata", "namespace"))[1]
+    obj = references.Object(
+        manifest.node,
+        manifest.kind,
+        api_version,
+        namespace if isinstance(namespace, str) else None,
+        _name(manifest),
+        manifest.name,
+        manifest.app,
+        manifest.locate(),
+    )
+    if manifest.kind in POD_SPEC_PATHS:
+        env.references.extend(references.pod_references(obj, POD_SPEC_PATHS[manifest.kind]))
+    elif manifest.kind == "Ingress":
+        env.references.extend(references.ingress_references(obj))
+    env.provided.extend(references.provided_by(obj))
 
 
 def _install(schemas: SchemaStore, node: Any) -> None:

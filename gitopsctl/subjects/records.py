@@ -180,6 +180,35 @@ class ProvidedSecret(NamedTuple):
     location: Location  # the source line that declares it
 
 
+class Reference(NamedTuple):
+    """An object that needs another by name in a namespace: a pod's Secret, ConfigMap or
+    ServiceAccount, an Ingress backend's Service (and the key or port it reads)."""
+
+    kind: str  # what it needs: Secret, ConfigMap, Service, ServiceAccount
+    namespace: str | None  # None: the object names no namespace (a plain manifest)
+    name: str
+    key: str | None  # the key of a Secret or ConfigMap, the port of a Service; None: any
+    user: str  # who needs it, for messages: `StatefulSet/keycloak/keycloak`
+    app: str | None
+    locate: Locate
+    path: ValuePath  # where the reference is, located only for a finding
+
+    @property
+    def location(self) -> Location:
+        return self.locate(self.path)
+
+
+class Provided(NamedTuple):
+    """An object of a kind a reference needs, as something of the environment provides it: a
+    Secret or Service among the objects, a CloudNativePG Cluster's secrets, a chart's own."""
+
+    kind: str
+    namespace: str | None
+    name: str
+    keys: frozenset[str] | None  # its keys (a Service: its port numbers and names); None: any
+    provider: str  # for messages: "CloudNativePG Cluster keycloak-db"
+
+
 @dataclass(frozen=True)
 class Environment:
     """Everything the rules need to know about one environment, and its subjects."""
@@ -213,6 +242,12 @@ class Environment:
     # Database clusters the environment's sources render, whether or not among the subjects:
     # manifests of one app still connect to the clusters of others.
     rendered_databases: frozenset[str] = frozenset()
+    # What objects need of others by name, and what provides objects of those kinds. With
+    # ``references_complete`` False (a manifest stream that may be part of an environment),
+    # only a reference to an object that is there but lacks the key or port is reported.
+    references: list[Reference] = field(default_factory=list)
+    provided: list[Provided] = field(default_factory=list)
+    references_complete: bool = True
 
     @property
     def production(self) -> bool:
