@@ -152,6 +152,8 @@ class ManifestOptions(NamedTuple):
     allow_empty: bool = False  # no objects at all is fine, not unusable input
     ingress_class: str | None = None  # instead of the platform's
     database_namespace: str | None = None  # instead of the platform's
+    # The objects are a whole environment: a reference nothing among them provides is reported.
+    references: bool = False
 
 
 def validate_manifests(repo: Path, options: ManifestOptions, env_name: str | None) -> list[Finding]:
@@ -162,7 +164,7 @@ def validate_manifests(repo: Path, options: ManifestOptions, env_name: str | Non
 
     charts_inside(repo)  # CRDs are read from charts/*/crds
     base, platform_version = _manifest_environment(repo, options, env_name)
-    base = _with_settings(base, options)
+    base = replace(_with_settings(base, options), references_complete=options.references)
     crds = load_crds([*options.crds, *sorted(repo.glob("charts/*/crds"))])
     store = SchemaStore(options.kube_version or platform_version, crds)
     env = manifest_subjects(read_manifests(options.target), replace(base, schemas=store))
@@ -218,7 +220,20 @@ def _platform_environment(repo: Path, env_name: str | None) -> tuple[Environment
     env = environment_of(
         platform, rendered.env, providers=classes, issuers=issuers, rendered_databases=databases
     )
-    return env, platform.kubernetes_version
+    return _with_declared(env, rendering, env_name), platform.kubernetes_version
+
+
+def _with_declared(env: Environment, rendering: Rendering, env_name: str) -> Environment:
+    """The environment with what its sources declare provided: databases' secrets, what charts
+    create at run time, `providedSecrets`."""
+    from gitopsctl.subjects.repository import declared_providers
+
+    provided, secrets = [], []
+    for app in rendering.environments[env_name].apps.values():
+        found, declared = declared_providers(rendering.model, app)
+        provided += found
+        secrets += declared
+    return replace(env, provided=provided, provided_secrets=secrets)
 
 
 def _with_settings(env: Environment, options: ManifestOptions) -> Environment:
