@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from gitopsctl.cli.main import cli
+from gitopsctl.render.helm import find_helm
 from gitopsctl.rules import secret_reference
 from tests.support import (
+    PROJECT,
     Case,
     Row,
+    copy_example,
     edit,
     example_rows,
     line_in,
@@ -364,12 +373,130 @@ def test_superuser_secret_only_with_superuser_access(tmp_path: Path) -> None:
 
 
 def test_references_goes_with_manifests(tmp_path: Path) -> None:
-    from click.testing import CliRunner
-
-    from gitopsctl.cli.main import cli
 
     result = CliRunner().invoke(cli, ["--repo", str(tmp_path), "validate", "--references"])
     assert (result.exit_code, result.output.strip().splitlines()[-1]) == (
         2,
         "error: --references goes with --manifests",
     )
+
+
+# --- with --helm: the rendered objects of the whole environment -----------------------------------
+
+READER_CHART = {
+    "Chart.yaml": "apiVersion: v2\nname: reader\nversion: 0.1.0\n",
+    "templates/deployment.yaml": """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}
+spec:
+  selector:
+    matchLabels: {app: reader}
+  template:
+    metadata:
+      labels: {app: reader}
+    spec:
+      containers:
+        - name: reader
+          image: registry.example.com/reader:1.0.0
+          env:
+            - name: DATABASE_URL
+              valueFrom:
+                secretKeyRef:
+                  name: {{ .Values.database.secret }}
+                  key: uri
+            - name: TOKEN
+              valueFrom:
+                secretKeyRef:
+                  name: reader-token
+                  key: token
+""",
+}
+READER_APP = """\
+description: reads the database's credentials and a token
+chart:
+  path: charts/reader
+namespace: reader
+values:
+  database:
+    secret: keycloak-db-app
+"""
+
+
+def test_helm_reports_rendered_references_at_their_source_and_template_lines(
+    tmp_path: Path,
+) -> None:
+
+    repo = copy_example(tmp_path / "repo")
+    all_declared(repo)
+    for relative, text in READER_CHART.items():
+        (repo / "charts/reader" / relative).parent.mkdir(parents=True, exist_ok=True)
+        (repo / "charts/reader" / relative).write_text(text, encoding="utf-8")
+    (repo / "sources/apps/reader.yaml").write_text(READER_APP, encoding="utf-8")
+    with (repo / "sources/environments/prod.yaml").open("a", encoding="utf-8") as env:
+        env.write("  reader:\n")
+    rerender(repo)
+    path = f"{find_helm(PROJECT).parent}{os.pathsep}{os.environ['PATH']}"
+    command = [sys.executable, str(PROJECT / "render.py"), "--repo", str(repo), "validate"]
+    result = subprocess.run(
+        [*command, "--helm", "--env", "prod", "--format", "json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": path},
+        check=False,
+    )
+
+    found = [
+        (f["file"], f["line"], f["message"])
+        for f in json.loads(result.stdout)["findings"]
+        if f["rule"] == RULE
+    ]
+    template = READER_CHART["templates/deployment.yaml"]
+    assert (result.returncode, found) == (
+        1,
+        [
+            (
+                "charts/reader/templates/deployment.yaml",
+                line_in(template, "name: reader-token"),
+                "Deployment/reader/reader: Secret reader-token is not "
+                "provided in namespace reader: nothing in the environment provides a Secret of "
+                "that name (declare it under providedSecrets if it is created outside the "
+                "repository)",
+            ),
+            (
+                "sources/apps/reader.yaml",
+                line_in(READER_APP, "secret: keycloak-db-app"),
+                "Deployment/reader/reader: Secret keycloak-db-app is not provided in namespace "
+                "reader (provided in namespace database by CloudNativePG Cluster keycloak-db, "
+                "not in reader)",
+            ),
+        ],
+    )
+
+
+def test_manifests_with_env_count_what_the_sources_declare(tmp_path: Path) -> None:
+
+    repo = copy_example(tmp_path / "repo")
+    all_declared(repo)
+    text = deployment("keycloak", reads("keycloak-admin", "password")) + deployment(
+        "keycloak", reads("retool-license", "license-key")
+    ).replace("name: app,", "name: other,")
+    file = tmp_path / "objects.yaml"
+    file.write_text(text, encoding="utf-8")
+    arguments = ["--repo", str(repo), "validate", "--manifests", str(file), "--env", "dev"]
+    result = CliRunner().invoke(cli, [*arguments, "--references", "--format", "json"])
+
+    found = [
+        (f["line"], f["message"])
+        for f in json.loads(result.stdout)["findings"]
+        if f["rule"] == RULE
+    ]
+    assert found == [
+        (
+            line_in(text, "name: retool-license"),
+            "Deployment/keycloak/other: Secret retool-license is not provided in namespace "
+            "keycloak (provided in namespace retool by providedSecrets of app retool (created by "
+            "the platform team's vault sync), not in keycloak)",
+        )
+    ]
