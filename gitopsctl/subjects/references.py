@@ -288,10 +288,11 @@ def cnpg_secrets(cluster: str, namespace: str | None, superuser: bool) -> Iterat
 def unresolved(env: Environment, kind: str) -> Iterator[tuple[Reference, str]]:
     """Each reference of a kind that nothing provides in its namespace (with a complete
     environment), or that reads a key or port its provider does not have, and why."""
-    providers = list(_providers(env, kind))
     here: dict[tuple[str | None, str], list[Provided]] = {}
-    for provided in providers:
+    named: dict[str, list[Provided]] = {}
+    for provided in _providers(env, kind):
         here.setdefault((provided.namespace, provided.name), []).append(provided)
+        named.setdefault(provided.name, []).append(provided)
     for reference in env.references:
         if reference.kind != kind:
             continue
@@ -301,8 +302,7 @@ def unresolved(env: Environment, kind: str) -> Iterator[tuple[Reference, str]]:
             if problem is not None:
                 yield reference, problem
         elif env.references_complete:
-            elsewhere = [p for p in providers if p.name == reference.name]
-            yield reference, _not_provided(reference, elsewhere)
+            yield reference, _not_provided(reference, named.get(reference.name, []))
 
 
 def _providers(env: Environment, kind: str) -> Iterator[Provided]:
