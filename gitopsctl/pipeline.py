@@ -249,6 +249,10 @@ def _with_settings(env: Environment, options: ManifestOptions) -> Environment:
 # -- every chart through Helm --------------------------------------------------------------------
 
 
+# Rules whose findings on the sources alone `--helm` makes again with every rendered object.
+RESOLVED_WITH_HELM = frozenset({"secret-reference", "configmap-reference"})
+
+
 class HelmOptions(NamedTuple):
     """What `validate --helm` renders, and the schemas it checks the objects against."""
 
@@ -291,6 +295,8 @@ def validate_with_helm(
         for index, error in sorted(outputs.refused.items())
     ]
     names = list(envs) or list(rendering.environments)
+    # What the sources name is checked again among every rendered object, which may provide it.
+    found = [finding for finding in found if finding.rule not in RESOLVED_WITH_HELM]
     helm_found = _not_found_before(checked, found)
     excepted = _with_exceptions(found, helm_found, rendering.model, names, today)
     return sort_findings([*excepted, *refused, *map(helm_skipped.finding, skipped)])

@@ -115,14 +115,16 @@ def undeclared_admin(repo: Path) -> None:
     rerender(repo)
 
 
+NOT_DECLARED = (
+    "app keycloak (auth.existingSecret): Secret keycloak-admin is not provided in namespace "
+    "keycloak: nothing in the environment provides a Secret of that name (declare it under "
+    "providedSecrets if it is created outside the repository)"
+)
+
+
 def undeclared_reported(repo: Path) -> list[Row]:
     line = line_of(repo, KEYCLOAK, "existingSecret: keycloak-admin")
-    message = (
-        "app keycloak (auth.existingSecret): Secret keycloak-admin is not provided in namespace "
-        "keycloak: nothing in the environment provides a Secret of that name (declare it under "
-        "providedSecrets if it is created outside the repository)"
-    )
-    return [(RULE, "error", KEYCLOAK, line, message, env, "keycloak") for env in ENVS]
+    return [(RULE, "error", KEYCLOAK, line, NOT_DECLARED, env, "keycloak") for env in ENVS]
 
 
 def created_by_the_chart(repo: Path) -> None:
@@ -413,6 +415,15 @@ spec:
                   key: token
 """,
 }
+ADMIN_SECRET = """\
+apiVersion: v1
+kind: Secret
+metadata:
+  name: keycloak-admin
+  namespace: keycloak
+stringData:
+  password: {{ .Values.adminPassword | quote }}
+"""
 READER_APP = """\
 description: reads the database's credentials and a token
 chart:
@@ -424,36 +435,48 @@ values:
 """
 
 
-def test_helm_reports_rendered_references_at_their_source_and_template_lines(
-    tmp_path: Path,
-) -> None:
-
-    repo = copy_example(tmp_path / "repo")
-    all_declared(repo)
-    for relative, text in READER_CHART.items():
+def reader_app(repo: Path) -> None:
+    """An app whose chart reads two secrets, and renders Keycloak's admin secret, which the
+    sources no longer declare."""
+    undeclared_admin(repo)
+    chart = {**READER_CHART, "templates/secret.yaml": ADMIN_SECRET}
+    for relative, text in chart.items():
         (repo / "charts/reader" / relative).parent.mkdir(parents=True, exist_ok=True)
         (repo / "charts/reader" / relative).write_text(text, encoding="utf-8")
     (repo / "sources/apps/reader.yaml").write_text(READER_APP, encoding="utf-8")
     with (repo / "sources/environments/prod.yaml").open("a", encoding="utf-8") as env:
         env.write("  reader:\n")
     rerender(repo)
+
+
+def validate(repo: Path, *options: str) -> tuple[int, list[tuple[str, int, str]]]:
     path = f"{find_helm(PROJECT).parent}{os.pathsep}{os.environ['PATH']}"
     command = [sys.executable, str(PROJECT / "render.py"), "--repo", str(repo), "validate"]
     result = subprocess.run(
-        [*command, "--helm", "--env", "prod", "--format", "json"],
+        [*command, "--env", "prod", "--format", "json", *options],
         capture_output=True,
         text=True,
         env={**os.environ, "PATH": path},
         check=False,
     )
-
     found = [
         (f["file"], f["line"], f["message"])
         for f in json.loads(result.stdout)["findings"]
         if f["rule"] == RULE
     ]
+    return result.returncode, found
+
+
+def test_helm_reports_rendered_references_at_their_source_and_template_lines(
+    tmp_path: Path,
+) -> None:
+    repo = copy_example(tmp_path / "repo")
+    reader_app(repo)
+
+    code, found = validate(repo, "--helm")
+
     template = READER_CHART["templates/deployment.yaml"]
-    assert (result.returncode, found) == (
+    assert (code, found) == (
         1,
         [
             (
@@ -500,3 +523,13 @@ def test_manifests_with_env_count_what_the_sources_declare(tmp_path: Path) -> No
             "the platform team's vault sync), not in keycloak)",
         )
     ]
+
+
+def test_without_helm_a_secret_only_a_chart_renders_is_not_known(tmp_path: Path) -> None:
+    repo = copy_example(tmp_path / "repo")
+    reader_app(repo)
+
+    assert validate(repo) == (
+        1,
+        [(KEYCLOAK, line_of(repo, KEYCLOAK, "existingSecret: keycloak-admin"), NOT_DECLARED)],
+    )

@@ -117,7 +117,10 @@ def environment_subjects(
         databases=[d for part in parts for d in part.databases],
         values=[v for part in parts for v in part.values],
         documents=[d for part in parts for d in part.documents],
-        references=[r for part in parts for r in part.references],
+        # The references the sources name too, for a chart Helm did not render; one the
+        # rendered objects hold as well is reported once, as the rendered object's.
+        references=[r for part in parts for r in part.references]
+        + list(sourced.references if sourced else ()),
         # What the sources declare (a chart's own secrets, providedSecrets) is provided too.
         provided=[p for part in parts for p in part.provided]
         + list(sourced.provided if sourced else ()),

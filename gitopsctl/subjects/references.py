@@ -293,16 +293,22 @@ def unresolved(env: Environment, kind: str) -> Iterator[tuple[Reference, str]]:
     for provided in _providers(env, kind):
         here.setdefault((provided.namespace, provided.name), []).append(provided)
         named.setdefault(provided.name, []).append(provided)
+    reported: set[tuple[Any, ...]] = set()
     for reference in env.references:
         if reference.kind != kind:
             continue
         found = here.get((reference.namespace, reference.name))
         if found:
             problem = _missing_key(reference, found)
-            if problem is not None:
-                yield reference, problem
         elif env.references_complete:
-            yield reference, _not_provided(reference, named.get(reference.name, []))
+            problem = _not_provided(reference, named.get(reference.name, []))
+        else:
+            problem = None
+        # A value the sources set is one reference, rendered or not: reported once at its line.
+        seen = (reference.namespace, reference.name, reference.location)
+        if problem is not None and seen not in reported:
+            reported.add(seen)
+            yield reference, problem
 
 
 def _providers(env: Environment, kind: str) -> Iterator[Provided]:
