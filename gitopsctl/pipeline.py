@@ -62,6 +62,7 @@ def _findings(rule: Rule, env: Environment) -> Iterator[Finding]:
             column=max(location.column, 1),
             message=hit.message,
             rendered=location.rendered,
+            excepted=hit.excepted,
         )
 
 

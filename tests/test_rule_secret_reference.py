@@ -20,12 +20,13 @@ from tests.support import (
     Row,
     copy_example,
     edit,
-    example_rows,
     line_in,
     line_of,
     manifest_findings,
     no_findings,
     rerender,
+    rows,
+    rule_findings,
 )
 
 RULE = "secret-reference"
@@ -98,8 +99,7 @@ def wrong_key_reported(repo: Path) -> list[Row]:
     line = line_of(repo, KEYCLOAK, "existingSecret: keycloak-admin")
     message = (
         "app keycloak (auth.existingSecret): Secret keycloak-admin in namespace keycloak has no "
-        "key password (providedSecrets of app keycloak (created by the platform team's vault "
-        "sync) provides admin-password)"
+        "key password (providedSecrets of app keycloak provides admin-password)"
     )
     return [(RULE, "error", KEYCLOAK, line, message, env, "keycloak") for env in ENVS]
 
@@ -148,8 +148,33 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES)
 def test_example_repository(tmp_path: Path, case: Case) -> None:
-    found, expected = example_rows(secret_reference, tmp_path, case)
-    assert found == expected
+    repo = copy_example(tmp_path)
+    case.mutate(repo)
+    applying = [f for f in rule_findings(secret_reference, repo) if not f.excepted]
+    assert rows(applying) == case.expected(repo)
+
+
+def test_a_declared_secret_is_reported_excepted_with_its_reason(tmp_path: Path) -> None:
+    repo = copy_example(tmp_path)
+    all_declared(repo)
+    found = [f for f in rule_findings(secret_reference, repo) if f.app == "keycloak"]
+    declared = "providedSecrets of app keycloak: created by the platform team's vault sync"
+    expected = [
+        (
+            KEYCLOAK,
+            line_of(repo, KEYCLOAK, f"existingSecret: {name}"),
+            f"app keycloak ({path}): Secret {name} in namespace keycloak is provided outside the "
+            f"repository ({declared})",
+            env,
+            True,
+        )
+        for name, path in (
+            ("keycloak-admin", "auth.existingSecret"),
+            ("keycloak-db-credentials", "externalDatabase.existingSecret"),
+        )
+        for env in ENVS
+    ]
+    assert [(f.file, f.line, f.message, f.env, f.excepted) for f in found] == expected
 
 
 # --- manifests ------------------------------------------------------------------------------------
@@ -462,7 +487,7 @@ def validate(repo: Path, *options: str) -> tuple[int, list[tuple[str, int, str]]
     found = [
         (f["file"], f["line"], f["message"])
         for f in json.loads(result.stdout)["findings"]
-        if f["rule"] == RULE
+        if f["rule"] == RULE and not f["excepted"]
     ]
     return result.returncode, found
 
@@ -511,17 +536,25 @@ def test_manifests_with_env_count_what_the_sources_declare(tmp_path: Path) -> No
     result = CliRunner().invoke(cli, [*arguments, "--references", "--format", "json"])
 
     found = [
-        (f["line"], f["message"])
+        (f["line"], f["message"], f["excepted"])
         for f in json.loads(result.stdout)["findings"]
         if f["rule"] == RULE
     ]
     assert found == [
         (
+            line_in(text, "name: keycloak-admin"),
+            "Deployment/keycloak/app: Secret keycloak-admin in namespace keycloak is provided "
+            "outside the repository (providedSecrets of app keycloak: created by the platform "
+            "team's vault sync)",
+            True,
+        ),
+        (
             line_in(text, "name: retool-license"),
             "Deployment/keycloak/other: Secret retool-license is not provided in namespace "
-            "keycloak (provided in namespace retool by providedSecrets of app retool (created by "
-            "the platform team's vault sync), not in keycloak)",
-        )
+            "keycloak (provided in namespace retool by providedSecrets of app retool, not in "
+            "keycloak)",
+            False,
+        ),
     ]
 
 

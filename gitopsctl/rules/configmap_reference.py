@@ -51,5 +51,6 @@ SEVERITY = Severity.ERROR
 
 
 def check(env: Environment, options: Mapping[str, Any]) -> Iterator[Hit]:
-    for reference, message in unresolved(env, CONFIG_MAP):
-        yield Hit(reference.location, message, reference.app)
+    for found in unresolved(env, CONFIG_MAP):
+        reference = found.reference
+        yield Hit(reference.location, found.message, reference.app, excepted=found.excepted)

@@ -9,7 +9,9 @@ its name), a `SealedSecret`, a cert-manager `Certificate` (`spec.secretName`), t
 an Ingress annotated `cert-manager.io/cluster-issuer` or `cert-manager.io/issuer`, a
 CloudNativePG Cluster (`<name>-app`, and `<name>-superuser` with `enableSuperuserAccess`), what a
 chart's profile says the chart creates at run time (`creates.secrets`), and what an app declares
-under `providedSecrets` (with its reason). Where the provider's keys are known, the key the pod
+under `providedSecrets` with its reason: like an exception, each pod's use of such a Secret is
+still reported, marked excepted, with the reason, so what the repository does not create stays
+in view. Where the provider's keys are known, the key the pod
 reads must be one of them. Without `--helm`, the references are the values a chart profile lists
 under `secretRefs` (`auth.existingSecret`). With `--manifests`, a missing Secret is reported only
 with `--references` (the stream is a whole environment); a wrong key always.
@@ -61,5 +63,6 @@ SEVERITY = Severity.ERROR
 
 
 def check(env: Environment, options: Mapping[str, Any]) -> Iterator[Hit]:
-    for reference, message in unresolved(env, SECRET):
-        yield Hit(reference.location, message, reference.app)
+    for found in unresolved(env, SECRET):
+        reference = found.reference
+        yield Hit(reference.location, found.message, reference.app, excepted=found.excepted)

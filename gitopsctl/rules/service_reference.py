@@ -48,5 +48,6 @@ SEVERITY = Severity.ERROR
 
 
 def check(env: Environment, options: Mapping[str, Any]) -> Iterator[Hit]:
-    for reference, message in unresolved(env, SERVICE):
-        yield Hit(reference.location, message, reference.app)
+    for found in unresolved(env, SERVICE):
+        reference = found.reference
+        yield Hit(reference.location, found.message, reference.app, excepted=found.excepted)

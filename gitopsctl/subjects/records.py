@@ -178,6 +178,9 @@ class ProvidedSecret(NamedTuple):
     keys: frozenset[str] | None  # the keys it holds; None when they are not known
     provider: str  # for messages: "ExternalSecret keycloak/keycloak-db-credentials"
     location: Location  # the source line that declares it
+    # Why it is created outside the repository (`providedSecrets`): each pod's use of it is
+    # reported as an excepted finding, as an exception's are; None for what the repository makes.
+    reason: str | None = None
 
 
 class Reference(NamedTuple):
@@ -207,6 +210,7 @@ class Provided(NamedTuple):
     name: str
     keys: frozenset[str] | None  # its keys (a Service: its port numbers and names); None: any
     provider: str  # for messages: "CloudNativePG Cluster keycloak-db"
+    reason: str | None = None  # why it is provided outside the repository, if it is
 
 
 @dataclass(frozen=True)

@@ -285,9 +285,19 @@ def cnpg_secrets(cluster: str, namespace: str | None, superuser: bool) -> Iterat
 # -- resolving -----------------------------------------------------------------------------------
 
 
-def unresolved(env: Environment, kind: str) -> Iterator[tuple[Reference, str]]:
+class Unresolved(NamedTuple):
+    """A reference and what is wrong with it; ``excepted`` when only a Secret declared provided
+    outside the repository (with its reason) provides it."""
+
+    reference: Reference
+    message: str
+    excepted: bool = False
+
+
+def unresolved(env: Environment, kind: str) -> Iterator[Unresolved]:
     """Each reference of a kind that nothing provides in its namespace (with a complete
-    environment), or that reads a key or port its provider does not have, and why."""
+    environment), or that reads a key or port its provider does not have, and why; and, as
+    excepted, each that only a declaration of a Secret made outside the repository provides."""
     here: dict[tuple[str | None, str], list[Provided]] = {}
     named: dict[str, list[Provided]] = {}
     for provided in _providers(env, kind):
@@ -298,8 +308,11 @@ def unresolved(env: Environment, kind: str) -> Iterator[tuple[Reference, str]]:
         if reference.kind != kind:
             continue
         found = here.get((reference.namespace, reference.name))
+        excepted = False
         if found:
             problem = _missing_key(reference, found)
+            if problem is None and all(p.reason is not None for p in found):
+                problem, excepted = _out_of_band(reference, found), True
         elif env.references_complete:
             problem = _not_provided(reference, named.get(reference.name, []))
         else:
@@ -308,14 +321,16 @@ def unresolved(env: Environment, kind: str) -> Iterator[tuple[Reference, str]]:
         seen = (reference.namespace, reference.name, reference.location)
         if problem is not None and seen not in reported:
             reported.add(seen)
-            yield reference, problem
+            yield Unresolved(reference, problem, excepted)
 
 
 def _providers(env: Environment, kind: str) -> Iterator[Provided]:
     yield from (provided for provided in env.provided if provided.kind == kind)
     if kind == SECRET:
         for secret in env.provided_secrets:
-            yield Provided(SECRET, secret.namespace, secret.name, secret.keys, secret.provider)
+            yield Provided(
+                SECRET, secret.namespace, secret.name, secret.keys, secret.provider, secret.reason
+            )
 
 
 def _in(namespace: str | None) -> str:
@@ -338,6 +353,14 @@ def _not_provided(reference: Reference, elsewhere: Iterable[Provided]) -> str:
             "under providedSecrets if it is created outside the repository)"
         )
     return f"{what}: nothing in the environment provides a {reference.kind} of that name"
+
+
+def _out_of_band(reference: Reference, found: list[Provided]) -> str:
+    reasons = "; ".join(f"{p.provider}: {p.reason}" for p in found)
+    return (
+        f"{reference.user}: {reference.kind} {reference.name} in {_in(reference.namespace)} is "
+        f"provided outside the repository ({reasons})"
+    )
 
 
 def _missing_key(reference: Reference, found: list[Provided]) -> str | None:

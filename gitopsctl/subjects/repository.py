@@ -306,8 +306,9 @@ def declared_providers(
             declared.namespace,
             declared.name,
             declared.keys,
-            f"providedSecrets of app {app.name} ({declared.reason})",
+            f"providedSecrets of app {app.name}",
             _location(origin_of(source, declared.path, "")),
+            declared.reason,
         )
         for declared in app.unit.app.provided_secrets
     ]
