@@ -341,6 +341,15 @@ MANIFEST_CASES = [
     ),
     pytest.param(deployment("apps", OPTIONAL), ALL, [], id="optional-PASSED"),
     pytest.param(
+        deployment("apps", reads("app-credentials", "password")).replace(
+            "metadata: {name: app, namespace: apps}",
+            "metadata:\n  name: app\n  namespace: apps\n  annotations: {helm.sh/hook: test}",
+        ),
+        ALL,
+        [],
+        id="helm-test-hook-PASSED",
+    ),
+    pytest.param(
         deployment("apps", reads("app-credentials", "password")),
         (),
         [],

@@ -57,6 +57,8 @@ POD_SPEC_PATHS: dict[str, ValuePath] = {
 }
 REPLICATED = ("Deployment", "StatefulSet", "ReplicaSet")
 CNPG_API = "postgresql.cnpg.io/"
+HELM_HOOK = "helm.sh/hook"
+HELM_TEST_HOOKS = frozenset({"test", "test-success", "test-failure"})
 
 
 class Manifest(NamedTuple):
@@ -381,7 +383,10 @@ def _add(env: Environment, manifest: Manifest) -> None:
 
 
 def _add_references(env: Environment, manifest: Manifest, api_version: str) -> None:
-    """What the object needs of others by name, and what it provides them."""
+    """What the object needs of others by name, and what it provides them; nothing for a Helm
+    test hook, which `helm test` runs and Argo CD never applies."""
+    if _helm_test(manifest.node):
+        return
     namespace = lookup(manifest.node, ("metadata", "namespace"))[1]
     obj = references.Object(
         manifest.node,
@@ -398,6 +403,13 @@ def _add_references(env: Environment, manifest: Manifest, api_version: str) -> N
     elif manifest.kind == "Ingress":
         env.references.extend(references.ingress_references(obj))
     env.provided.extend(references.provided_by(obj))
+
+
+def _helm_test(node: Any) -> bool:
+    hooks = lookup(node, ("metadata", "annotations", HELM_HOOK))[1]
+    if not isinstance(hooks, str):
+        return False
+    return any(hook.strip() in HELM_TEST_HOOKS for hook in hooks.split(","))
 
 
 def _install(schemas: SchemaStore, node: Any) -> None:
