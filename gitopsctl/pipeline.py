@@ -64,6 +64,7 @@ def _findings(rule: Rule, env: Environment) -> Iterator[Finding]:
             column=max(location.column, 1),
             message=hit.message,
             rendered=location.rendered,
+            excepted=hit.excepted,
         )
 
 
@@ -170,6 +171,8 @@ class ManifestOptions(NamedTuple):
     allow_empty: bool = False  # no objects at all is fine, not unusable input
     ingress_class: str | None = None  # instead of the platform's
     database_namespace: str | None = None  # instead of the platform's
+    # The objects are a whole environment: a reference nothing among them provides is reported.
+    references: bool = False
 
 
 def validate_manifests(repo: Path, options: ManifestOptions, env_name: str | None) -> list[Finding]:
@@ -180,7 +183,7 @@ def validate_manifests(repo: Path, options: ManifestOptions, env_name: str | Non
 
     charts_inside(repo)  # CRDs are read from charts/*/crds
     base, platform_version = _manifest_environment(repo, options, env_name)
-    base = _with_settings(base, options)
+    base = replace(_with_settings(base, options), references_complete=options.references)
     crds = load_crds([*options.crds, *sorted(repo.glob("charts/*/crds"))])
     store = SchemaStore(options.kube_version or platform_version, crds)
     env = manifest_subjects(read_manifests(options.target), replace(base, schemas=store))
@@ -252,7 +255,20 @@ def _platform_environment(
         sync_plan=planned_applications(rendering.model, rendered),
         api_sources=api_sources(rendering.model),
     )
-    return env, platform.kubernetes_version
+    return _with_declared(env, rendering, env_name), platform.kubernetes_version
+
+
+def _with_declared(env: Environment, rendering: Rendering, env_name: str) -> Environment:
+    """The environment with what its sources declare provided: databases' secrets, what charts
+    create at run time, `providedSecrets`."""
+    from gitopsctl.subjects.repository import declared_providers
+
+    provided, secrets = [], []
+    for app in rendering.environments[env_name].apps.values():
+        found, declared = declared_providers(rendering.model, app)
+        provided += found
+        secrets += declared
+    return replace(env, provided=provided, provided_secrets=secrets)
 
 
 def _with_settings(env: Environment, options: ManifestOptions) -> Environment:
@@ -279,6 +295,10 @@ def node_groups(repo: Path, terraform: Path | None = None) -> list[NodeGroup]:
 
 
 # -- every chart through Helm --------------------------------------------------------------------
+
+
+# Rules whose findings on the sources alone `--helm` makes again with every rendered object.
+RESOLVED_WITH_HELM = frozenset({"secret-reference", "configmap-reference"})
 
 
 class HelmOptions(NamedTuple):
@@ -326,6 +346,8 @@ def validate_with_helm(
         for index, error in sorted(outputs.refused.items())
     ]
     names = list(envs) or list(rendering.environments)
+    # What the sources name is checked again among every rendered object, which may provide it.
+    found = [finding for finding in found if finding.rule not in RESOLVED_WITH_HELM]
     helm_found = _not_found_before(checked, found)
     excepted = _with_exceptions(found, helm_found, rendering.model, names, today)
     return sort_findings([*excepted, *refused, *map(helm_skipped.finding, skipped)])

@@ -124,6 +124,18 @@ spec:
     - hosts: [{{ .Values.host }}]
       secretName: {{ .Values.host | replace "." "-" }}-tls
 """,
+    "templates/service.yaml": """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ .Release.Name }}-web
+spec:
+  selector:
+    app: {{ .Release.Name }}
+  ports:
+    - name: http
+      port: 80
+""",
     "templates/cluster.yaml": """\
 apiVersion: postgresql.cnpg.io/v1
 kind: Cluster

@@ -14,6 +14,7 @@ from gitopsctl.rules import (
     app_of_apps,
     capacity,
     chart_lock,
+    configmap_reference,
     crd_provider,
     daemonset_coverage,
     db_connection,
@@ -26,6 +27,9 @@ from gitopsctl.rules import (
     manifest_schema,
     plaintext_secret,
     promotion_order,
+    secret_reference,
+    service_reference,
+    serviceaccount_reference,
     sync_order,
     taint_toleration,
 )
@@ -51,6 +55,10 @@ RULE_MODULES: tuple[ModuleType, ...] = (
     plaintext_secret,
     ha_replicas,
     promotion_order,
+    secret_reference,
+    configmap_reference,
+    service_reference,
+    serviceaccount_reference,
     chart_lock,
 )
 

@@ -75,6 +75,16 @@ class DatabaseDef(NamedTuple):
         return self.source.node["databases"][self.name].get("values")
 
 
+class DeclaredSecret(NamedTuple):
+    """A Secret an app's pods get from outside the repository, and why (`providedSecrets`)."""
+
+    name: str
+    namespace: str
+    keys: frozenset[str] | None
+    reason: str
+    path: ValuePath  # where it is declared in the app's file
+
+
 class AppDef(NamedTuple):
     name: str
     source: SourceFile
@@ -90,6 +100,7 @@ class AppDef(NamedTuple):
     ingresses: dict[str, str]
     databases: dict[str, DatabaseDef]
     promote: tuple[ValuePath, ...] = ()  # the values a promotion carries with the chart version
+    provided_secrets: tuple[DeclaredSecret, ...] = ()
 
 
 class EnvironmentDef(NamedTuple):
@@ -129,11 +140,31 @@ class IngressSpot(NamedTuple):
     tls: str
 
 
+class ValueReference(NamedTuple):
+    """A value that names an existing object the chart's pods read, and the key they read: at
+    `key` in the values, else `key_default`; `*` in a path stands for every key or item."""
+
+    name: tuple[str, ...]
+    key: tuple[str, ...] | None
+    key_default: str | None
+
+
+class Created(NamedTuple):
+    """An object the chart's own jobs or controllers create; `{release}` is the release name."""
+
+    kind: str
+    name: str
+    keys: frozenset[str] | None
+
+
 class Profile(NamedTuple):
     name: str
     source: SourceFile
     workloads: dict[str, WorkloadSpot]
     ingresses: dict[str, IngressSpot]
+    secret_refs: tuple[ValueReference, ...] = ()
+    config_map_refs: tuple[ValueReference, ...] = ()
+    creates: tuple[Created, ...] = ()
 
 
 class Model(NamedTuple):
@@ -280,6 +311,21 @@ def _app(name: str, source: SourceFile) -> AppDef:
             key: _database(key, value, source) for key, value in node.get("databases", {}).items()
         },
         promote=tuple(split_path(path) for path in node.get("promote", ())),
+        provided_secrets=tuple(
+            _declared_secret(item, node["namespace"], index)
+            for index, item in enumerate(node.get("providedSecrets", ()))
+        ),
+    )
+
+
+def _declared_secret(item: Mapping[str, Any], namespace: str, index: int) -> DeclaredSecret:
+    keys = item.get("keys")
+    return DeclaredSecret(
+        name=item["name"],
+        namespace=item.get("namespace", namespace),
+        keys=frozenset(keys) if keys is not None else None,
+        reason=item["reason"],
+        path=("providedSecrets", index),
     )
 
 
@@ -316,7 +362,36 @@ def _profile(name: str, source: SourceFile) -> Profile:
         key: IngressSpot(key, split_path(spot["path"]), spot["hosts"], spot["tls"])
         for key, spot in node.get("ingresses", {}).items()
     }
-    return Profile(name, source, workloads, ingresses)
+    return Profile(
+        name,
+        source,
+        workloads,
+        ingresses,
+        tuple(_value_reference(item) for item in node.get("secretRefs", ())),
+        tuple(_value_reference(item) for item in node.get("configMapRefs", ())),
+        tuple(_created(node.get("creates", {}))),
+    )
+
+
+def _value_reference(item: Mapping[str, Any]) -> ValueReference:
+    key = item.get("key")
+    return ValueReference(
+        split_path(item["name"]), split_path(key) if key else None, item.get("keyDefault")
+    )
+
+
+CREATED_KINDS = {
+    "secrets": "Secret",
+    "configMaps": "ConfigMap",
+    "serviceAccounts": "ServiceAccount",
+}
+
+
+def _created(creates: Mapping[str, Any]) -> Iterator[Created]:
+    for group, kind in CREATED_KINDS.items():
+        for item in creates.get(group, ()):
+            keys = item.get("keys")
+            yield Created(kind, item["name"], frozenset(keys) if keys is not None else None)
 
 
 def _reference_problems(model: Model) -> Iterator[Problem]:

@@ -29,7 +29,7 @@ from gitopsctl.kube.workloads import (
 )
 from gitopsctl.paths import ValuePath, describe, lookup
 from gitopsctl.sources import schemas
-from gitopsctl.subjects import ingresses
+from gitopsctl.subjects import ingresses, references
 from gitopsctl.subjects.records import (
     DatabaseCluster,
     DefinedKind,
@@ -56,6 +56,8 @@ OBJECT = "a mapping with apiVersion, kind and metadata.name"
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 REPLICATED = ("Deployment", "StatefulSet", "ReplicaSet")
 CNPG_API = "postgresql.cnpg.io/"
+HELM_HOOK = "helm.sh/hook"
+HELM_TEST_HOOKS = frozenset({"test", "test-success", "test-failure"})
 
 
 class Manifest(NamedTuple):
@@ -330,6 +332,8 @@ def manifest_subjects(manifests: Iterable[Manifest], base: Environment) -> Envir
         values=[],
         documents=[],
         defined_kinds=[],
+        references=[],
+        provided=list(base.provided),
     )
     classes: set[str] = set()
     issuers: set[str] = set()
@@ -373,6 +377,7 @@ def _add(env: Environment, manifest: Manifest) -> None:
             refused,
         )
     )
+    _add_references(env, manifest, api_version)
     if kind in POD_SPEC_PATHS:
         env.workloads.append(_workload(manifest))
         env.values.extend(_container_env(manifest))
@@ -400,6 +405,36 @@ def defined_kinds(manifest: Manifest) -> Iterator[DefinedKind]:
         if isinstance(version, Mapping) and "name" in version and version.get("served") is True
     )
     yield DefinedKind(manifest.app, group, kind, served, manifest.name)
+
+
+def _add_references(env: Environment, manifest: Manifest, api_version: str) -> None:
+    """What the object needs of others by name, and what it provides them; nothing for a Helm
+    test hook, which `helm test` runs and Argo CD never applies."""
+    if _helm_test(manifest.node):
+        return
+    namespace = lookup(manifest.node, ("metadata", "namespace"))[1]
+    obj = references.Object(
+        manifest.node,
+        manifest.kind,
+        api_version,
+        namespace if isinstance(namespace, str) else None,
+        _name(manifest),
+        manifest.name,
+        manifest.app,
+        manifest.locate(),
+    )
+    if manifest.kind in POD_SPEC_PATHS:
+        env.references.extend(references.pod_references(obj, POD_SPEC_PATHS[manifest.kind]))
+    elif manifest.kind == "Ingress":
+        env.references.extend(references.ingress_references(obj))
+    env.provided.extend(references.provided_by(obj))
+
+
+def _helm_test(node: Any) -> bool:
+    hooks = lookup(node, ("metadata", "annotations", HELM_HOOK))[1]
+    if not isinstance(hooks, str):
+        return False
+    return any(hook.strip() in HELM_TEST_HOOKS for hook in hooks.split(","))
 
 
 def _install(schemas: SchemaStore, node: Any) -> None:

@@ -187,6 +187,39 @@ class ProvidedSecret(NamedTuple):
     keys: frozenset[str] | None  # the keys it holds; None when they are not known
     provider: str  # for messages: "ExternalSecret keycloak/keycloak-db-credentials"
     location: Location  # the source line that declares it
+    # Why it is created outside the repository (`providedSecrets`): each pod's use of it is
+    # reported as an excepted finding, as an exception's are; None for what the repository makes.
+    reason: str | None = None
+
+
+class Reference(NamedTuple):
+    """An object that needs another by name in a namespace: a pod's Secret, ConfigMap or
+    ServiceAccount, an Ingress backend's Service (and the key or port it reads)."""
+
+    kind: str  # what it needs: Secret, ConfigMap, Service, ServiceAccount
+    namespace: str | None  # None: the object names no namespace (a plain manifest)
+    name: str
+    key: str | None  # the key of a Secret or ConfigMap, the port of a Service; None: any
+    user: str  # who needs it, for messages: `StatefulSet/keycloak/keycloak`
+    app: str | None
+    locate: Locate
+    path: ValuePath  # where the reference is, located only for a finding
+
+    @property
+    def location(self) -> Location:
+        return self.locate(self.path)
+
+
+class Provided(NamedTuple):
+    """An object of a kind a reference needs, as something of the environment provides it: a
+    Secret or Service among the objects, a CloudNativePG Cluster's secrets, a chart's own."""
+
+    kind: str
+    namespace: str | None
+    name: str
+    keys: frozenset[str] | None  # its keys (a Service: its port numbers and names); None: any
+    provider: str  # for messages: "CloudNativePG Cluster keycloak-db"
+    reason: str | None = None  # why it is provided outside the repository, if it is
 
 
 class ChartPin(NamedTuple):
@@ -269,6 +302,12 @@ class Environment:
     # Every app of the sources that declares it provides an API group, by group, whether or
     # not the environment runs it: what a finding suggests adding.
     api_sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # What objects need of others by name, and what provides objects of those kinds. With
+    # ``references_complete`` False (a manifest stream that may be part of an environment),
+    # only a reference to an object that is there but lacks the key or port is reported.
+    references: list[Reference] = field(default_factory=list)
+    provided: list[Provided] = field(default_factory=list)
+    references_complete: bool = True
 
     @property
     def production(self) -> bool:

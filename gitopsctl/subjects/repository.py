@@ -27,10 +27,12 @@ from gitopsctl.sources.model import (
     Model,
     Platform,
     Profile,
+    ValueReference,
     WorkloadSpot,
+    origin_of,
     split_path,
 )
-from gitopsctl.subjects import ingresses
+from gitopsctl.subjects import ingresses, references
 from gitopsctl.subjects.charts import ChartFacts, chart_facts, environment_pins
 from gitopsctl.subjects.promotion import promotion_stages, with_promotion
 from gitopsctl.subjects.records import (
@@ -43,6 +45,9 @@ from gitopsctl.subjects.records import (
     Location,
     Malformed,
     PreinstalledApi,
+    Provided,
+    ProvidedSecret,
+    Reference,
     ValuesDocument,
     Workload,
 )
@@ -317,12 +322,114 @@ def _add_app(output: Output, subjects: Environment, app: RenderedApp) -> None:
     if schema is not None and schema.is_file():
         name = f"values of {chart.path} ({app.values_file})"
         subjects.documents.append(Document(app.name, name, None, None, values, locate, schema))
+    provided, secrets = declared_providers(model, app)
+    subjects.provided.extend(provided)
+    subjects.provided_secrets.extend(secrets)
     if app.unit.database is not None:
         subjects.databases.append(_database(app, application, values, locate))
         return
     profile = model.profiles.get(app.unit.app.profile)
     subjects.workloads.extend(_workloads(app.name, profile, values, locate))
     subjects.ingresses.extend(_ingresses(app.name, profile, values, locate))
+    if profile is not None:
+        namespace = _namespace(app)
+        subjects.references.extend(_value_references(app.name, namespace, profile, values, locate))
+
+
+def _namespace(app: RenderedApp) -> str:
+    """The namespace Argo CD installs the app's release in."""
+    return str(_get(app.application, "spec", "destination", "namespace"))
+
+
+def declared_providers(
+    model: Model, app: RenderedApp
+) -> tuple[list[Provided], list[ProvidedSecret]]:
+    """What the sources say an app provides: a database's CloudNativePG secrets, what its chart
+    creates at run time (its profile's `creates`), the Secrets it declares under
+    `providedSecrets`."""
+    namespace = _namespace(app)
+    if app.unit.database is not None:
+        return list(references.cnpg_secrets(app.name, namespace, superuser=False)), []
+    profile = model.profiles.get(app.unit.app.profile)
+    chart = f"chart {app.unit.chart.name} of app {app.name}"
+    release = str(app.application["spec"]["sources"][0]["helm"]["releaseName"])
+    provided = [
+        Provided(
+            created.kind, namespace, created.name.replace("{release}", release), created.keys, chart
+        )
+        for created in (profile.creates if profile else ())
+    ]
+    source = app.unit.app.source
+    secrets = [
+        ProvidedSecret(
+            declared.namespace,
+            declared.name,
+            declared.keys,
+            f"providedSecrets of app {app.name}",
+            _location(origin_of(source, declared.path, "")),
+            declared.reason,
+        )
+        for declared in app.unit.app.provided_secrets
+    ]
+    return provided, secrets
+
+
+def _location(origin: Any) -> Location:
+    return Location(origin.file, origin.line, origin.column)
+
+
+def _value_references(
+    app: str, namespace: str, profile: Profile, values: Mapping[str, Any], locate: Locate
+) -> Iterator[Reference]:
+    """The existing Secrets and ConfigMaps the chart's values name, as the profile says."""
+    for kind, spots in (
+        (references.SECRET, profile.secret_refs),
+        (references.CONFIG_MAP, profile.config_map_refs),
+    ):
+        for spot in spots:
+            for path, stars in _expanded(values, spot.name, ()):
+                name = lookup(values, path)[1]
+                if isinstance(name, str) and name:
+                    key = _key_read(values, spot, stars)
+                    user = f"app {app} ({format_path(path)})"
+                    yield Reference(kind, namespace, name, key, user, app, locate, path)
+
+
+def _expanded(
+    node: Any, pattern: tuple[str, ...], path: ValuePath
+) -> Iterator[tuple[ValuePath, tuple[str | int, ...]]]:
+    """The paths of the values a pattern matches, and what each `*` stood for."""
+    if not pattern:
+        yield path, ()
+        return
+    head, rest = pattern[0], pattern[1:]
+    if head != "*":
+        found = node.get(head) if isinstance(node, Mapping) else None
+        if found is not None:
+            yield from _expanded(found, rest, (*path, head))
+        return
+    parts: list[tuple[str | int, Any]] = []
+    if isinstance(node, Mapping):
+        parts = [(str(key), value) for key, value in node.items()]
+    elif isinstance(node, list):
+        parts = list(enumerate(node))
+    for part, value in parts:
+        for found, stars in _expanded(value, rest, (*path, part)):
+            yield found, (part, *stars)
+
+
+def _key_read(
+    values: Mapping[str, Any], spot: ValueReference, stars: tuple[str | int, ...]
+) -> str | None:
+    """The key the chart reads: the value at the spot's key path (its `*` the name's), else
+    the chart's default."""
+    if spot.key is not None:
+        bound = iter(stars)
+        path = tuple(next(bound, "*") if part == "*" else part for part in spot.key)
+        key = lookup(values, path)[1]
+        if isinstance(key, str) and key:
+            return key
+    return spot.key_default
 
 
 def _application(output: Output, app: RenderedApp) -> Application:
