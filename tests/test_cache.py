@@ -71,9 +71,12 @@ def test_validate_gives_the_same_report_again_without_computing_it(
     )
 
 
+@pytest.mark.parametrize("first", [[], ["render"]], ids=["validate", "render-then-validate"])
 def test_render_check_passes_again_after_validate_found_no_drift(
-    repo: Path, monkeypatch: pytest.MonkeyPatch
+    repo: Path, monkeypatch: pytest.MonkeyPatch, first: list[str]
 ) -> None:
+    for command in first:
+        invoke_cli(repo, command)
     invoke_cli(repo, "validate")
     _computing_is_a_bug(monkeypatch)
     assert _outcome(repo, "render", "--check") == (0, "up to date: 66 files\n")

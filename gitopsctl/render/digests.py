@@ -56,7 +56,8 @@ class Inputs:
         """Whether every file and folder is still as it was digested (nothing changed since)."""
         root = os.fspath(self.repo)
         try:
-            return all(_stamp(root, stamp[0]) == stamp for stamp in self.stamps)
+            same = all(_stamp(root, stamp[0]) == stamp for stamp in self.stamps)
+            return same and _workspace_at_rest(self.repo, os.lstat(root).st_dev)
         except OSError:
             return False
 
@@ -70,7 +71,8 @@ def read_inputs(repo: Path) -> Inputs | None:
         device = os.lstat(repo).st_dev
         for folder in FOLDERS:
             _digest_top(repo, folder, device, digest, stamps)
-        _digest_workspace(repo, device, digest, stamps)
+        if not _workspace_at_rest(repo, device):
+            return None
     except (OSError, Uncacheable):
         return None
     return Inputs(repo, digest.hexdigest(), tuple(stamps))
@@ -117,16 +119,16 @@ def _require_folder(info: os.stat_result, device: int) -> None:
         raise Uncacheable("not a folder of the repository's file system")
 
 
-def _digest_workspace(repo: Path, device: int, digest: hashlib._Hash, stamps: list[Stamp]) -> None:
-    """Nothing but the lock and the cache: an interrupted render's leftovers are a finding."""
+def _workspace_at_rest(repo: Path, device: int) -> bool:
+    """Nothing in the working folder but the lock and the cache: an interrupted render's
+    leftovers are for the full path to report."""
     try:
         info = os.lstat(repo / WORKSPACE)
     except FileNotFoundError:
-        return
-    _require_folder(info, device)
-    if not set(os.listdir(repo / WORKSPACE)) <= WORKSPACE_OWN:
-        raise Uncacheable(WORKSPACE)
-    stamps.append((WORKSPACE, info.st_size, info.st_mtime_ns, info.st_ino))
+        return True
+    if not stat.S_ISDIR(info.st_mode) or info.st_dev != device:
+        return False
+    return set(os.listdir(repo / WORKSPACE)) <= WORKSPACE_OWN
 
 
 def _stamp(root: str, name: str) -> Stamp:
