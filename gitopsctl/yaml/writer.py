@@ -56,7 +56,13 @@ def _lines(data: Any, indent: int, out: list[str]) -> None:
 def _entry(
     head: str, value: Any, indent: int, nested: int, out: list[str], item: bool = False
 ) -> None:
-    if isinstance(value, dict) and value:
+    if isinstance(value, str):  # most values: tested first
+        if "\n" in value and _literal(value):
+            out.append(f"{head} |{'' if value.endswith(chr(10)) else '-'}\n")
+            out.extend(f"{' ' * indent}{line}\n" if line else "\n" for line in value.splitlines())
+        else:
+            out.append(f"{head} {_string(str(value))}\n")
+    elif isinstance(value, dict) and value:
         if item:
             first = len(out)
             _lines(value, nested, out)
@@ -67,9 +73,6 @@ def _entry(
     elif isinstance(value, list) and value:
         out.append(head + "\n")
         _lines(value, indent - 2, out)
-    elif isinstance(value, str) and _literal(value):
-        out.append(f"{head} |{'' if value.endswith(chr(10)) else '-'}\n")
-        out.extend(f"{' ' * indent}{line}\n" if line else "\n" for line in value.splitlines())
     else:
         out.append(f"{head} {_inline(value)}\n")
 
