@@ -242,13 +242,28 @@ def test_a_corrupt_entry_is_ignored_and_replaced(
     assert _entry(repo) == good
 
 
-@pytest.mark.parametrize("text", ["", "{", "\x00" * 10, '{"format": 1'])
+@pytest.mark.parametrize("text", ["", "{", "\x00" * 10, '{"format": 1', "[" * 100_000])
 def test_an_unreadable_entry_is_ignored_and_replaced(repo: Path, text: str) -> None:
     expected = _outcome(repo, "validate")
     good = _entry(repo)
     (repo / CACHE / "validate.json").write_text(text, encoding="utf-8")
     assert _outcome(repo, "validate") == expected
     assert _entry(repo) == good
+
+
+def test_an_entry_reached_through_a_link_is_not_read(repo: Path, tmp_path: Path) -> None:
+    expected = _outcome(repo, "validate")
+    entry = repo / CACHE / "validate.json"
+    outside = tmp_path / "elsewhere.json"
+    entry.rename(outside)
+    entry.symlink_to(outside)
+    assert cache.load(repo, "validate", _entry_key(outside)) is None
+    assert _outcome(repo, "validate") == expected
+
+
+def _entry_key(path: Path) -> str:
+    key: str = json.loads(path.read_bytes())["key"]
+    return key
 
 
 def test_a_result_computed_while_an_input_changed_is_not_stored(

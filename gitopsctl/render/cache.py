@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -39,15 +40,23 @@ def load(repo: Path, name: str, key: str) -> Any:
     if not enabled():
         return None
     try:
-        entry = json.loads((repo / WORKSPACE / CACHE / f"{name}.json").read_bytes())
-    except (OSError, ValueError):
+        entry = json.loads(_read(repo / WORKSPACE / CACHE, f"{name}.json"))
+        if not isinstance(entry, dict) or entry.get("format") != FORMAT:
+            return None
+        payload = entry.get("payload")
+        if entry.get("key") != key or not isinstance(payload, str):
+            return None
+        return json.loads(payload) if entry.get("sha256") == _checksum(payload) else None
+    except (OSError, ValueError, RecursionError):
         return None
-    if not isinstance(entry, dict) or entry.get("format") != FORMAT or entry.get("key") != key:
-        return None
-    payload = entry.get("payload")
-    if not isinstance(payload, str) or entry.get("sha256") != _checksum(payload):
-        return None
-    return json.loads(payload)
+
+
+def _read(folder: Path, name: str) -> bytes:
+    """The entry's bytes, read through no link (nothing outside the repository is read)."""
+    if not stat.S_ISDIR(os.lstat(folder).st_mode):
+        raise OSError(f"{folder} is not a folder")
+    with open(os.open(folder / name, os.O_RDONLY | os.O_NOFOLLOW), "rb") as stream:
+        return stream.read()
 
 
 def store(repo: Path, name: str, key: str, payload: Any) -> None:
