@@ -35,3 +35,24 @@ class Finding(NamedTuple):
             self.app or "",
             self.message,
         )
+
+
+def as_record(finding: Finding) -> list[object]:
+    """The finding as plain JSON data (a list in field order), for the cache."""
+    return [*finding[:1], finding.severity.value, *finding[2:]]
+
+
+def from_record(record: object) -> Finding:
+    """The finding a record holds; ValueError when it is not exactly what as_record makes."""
+    if not isinstance(record, list) or len(record) != len(Finding._fields):
+        raise ValueError("not a finding record")
+    rule, severity, env, app, file, line, column, message, rendered, excepted = record
+    texts, optional = (rule, severity, file, message), (env, app, rendered)
+    if not all(isinstance(text, str) for text in texts) or not all(
+        value is None or isinstance(value, str) for value in optional
+    ):
+        raise ValueError("not a finding record")
+    if type(line) is not int or type(column) is not int or type(excepted) is not bool:
+        raise ValueError("not a finding record")
+    level = Severity(severity)  # ValueError when it is no severity
+    return Finding(rule, level, env, app, file, line, column, message, rendered, excepted)

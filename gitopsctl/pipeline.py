@@ -15,7 +15,9 @@ from gitopsctl.findings import Finding, Severity
 if TYPE_CHECKING:
     from gitopsctl.kube.crds import CrdSchema
     from gitopsctl.kube.scheduling import NodeGroup
+    from gitopsctl.render.digests import Inputs
     from gitopsctl.render.helm import HelmError, Release
+    from gitopsctl.render.output import Plan
     from gitopsctl.render.rendering import Rendering
     from gitopsctl.rules.base import Rule
     from gitopsctl.sources.model import Model
@@ -31,6 +33,34 @@ def load_and_render(repo: Path, envs: Sequence[str] = ()) -> Rendering:
     from gitopsctl.sources.model import build_model
 
     return render(build_model(read_sources(repo)), envs)
+
+
+class OutputCheck(NamedTuple):
+    """`render --check`'s outcome: how many files the sources render and, when the committed
+    output is not exactly them, what a render would change."""
+
+    files: int
+    stale: Plan | None = None
+
+
+def remembered_check(repo: Path, envs: Sequence[str]) -> OutputCheck:
+    """Whether the committed output is what the sources render; a current output found for the
+    same inputs before is not rendered again (a stale one always is, for its diff)."""
+    from gitopsctl.render import cache, digests, output, uptodate
+
+    inputs = digests.read_inputs(repo) if cache.enabled() else None
+    if inputs is not None:
+        found = uptodate.remembered(repo, inputs, envs)
+        if found is not None:
+            return OutputCheck(found.files)
+    rendering = load_and_render(repo, envs)
+    plan = output.plan(repo, rendering.files, list(envs) or None)
+    if not plan.clean:
+        return OutputCheck(len(rendering.files), plan)
+    if inputs is not None:
+        verdict = uptodate.UpToDate(len(rendering.files), len(rendering.environments))
+        uptodate.remember(repo, inputs, envs, verdict)
+    return OutputCheck(len(rendering.files))
 
 
 def charts_inside(repo: Path) -> None:
@@ -105,6 +135,54 @@ def validate_repository(
     return _checked_repository(repo, rendering, envs, today, charts).findings
 
 
+VALIDATE = "validate"
+
+
+def remembered_validation(repo: Path, envs: Sequence[str], today: date) -> list[Finding]:
+    """`validate_repository`'s findings, given again without the work when every input (and
+    the date, and the environments asked for) is what an earlier run found them for."""
+    from gitopsctl.render import cache, digests
+
+    inputs = digests.read_inputs(repo) if cache.enabled() else None
+    if inputs is None:
+        return validate_repository(repo, envs, today)
+    key = inputs.key(VALIDATE, today.isoformat(), *envs)
+    found = _cached_findings(repo, key)
+    if found is None:
+        found = _validated_and_remembered(repo, envs, today, inputs, key)
+    return found
+
+
+def _cached_findings(repo: Path, key: str) -> list[Finding] | None:
+    from gitopsctl.findings import from_record
+    from gitopsctl.render import cache
+
+    records = cache.load(repo, VALIDATE, key)
+    if not isinstance(records, list):
+        return None
+    try:
+        return [from_record(record) for record in records]
+    except ValueError:
+        return None
+
+
+def _validated_and_remembered(
+    repo: Path, envs: Sequence[str], today: date, inputs: Inputs, key: str
+) -> list[Finding]:
+    """The full check; its findings stored, and `render --check`'s verdict when it passes."""
+    from gitopsctl.findings import as_record
+    from gitopsctl.render import cache, uptodate
+
+    rendering = usable_rendering(repo, envs)
+    checked = _checked_repository(repo, rendering, envs, today, usable_chart_facts(repo, None))
+    if inputs.unchanged():
+        cache.store(repo, VALIDATE, key, [as_record(finding) for finding in checked.findings])
+        if checked.up_to_date:
+            verdict = uptodate.UpToDate(len(rendering.files), len(rendering.environments))
+            uptodate.remember(repo, inputs, envs, verdict)
+    return checked.findings
+
+
 def usable_rendering(repo: Path, envs: Sequence[str]) -> Rendering:
     """The sources rendered in memory; unusable ones raise `UnusableSources`."""
     try:
@@ -130,6 +208,7 @@ def usable_chart_facts(repo: Path, chart_cache: Path | None) -> ChartFacts:
 class _Checked(NamedTuple):
     findings: list[Finding]
     environments: list[Environment]  # the subjects the rules saw, one per environment
+    up_to_date: bool  # the committed output is what the sources render (nothing left over)
 
 
 def _checked_repository(
@@ -150,7 +229,7 @@ def _checked_repository(
     exceptions = declared_exceptions(rendering.model.platform)
     scope = Scope.of(rendering.model, CHECKS, list(envs) or list(rendering.environments))
     findings = sort_findings(apply_exceptions(found, exceptions, today, scope))
-    return _Checked(findings, environments)
+    return _Checked(findings, environments, plan.clean)
 
 
 # -- any manifests -------------------------------------------------------------------------------
@@ -335,7 +414,7 @@ def validate_with_helm(
     crds = load_crds([*options.crds, *sorted(repo.glob("charts/*/crds"))])
     releases, skipped = helm.plan_releases(repo, rendering, cache)
     with helm.rendering_all(binary, releases, version) as finished:
-        found, environments = _checked_repository(repo, rendering, envs, today, charts)
+        found, environments, _ = _checked_repository(repo, rendering, envs, today, charts)
         outputs = _read_releases(releases, finished)
     checked: list[Finding] = []
     for env in environments:

@@ -20,6 +20,12 @@ def _bug(*args: object, **kwargs: object) -> NoReturn:
     raise KeyError("spec")
 
 
+@pytest.fixture(autouse=True)
+def _computed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every command computes its result: one remembered in the cache would call no bug."""
+    monkeypatch.setenv("GITOPSCTL_NO_CACHE", "1")
+
+
 def invoke(*args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr

@@ -142,7 +142,8 @@ def _driven(repo: Path, stop: tuple[str, str, int, str]) -> subprocess.Completed
 
 
 def _workspace(repo: Path) -> list[str]:
-    return sorted(path.name for path in (repo / ".gitopsctl").iterdir())
+    """The working folder's entries but the results cache (`render --check` may store one)."""
+    return sorted(path.name for path in (repo / ".gitopsctl").iterdir() if path.name != "cache")
 
 
 def _hidden_output(repo: Path) -> list[str]:

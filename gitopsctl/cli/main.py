@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 findings (stale output, error-level findings), 2 unusab
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from pathlib import Path
@@ -51,7 +52,14 @@ for module in (render, explain, validate, rules, diff, promote, graph, charts, n
     cli.add_command(module.command)
 
 
+# A command allocates hundreds of thousands of small objects that live until it ends and hold
+# almost no cycles; with the default threshold (700) the cyclic collector rescans them over and
+# over, about a tenth of a repository check. Reference counting still frees all the rest.
+GC_THRESHOLDS = (100_000, 50, 100)
+
+
 def main() -> None:
+    gc.set_threshold(*GC_THRESHOLDS)
     try:
         cli(prog_name=Path(sys.argv[0]).name)
     except Exception as error:  # escaped before a command ran, where run() could catch it

@@ -81,16 +81,16 @@ def render_command(repo: Path, envs: Sequence[str], check: bool, lock_timeout: f
 
 
 def check_command(repo: Path, envs: Sequence[str]) -> int:
-    from gitopsctl.pipeline import load_and_render
+    from gitopsctl.pipeline import remembered_check
+
+    found = remembered_check(repo, envs)
+    if found.stale is None:
+        print(f"up to date: {found.files} files")
+        return EXIT_OK
     from gitopsctl.render import output
 
-    rendering = load_and_render(repo, envs)
-    plan = output.plan(repo, rendering.files, list(envs) or None)
-    if plan.clean:
-        print(f"up to date: {len(rendering.files)} files")
-        return EXIT_OK
-    sys.stdout.write(output.diff(repo, plan))
-    print(_stale_summary(plan), file=sys.stderr)
+    sys.stdout.write(output.diff(repo, found.stale))
+    print(_stale_summary(found.stale), file=sys.stderr)
     return EXIT_FINDINGS
 
 

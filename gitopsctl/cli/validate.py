@@ -18,6 +18,7 @@ from gitopsctl.errors import InputError
 if TYPE_CHECKING:
     from gitopsctl.findings import Finding
     from gitopsctl.pipeline import HelmOptions, ManifestOptions
+    from gitopsctl.report.formatters import RuleInfo
 
 HELM_MISUSE = "--chart-cache goes with --helm; --helm not with --manifests or --node-groups"
 MANIFEST_MISUSE = (
@@ -199,11 +200,11 @@ def _manifest_only(request: ValidateRequest) -> bool:
 
 
 def validate_command(repo: Path, envs: Sequence[str], fmt: str) -> int:
-    from gitopsctl.pipeline import validate_repository
+    from gitopsctl.pipeline import remembered_validation
 
     check_format(fmt)
     with reporting_unusable_sources(fmt):
-        found = validate_repository(repo, envs, date.today())
+        found = remembered_validation(repo, envs, date.today())
     return report(fmt, found)
 
 
@@ -256,8 +257,13 @@ def check_format(fmt: str) -> None:
 def report(fmt: str, findings: Sequence[Finding]) -> int:
     """Print the findings in the format; the exit code follows from them."""
     from gitopsctl.pipeline import exit_code
-    from gitopsctl.report.catalog import rule_infos
-    from gitopsctl.report.formatters import format_report
+    from gitopsctl.report.formatters import FORMATS, format_report
 
-    sys.stdout.write(format_report(fmt, findings, rule_infos()))
+    formatter = FORMATS.get(fmt)
+    rules: list[RuleInfo] = []
+    if formatter is not None and formatter.lists_rules:  # the catalog imports every rule
+        from gitopsctl.report.catalog import rule_infos
+
+        rules = rule_infos()
+    sys.stdout.write(format_report(fmt, findings, rules))
     return exit_code(findings)

@@ -43,8 +43,10 @@ a label the group does not carry.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, NamedTuple, TypeAlias
 
 NO_SCHEDULE = "NoSchedule"
@@ -253,42 +255,64 @@ def blocking_taints(group: NodeGroup, tolerations: Sequence[Toleration]) -> list
 # --- node labels -------------------------------------------------------------------------------
 
 
-def node_label_values(group: NodeGroup) -> dict[str, frozenset[str] | None]:
+def node_label_values(group: NodeGroup) -> Mapping[str, PossibleValues]:
     """Every label a node of the group may carry: the ones the kubelet, the cloud provider and
-    EKS set, then the group's own (a label the group declares is the one its nodes carry)."""
-    arch = _architectures(group)
-    zones = frozenset(group.zones) if group.zones else None
-    regions = _regions(group.zones)
-    instance_types = frozenset(group.instance_types) if group.instance_types else None
+    EKS set, then the group's own (a label the group declares is the one its nodes carry).
+
+    Computed once per group and shared (read only): every workload is judged against every group.
+    """
+    return _label_values(
+        group.name,
+        tuple(group.labels.items()),
+        tuple(group.zones),
+        tuple(group.instance_types),
+        group.arch,
+        group.capacity_type,
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _label_values(
+    name: str,
+    labels: tuple[tuple[str, str], ...],
+    zones: tuple[str, ...],
+    instance_types: tuple[str, ...],
+    arch: str | None,
+    capacity_type: str | None,
+) -> Mapping[str, PossibleValues]:
+    archs = _architectures(arch, instance_types)
+    zone_values = frozenset(zones) if zones else None
+    regions = _regions(zones)
+    instance_type_values = frozenset(instance_types) if instance_types else None
     values: dict[str, PossibleValues] = {
         HOSTNAME_LABEL: None,
         OS_LABEL: frozenset({"linux"}),
         BETA_OS_LABEL: frozenset({"linux"}),
-        ARCH_LABEL: arch,
-        BETA_ARCH_LABEL: arch,
-        ZONE_LABEL: zones,
-        BETA_ZONE_LABEL: zones,
+        ARCH_LABEL: archs,
+        BETA_ARCH_LABEL: archs,
+        ZONE_LABEL: zone_values,
+        BETA_ZONE_LABEL: zone_values,
         REGION_LABEL: regions,
         BETA_REGION_LABEL: regions,
-        INSTANCE_TYPE_LABEL: instance_types,
-        BETA_INSTANCE_TYPE_LABEL: instance_types,
-        NODEGROUP_LABEL: frozenset({group.name}),
+        INSTANCE_TYPE_LABEL: instance_type_values,
+        BETA_INSTANCE_TYPE_LABEL: instance_type_values,
+        NODEGROUP_LABEL: frozenset({name}),
         CAPACITY_TYPE_LABEL: (
-            frozenset({group.capacity_type}) if group.capacity_type else _UNDECLARED_CAPACITY
+            frozenset({capacity_type}) if capacity_type else _UNDECLARED_CAPACITY
         ),
     }
-    values.update({key: frozenset({value}) for key, value in group.labels.items()})
-    return values
+    values.update({key: frozenset({value}) for key, value in labels})
+    return MappingProxyType(values)
 
 
-def _architectures(group: NodeGroup) -> PossibleValues:
+def _architectures(arch: str | None, instance_types: Sequence[str]) -> PossibleValues:
     """The declared architecture, else the one each instance type implies; None when unknown."""
-    if group.arch:
-        return frozenset({group.arch})
-    found = {instance_architecture(name) for name in group.instance_types}
+    if arch:
+        return frozenset({arch})
+    found = {instance_architecture(name) for name in instance_types}
     if not found or None in found:
         return None
-    return frozenset(arch for arch in found if arch is not None)
+    return frozenset(found_arch for found_arch in found if found_arch is not None)
 
 
 def instance_architecture(instance_type: str) -> str | None:

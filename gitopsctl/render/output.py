@@ -79,7 +79,7 @@ def _scan(repo: Path, envs: Sequence[str] | None) -> _Scan:
     if not scan.problems:
         for scope in scopes:
             if (repo / scope).is_dir():
-                _walk(repo, repo / scope, scan)
+                _walk(repo, scope, scan)
     if scan.problems:
         raise InputError(scan.problems)
     return scan
@@ -91,40 +91,40 @@ def _scopes(envs: Sequence[str] | None) -> list[str]:
     return [f"{top}/{env}" for top in OUTPUT_DIRS for env in envs]
 
 
-def _walk(repo: Path, folder: Path, scan: _Scan) -> None:
-    with os.scandir(folder) as listing:
+def _walk(repo: Path, folder: str, scan: _Scan) -> None:
+    """``folder`` (relative to the repository) and below; names are built as strings, since
+    path objects for thousands of files cost more than reading them."""
+    with os.scandir(repo / folder) as listing:
         entries = sorted(listing, key=lambda entry: entry.name)
     for entry in entries:
-        path = Path(entry.path)
-        name = path.relative_to(repo).as_posix()
+        name = f"{folder}/{entry.name}"
         if entry.is_symlink():
             scan.problems.append(Problem(SYMLINK, name))
         elif entry.is_dir(follow_symlinks=False):
-            _walk(repo, path, scan)
-        elif TEMPORARY_FILE.fullmatch(entry.name) and _staged_text(path):
+            _walk(repo, name, scan)
+        elif TEMPORARY_FILE.fullmatch(entry.name) and _staged_text(entry.path):
             scan.temporary.append(Leftover(name, TEMPORARY))
-        else:
-            text = _generated_text(path)
+        elif not entry.name.startswith("."):
+            text = _generated_text(entry.path)
             if text is not None:
                 scan.generated[name] = text
 
 
-def _staged_text(path: Path) -> bool:
+def _staged_text(path: str) -> bool:
     """A temporary file of ours: empty (interrupted before writing) or a generated file."""
     text = _read(path)
     return text is not None and (text == "" or text.startswith(GENERATED_MARKER))
 
 
-def _generated_text(path: Path) -> str | None:
-    if path.name.startswith("."):
-        return None
+def _generated_text(path: str) -> str | None:
     text = _read(path)
     return text if text is not None and text.startswith(GENERATED_MARKER) else None
 
 
-def _read(path: Path) -> str | None:
+def _read(path: str) -> str | None:
     try:
-        return path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as stream:
+            return stream.read()
     except (OSError, UnicodeDecodeError):
         return None
 

@@ -1,7 +1,8 @@
 """`.gitopsctl/`: the renderer's working folder at the repository's root.
 
-It holds the render lock (`lock`) and, only while a render switches the output or after one was
-interrupted, its staging folders (`staging-<id>/`). A `.gitignore` of `*` inside keeps it out of
+It holds the render lock (`lock`), the results of earlier runs (`cache/`, see cache) and, only
+while a render switches the output or after one was interrupted, its staging folders
+(`staging-<id>/`). A `.gitignore` of `*` inside keeps it out of
 git without any setup, as pytest does for `.pytest_cache/`.
 """
 
@@ -14,6 +15,7 @@ from gitopsctl.errors import InputError, Problem
 from gitopsctl.render.containment import folder_problem
 
 WORKSPACE = ".gitopsctl"
+CACHE = "cache"
 GITIGNORE = "# The renderer's working folder (gitopsctl): never committed.\n*\n"
 
 

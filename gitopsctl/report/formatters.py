@@ -32,6 +32,8 @@ class RuleInfo(NamedTuple):
 class Formatter(ABC):
     """Renders the whole report at once; findings arrive sorted and keep their order."""
 
+    lists_rules = False  # whether the report describes the rules (the catalog is then loaded)
+
     @abstractmethod
     def format(self, findings: Sequence[Finding], rules: Sequence[RuleInfo]) -> str: ...
 
@@ -177,6 +179,7 @@ class SarifFormatter(Formatter):
     """SARIF 2.1.0 with the fields GitHub code scanning reads."""
 
     FINGERPRINT_KEY = "gitopsctl/v1"
+    lists_rules = True
 
     def format(self, findings: Sequence[Finding], rules: Sequence[RuleInfo]) -> str:
         rule_index = {rule.id: index for index, rule in enumerate(rules)}

@@ -9,7 +9,6 @@ import functools
 import json
 import math
 import re
-from collections.abc import Iterator
 from typing import Any
 
 # Helm reads values with a YAML 1.1 parser: quote every string it would take for something else.
@@ -36,37 +35,46 @@ _BLOCK_UNSAFE = re.compile(rf"[^\n{_PRINTABLE}]|[ \t]\n|[\u2028\u2029\ufeff]")
 def dump(data: Any) -> str:
     """Block YAML for plain data, in the caller's key order."""
     if isinstance(data, dict | list) and data:
-        return "".join(_lines(data, 0))
+        lines: list[str] = []
+        _lines(data, 0, lines)
+        return "".join(lines)
     return _inline(data) + "\n"
 
 
-def _lines(data: Any, indent: int) -> Iterator[str]:
+# The lines are appended to one list: nested generators would pass every line up through each
+# level of nesting, which cost more than writing them.
+def _lines(data: Any, indent: int, out: list[str]) -> None:
     pad = " " * indent
     if isinstance(data, dict):
         for key, value in data.items():
-            yield from _entry(f"{pad}{_string(str(key))}:", value, indent + 2, indent)
+            _entry(f"{pad}{_string(str(key))}:", value, indent + 2, indent, out)
     else:
         for value in data:
-            yield from _entry(f"{pad}  -", value, indent + 4, indent + 4, item=True)
+            _entry(f"{pad}  -", value, indent + 4, indent + 4, out, item=True)
 
 
-def _entry(head: str, value: Any, indent: int, nested: int, item: bool = False) -> Iterator[str]:
-    if isinstance(value, dict) and value:
-        if item:
-            first, *rest = list(_lines(value, nested))
-            yield f"{head} {first.lstrip()}"
-            yield from rest
+def _entry(
+    head: str, value: Any, indent: int, nested: int, out: list[str], item: bool = False
+) -> None:
+    if isinstance(value, str):  # most values: tested first
+        if "\n" in value and _literal(value):
+            out.append(f"{head} |{'' if value.endswith(chr(10)) else '-'}\n")
+            out.extend(f"{' ' * indent}{line}\n" if line else "\n" for line in value.splitlines())
         else:
-            yield head + "\n"
-            yield from _lines(value, indent)
+            out.append(f"{head} {_string(str(value))}\n")
+    elif isinstance(value, dict) and value:
+        if item:
+            first = len(out)
+            _lines(value, nested, out)
+            out[first] = f"{head} {out[first].lstrip()}"
+        else:
+            out.append(head + "\n")
+            _lines(value, indent, out)
     elif isinstance(value, list) and value:
-        yield head + "\n"
-        yield from _lines(value, indent - 2)
-    elif isinstance(value, str) and _literal(value):
-        yield f"{head} |{'' if value.endswith(chr(10)) else '-'}\n"
-        yield from (f"{' ' * indent}{line}\n" if line else "\n" for line in value.splitlines())
+        out.append(head + "\n")
+        _lines(value, indent - 2, out)
     else:
-        yield f"{head} {_inline(value)}\n"
+        out.append(f"{head} {_inline(value)}\n")
 
 
 def _literal(value: str) -> bool:
