@@ -18,6 +18,7 @@ from gitopsctl.kube.names import SYNC_WAVE
 from gitopsctl.kube.schemastore import SchemaStore
 from gitopsctl.kube.workloads import as_int, placement_of, spread_keys
 from gitopsctl.paths import ValuePath, format_path, lookup
+from gitopsctl.render.values import CREDENTIAL_KEYS
 from gitopsctl.sources.layering import Tracked
 from gitopsctl.sources.model import (
     EnvironmentDef,
@@ -39,6 +40,7 @@ from gitopsctl.subjects.records import (
     Locate,
     Location,
     Malformed,
+    ProvidedSecret,
     ValuesDocument,
     Workload,
 )
@@ -48,6 +50,7 @@ if TYPE_CHECKING:
     from gitopsctl.render.rendering import RenderedApp, RenderedEnvironment, Rendering
 
 SCANNED = ("applications", "rendered", "charts")
+EXTERNAL_SECRETS_API = "external-secrets.io"
 
 
 class Output(NamedTuple):
@@ -258,8 +261,11 @@ def _add_app(output: Output, subjects: Environment, app: RenderedApp) -> None:
     if schema is not None and schema.is_file():
         name = f"values of {chart.path} ({app.values_file})"
         subjects.documents.append(Document(app.name, name, None, None, values, locate, schema))
+    subjects.provided_secrets.extend(_provided_secrets(app))
     if app.unit.database is not None:
         subjects.databases.append(_database(app, application, values, locate))
+        return
+    if app.unit.delivers_secrets:
         return
     profile = model.profiles.get(app.unit.app.profile)
     subjects.workloads.extend(_workloads(app.name, profile, values, locate))
@@ -273,18 +279,64 @@ def _application(output: Output, app: RenderedApp) -> Application:
     document = committed.data if committed.data is not None else app.application
     wave = _wave(document)
     definition = app.unit.app
-    is_app = app.unit.database is None
-    uses = definition.uses_apis if is_app else (_database_api(model),)
+    is_app = app.unit.kind == "app"
     return Application(
         app=app.name,
         name=str(_get(document, "metadata", "name")),
         wave=wave,
         depends_on=app.unit.depends_on,
         provides_apis=definition.provides_apis if is_app else (),
-        uses_apis=uses,
+        uses_apis=_uses_apis(model, app),
         document=document,
         locate=_application_locator(document, committed.locator(file), app),
     )
+
+
+def _uses_apis(model: Model, app: RenderedApp) -> tuple[str, ...]:
+    """The API groups an Application's objects belong to: a database's Cluster (and the
+    ExternalSecret of its credentials), the ExternalSecrets of an app's Secrets."""
+    unit = app.unit
+    if unit.kind == "app":
+        return unit.app.uses_apis
+    secrets = (_secrets_api(model),) if model.platform.secrets is not None else ()
+    if unit.kind == "secrets":
+        return secrets
+    return (_database_api(model), *secrets)
+
+
+def _secrets_api(model: Model) -> str:
+    """The API group of ExternalSecrets: the one the secret store's app uses."""
+    settings = model.platform.secrets
+    provider = model.apps.get(settings.provider) if settings is not None else None
+    return provider.uses_apis[0] if provider and provider.uses_apis else EXTERNAL_SECRETS_API
+
+
+def _provided_secrets(app: RenderedApp) -> Iterator[ProvidedSecret]:
+    """The Secrets an app's or a database's ExternalSecrets deliver, each at the source line
+    that declares it."""
+    values = app.values
+    if app.unit.delivers_secrets:
+        declared = values.get(("externalSecrets",))
+        for name, secret in declared.items() if isinstance(declared, Mapping) else ():
+            path = ("externalSecrets", name)
+            yield _provided(app, name, frozenset(secret.get("data", {})), path)
+    elif app.unit.database is not None:
+        name = values.get(("credentials", "secretName"))
+        if isinstance(name, str):
+            yield _provided(app, name, frozenset(CREDENTIAL_KEYS), ("credentials",))
+
+
+def _provided(
+    app: RenderedApp, name: str, keys: frozenset[str], path: ValuePath
+) -> ProvidedSecret:
+    namespace = app.unit.namespace
+    origin = app.values.origin(path)
+    fallback = Location(app.unit.app.source.name, 1, 1, app.values_file)
+    location = (
+        Location(origin.file, origin.line, origin.column, app.values_file) if origin else fallback
+    )
+    provider = f"ExternalSecret {namespace}/{name}"
+    return ProvidedSecret(namespace, name, keys, provider, location)
 
 
 def _database_api(model: Model) -> str:
