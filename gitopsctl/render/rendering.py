@@ -9,6 +9,7 @@ from typing import Any
 from gitopsctl.errors import InputError, Problem
 from gitopsctl.kube.dns import host_problem, subdomain_problem
 from gitopsctl.kube.names import DATABASE_PORT, database_host
+from gitopsctl.paths import ValuePath
 from gitopsctl.render import applications
 from gitopsctl.render.values import (
     PASSWORD_KEY,
@@ -20,9 +21,9 @@ from gitopsctl.render.values import (
     secrets_values,
     tls_secret_name,
 )
+from gitopsctl.sources.files import SourceFile
 from gitopsctl.sources.interpolate import VariableError, interpolate_values, substitute
 from gitopsctl.sources.layering import Origin, Tracked
-from gitopsctl.sources.files import SourceFile
 from gitopsctl.sources.model import (
     AppDef,
     ChartRef,
@@ -228,7 +229,7 @@ def _secret_clashes(model: Model, units: Mapping[str, Unit]) -> Iterator[Problem
 
 def _delivered_secrets(
     model: Model, units: Mapping[str, Unit]
-) -> Iterator[tuple[str, str, SourceFile, tuple[str, ...]]]:
+) -> Iterator[tuple[str, str, SourceFile, ValuePath]]:
     """Every Secret the environment's ExternalSecrets deliver: namespace, name, and the source
     and path that declare it."""
     for unit in units.values():

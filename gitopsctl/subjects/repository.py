@@ -326,9 +326,7 @@ def _provided_secrets(app: RenderedApp) -> Iterator[ProvidedSecret]:
             yield _provided(app, name, frozenset(CREDENTIAL_KEYS), ("credentials",))
 
 
-def _provided(
-    app: RenderedApp, name: str, keys: frozenset[str], path: ValuePath
-) -> ProvidedSecret:
+def _provided(app: RenderedApp, name: str, keys: frozenset[str], path: ValuePath) -> ProvidedSecret:
     namespace = app.unit.namespace
     origin = app.values.origin(path)
     fallback = Location(app.unit.app.source.name, 1, 1, app.values_file)
