@@ -206,8 +206,9 @@ def test_expired_and_unused_exceptions_are_reported(repo: Path) -> None:
 
 ENVIRONMENTS = "environments: dev, prod, staging"
 APPS_AND_DATABASES = (
-    "apps: argocd, cert-manager, cloudnative-pg, cluster-issuer, keycloak, keycloak-db, "
-    "monitoring, retool, retool-db, traefik-ingress"
+    "apps: argocd, cert-manager, cloudnative-pg, cluster-issuer, external-secrets, keycloak, "
+    "keycloak-db, keycloak-secrets, monitoring, monitoring-secrets, retool, retool-db, "
+    "retool-secrets, secret-store, traefik-ingress"
 )
 
 
