@@ -233,11 +233,11 @@ def _delivered_secrets(
     """Every Secret the environment's ExternalSecrets deliver: namespace, name, and the source
     and path that declare it."""
     for unit in units.values():
-        if unit.delivers_secrets:
-            for secret in unit.app.secrets.values():
-                yield unit.namespace, secret.name, secret.source, secret.path
+        if unit.delivers_secrets:  # a declared Secret clashing with a database's is the error
             for db in unit.app.databases.values():
                 yield unit.namespace, credentials_secret(db.name), db.source, db.path
+            for secret in unit.app.secrets.values():
+                yield unit.namespace, secret.name, secret.source, secret.path
         elif unit.database is not None and model.platform.secrets is not None:
             db = unit.database
             yield unit.namespace, credentials_secret(db.name), db.source, db.path

@@ -144,6 +144,9 @@ CREDENTIAL_KEYS = (USERNAME_KEY, PASSWORD_KEY)
 
 
 def _set_declared_secret(values: Tracked, secret: SecretDef) -> None:
+    """One declared Secret: the Secret at its name's line, each key's reference at the key's."""
+    declared = origin_of(secret.source, secret.path, LAYER_SECRETS)
+    values.set(("externalSecrets", secret.name), {}, declared)
     for key, ref in secret.keys.items():
         origin = origin_of(secret.source, (*secret.path, "keys", key), LAYER_SECRETS)
         values.set(("externalSecrets", secret.name, "data", key), _remote(ref), origin)
