@@ -287,103 +287,65 @@ def test_secret_store_chart_renders_the_cluster_secret_store() -> None:
 # --- what the rules are told --------------------------------------------------------------------
 
 
+# namespace, Secret, its keys, the source file and the line (its text) that declares it, and the
+# Application whose rendered values deliver it
+PROVIDED = [
+    ("database", "keycloak-db-credentials", DB_KEYS, KEYCLOAK, "  keycloak-db:", "keycloak-db"),
+    ("database", "retool-db-credentials", DB_KEYS, RETOOL, "  retool-db:", "retool-db"),
+    ("keycloak", "keycloak-admin", {"password"}, KEYCLOAK, "  keycloak-admin:", "keycloak-secrets"),
+    (
+        "keycloak",
+        "keycloak-db-credentials",
+        DB_KEYS,
+        KEYCLOAK,
+        "  keycloak-db:",
+        "keycloak-secrets",
+    ),
+    (
+        "monitoring",
+        "grafana-admin",
+        {"admin-user", "admin-password"},
+        MONITORING,
+        "  grafana-admin:",
+        "monitoring-secrets",
+    ),
+    (
+        "monitoring",
+        "grafana-oidc",
+        {"client-secret"},
+        MONITORING,
+        "  grafana-oidc:",
+        "monitoring-secrets",
+    ),
+    ("retool", "retool-db-credentials", DB_KEYS, RETOOL, "  retool-db:", "retool-secrets"),
+    (
+        "retool",
+        "retool-encryption-key",
+        {"encryption-key"},
+        RETOOL,
+        "  retool-encryption-key:",
+        "retool-secrets",
+    ),
+    ("retool", "retool-jwt", {"jwt-secret"}, RETOOL, "  retool-jwt:", "retool-secrets"),
+    ("retool", "retool-license", {"license-key"}, RETOOL, "  retool-license:", "retool-secrets"),
+]
+
+
 def test_every_delivered_secret_is_provided_at_the_line_that_declares_it() -> None:
     [prod] = [
         env for env in repository_environments(PROJECT, project_rendering()) if env.name == "prod"
     ]
 
-    def provided(
-        namespace: str, name: str, keys: set[str], file: str, text: str, column: int, unit: str
-    ) -> ProvidedSecret:
-        where = Location(
-            file, line_of(PROJECT, file, text), column, f"rendered/prod/{unit}/values.yaml"
+    assert sorted(prod.provided_secrets) == [
+        ProvidedSecret(
+            namespace,
+            name,
+            frozenset(keys),
+            f"ExternalSecret {namespace}/{name}",
+            Location(file, line_of(PROJECT, file, text), 3, f"rendered/prod/{unit}/values.yaml"),
         )
-        return ProvidedSecret(
-            namespace, name, frozenset(keys), f"ExternalSecret {namespace}/{name}", where
-        )
-
-    assert sorted(prod.provided_secrets) == sorted(
-        [
-            provided(
-                "database",
-                "keycloak-db-credentials",
-                DB_KEYS,
-                KEYCLOAK,
-                "  keycloak-db:",
-                3,
-                "keycloak-db",
-            ),
-            provided(
-                "database", "retool-db-credentials", DB_KEYS, RETOOL, "  retool-db:", 3, "retool-db"
-            ),
-            provided(
-                "keycloak",
-                "keycloak-admin",
-                {"password"},
-                KEYCLOAK,
-                "  keycloak-admin:",
-                3,
-                "keycloak-secrets",
-            ),
-            provided(
-                "keycloak",
-                "keycloak-db-credentials",
-                DB_KEYS,
-                KEYCLOAK,
-                "  keycloak-db:",
-                3,
-                "keycloak-secrets",
-            ),
-            provided(
-                "monitoring",
-                "grafana-admin",
-                {"admin-user", "admin-password"},
-                MONITORING,
-                "  grafana-admin:",
-                3,
-                "monitoring-secrets",
-            ),
-            provided(
-                "monitoring",
-                "grafana-oidc",
-                {"client-secret"},
-                MONITORING,
-                "  grafana-oidc:",
-                3,
-                "monitoring-secrets",
-            ),
-            provided(
-                "retool",
-                "retool-db-credentials",
-                DB_KEYS,
-                RETOOL,
-                "  retool-db:",
-                3,
-                "retool-secrets",
-            ),
-            provided(
-                "retool",
-                "retool-encryption-key",
-                {"encryption-key"},
-                RETOOL,
-                "  retool-encryption-key:",
-                3,
-                "retool-secrets",
-            ),
-            provided(
-                "retool", "retool-jwt", {"jwt-secret"}, RETOOL, "  retool-jwt:", 3, "retool-secrets"
-            ),
-            provided(
-                "retool",
-                "retool-license",
-                {"license-key"},
-                RETOOL,
-                "  retool-license:",
-                3,
-                "retool-secrets",
-            ),
-        ]
-    )
+        for namespace, name, keys, file, text, unit in PROVIDED
+    ]
 
 
 # --- unusable declarations: exit 2 at the line ---------------------------------------------------
