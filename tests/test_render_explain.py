@@ -220,10 +220,11 @@ def _origin_problems() -> list[str]:
 def _keys_for(layer: str, path: tuple[str | int, ...], unit: str) -> tuple[str, ...]:
     if layer == LAYER_SECRETS:
         # A Secret key reads the remote key at its own line; a database's credentials come from
-        # the database's line; the store and refresh interval from the platform's `secrets:`.
+        # the database's line; the store (`secretStore`) and the refresh interval from the
+        # platform's `secrets.store` and `secrets.refreshInterval`.
         names = [str(key) for key in path if isinstance(key, str)]
         databases = [name.removesuffix("-credentials") for name in names]
-        return (*names, *databases, unit, "secrets")
+        return (*names, *databases, unit, "store")
     if layer in LAYER_KEYS:
         return LAYER_KEYS[layer]
     if path[-2:] in RENAMED_KEYS:

@@ -126,9 +126,9 @@ def secrets_values(model: Model, env: EnvironmentDef, app: AppDef) -> Tracked:
     values = Tracked()
     if settings is None:
         return values
-    origin = origin_of(model.platform.source, ("secrets",), LAYER_SECRETS)
-    for key, value in _store_fields(settings).items():
-        values.set((key,), value, origin)
+    source = model.platform.source
+    for (key, value), setting in zip(_store_fields(settings).items(), STORE_SETTINGS, strict=True):
+        values.set((key,), value, origin_of(source, ("secrets", setting), LAYER_SECRETS))
     for secret in app.secrets.values():
         _set_declared_secret(values, secret)
     for db in app.databases.values():
@@ -141,6 +141,7 @@ def secrets_values(model: Model, env: EnvironmentDef, app: AppDef) -> Tracked:
 
 
 CREDENTIAL_KEYS = (USERNAME_KEY, PASSWORD_KEY)
+STORE_SETTINGS = ("store", "refreshInterval")  # where platform.yaml sets each of _store_fields
 
 
 def _set_declared_secret(values: Tracked, secret: SecretDef) -> None:
