@@ -199,10 +199,11 @@ def _manifest_environment(
 
 
 def _platform_environment(repo: Path, env_name: str | None) -> tuple[Environment, str]:
-    """The platform's settings (and the environment's, when named), and its Kubernetes version."""
+    """The platform's settings (and the environment's, when named, with the databases and the
+    Secrets its sources deliver), and its Kubernetes version."""
     from gitopsctl.sources.files import read_platform
     from gitopsctl.sources.model import platform_of
-    from gitopsctl.subjects.repository import environment_of, issuer_names
+    from gitopsctl.subjects.repository import environment_of, issuer_names, provided_secrets
 
     if env_name is None:
         platform = platform_of(read_platform(repo))
@@ -216,7 +217,12 @@ def _platform_environment(repo: Path, env_name: str | None) -> tuple[Environment
     issuers = issuer_names(rendered)
     databases = frozenset(app.name for app in rendered.apps.values() if app.unit.database)
     env = environment_of(
-        platform, rendered.env, providers=classes, issuers=issuers, rendered_databases=databases
+        platform,
+        rendered.env,
+        providers=classes,
+        issuers=issuers,
+        rendered_databases=databases,
+        provided_secrets=provided_secrets(rendered),
     )
     return env, platform.kubernetes_version
 

@@ -17,8 +17,10 @@ from typing import Any
 import pytest
 import yaml
 
+from gitopsctl.kube.schemastore import SchemaStore
 from gitopsctl.pipeline import load_and_render
 from gitopsctl.render.helm import find_helm, template
+from gitopsctl.subjects.helm import release_environment
 from gitopsctl.subjects.records import Location, ProvidedSecret
 from gitopsctl.subjects.repository import repository_environments
 from tests.conftest import PROJECT, invoke_cli, output_snapshot, project_rendering
@@ -346,6 +348,15 @@ def test_every_delivered_secret_is_provided_at_the_line_that_declares_it() -> No
         )
         for namespace, name, keys, file, text, unit in PROVIDED
     ]
+
+
+def test_helm_mode_knows_the_same_secrets_from_the_sources() -> None:
+    rendering = project_rendering()
+    [prod] = [env for env in repository_environments(PROJECT, rendering) if env.name == "prod"]
+
+    helm_mode = release_environment(rendering, "prod", SchemaStore("1.34"))
+
+    assert helm_mode.provided_secrets == prod.provided_secrets
 
 
 # --- unusable declarations: exit 2 at the line ---------------------------------------------------

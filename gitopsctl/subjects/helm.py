@@ -18,7 +18,7 @@ from gitopsctl.render.helm import Release, inner_path, template_position
 from gitopsctl.render.rendering import Rendering
 from gitopsctl.subjects.manifests import Manifest, crd_schemas_of, manifest_subjects, objects
 from gitopsctl.subjects.records import Environment, Location, ValuesDocument, Workload
-from gitopsctl.subjects.repository import environment_of, issuer_names
+from gitopsctl.subjects.repository import environment_of, issuer_names, provided_secrets
 
 SOURCE_COMMENT = "# Source: "
 DOCUMENT_KEY = "helm-output-document-"
@@ -291,6 +291,7 @@ def release_environment(rendering: Rendering, name: str, schemas: SchemaStore) -
         providers=frozenset([platform.ingress_class] if provided else []),
         issuers=issuer_names(rendered),
         schemas=schemas,
+        provided_secrets=provided_secrets(rendered),
     )
 
 

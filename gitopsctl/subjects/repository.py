@@ -261,7 +261,7 @@ def _add_app(output: Output, subjects: Environment, app: RenderedApp) -> None:
     if schema is not None and schema.is_file():
         name = f"values of {chart.path} ({app.values_file})"
         subjects.documents.append(Document(app.name, name, None, None, values, locate, schema))
-    subjects.provided_secrets.extend(_provided_secrets(app))
+    subjects.provided_secrets.extend(app_provided_secrets(app))
     if app.unit.database is not None:
         subjects.databases.append(_database(app, application, values, locate))
         return
@@ -311,7 +311,12 @@ def _secrets_api(model: Model) -> str:
     return provider.uses_apis[0] if provider and provider.uses_apis else EXTERNAL_SECRETS_API
 
 
-def _provided_secrets(app: RenderedApp) -> Iterator[ProvidedSecret]:
+def provided_secrets(rendered: RenderedEnvironment) -> list[ProvidedSecret]:
+    """Every Secret the ExternalSecrets the sources generate deliver in an environment."""
+    return [found for app in rendered.apps.values() for found in app_provided_secrets(app)]
+
+
+def app_provided_secrets(app: RenderedApp) -> Iterator[ProvidedSecret]:
     """The Secrets an app's or a database's ExternalSecrets deliver, each at the source line
     that declares it."""
     values = app.values
