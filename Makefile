@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup render check validate docs hooks test fuzz lint bench clean
+.PHONY: setup render check charts validate docs hooks test fuzz lint bench clean
 
 $(STAMP): pyproject.toml tools/install_helm.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ render: $(STAMP)
 ## check: fail when the committed output is not what the sources render
 check: $(STAMP)
 	$(BIN)/python render.py render --check
+
+## charts: fetch the chart archives sources/charts.lock pins into the chart cache, verified
+charts: $(STAMP)
+	$(BIN)/python render.py charts pull
 
 ## validate: schema and policy checks over the sources and the committed output
 VALIDATE_FORMAT ?= text

@@ -44,7 +44,7 @@ from typing import NamedTuple, TypeAlias
 
 PROJECT = Path(__file__).resolve().parents[1]
 OPERATORS = ("traefik-ingress", "cloudnative-pg", "cert-manager", "cluster-issuer")
-COPIED = ("sources/platform.yaml", "sources/profiles", "charts")
+COPIED = ("sources/platform.yaml", "sources/profiles", "charts", "infrastructure")
 EDGE = ("traefik-ingress", "cluster-issuer")
 DOMAIN = "bench.example.com"
 

@@ -14,10 +14,12 @@ from gitopsctl.findings import Finding, Severity
 
 if TYPE_CHECKING:
     from gitopsctl.kube.crds import CrdSchema
+    from gitopsctl.kube.scheduling import NodeGroup
     from gitopsctl.render.helm import HelmError, Release
     from gitopsctl.render.rendering import Rendering
     from gitopsctl.rules.base import Rule
     from gitopsctl.sources.model import Model
+    from gitopsctl.subjects.charts import ChartFacts
     from gitopsctl.subjects.helm import ReleaseOutput
     from gitopsctl.subjects.records import Environment
 
@@ -62,6 +64,7 @@ def _findings(rule: Rule, env: Environment) -> Iterator[Finding]:
             column=max(location.column, 1),
             message=hit.message,
             rendered=location.rendered,
+            excepted=hit.excepted,
         )
 
 
@@ -88,12 +91,18 @@ class UnusableSources(InputError):
         self.findings = sort_findings(source_schema.findings(problems))
 
 
-def validate_repository(repo: Path, envs: Sequence[str], today: date) -> list[Finding]:
+def validate_repository(
+    repo: Path, envs: Sequence[str], today: date, chart_cache: Path | None = None
+) -> list[Finding]:
     """Findings for the sources and the committed output of the chosen environments.
 
     Unusable sources raise `UnusableSources`; an unknown environment a plain InputError.
+    Cached chart archives are compared with the chart lock in ``chart_cache`` (default: the
+    user's chart cache).
     """
-    return _checked_repository(repo, usable_rendering(repo, envs), envs, today).findings
+    rendering = usable_rendering(repo, envs)
+    charts = usable_chart_facts(repo, chart_cache)
+    return _checked_repository(repo, rendering, envs, today, charts).findings
 
 
 def usable_rendering(repo: Path, envs: Sequence[str]) -> Rendering:
@@ -108,13 +117,23 @@ def usable_rendering(repo: Path, envs: Sequence[str]) -> Rendering:
     return rendering
 
 
+def usable_chart_facts(repo: Path, chart_cache: Path | None) -> ChartFacts:
+    """The chart lock and the chart cache; a broken lock raises `UnusableSources`."""
+    from gitopsctl.subjects.charts import chart_facts
+
+    try:
+        return chart_facts(repo, chart_cache)
+    except InputError as error:
+        raise UnusableSources(error.problems) from None
+
+
 class _Checked(NamedTuple):
     findings: list[Finding]
     environments: list[Environment]  # the subjects the rules saw, one per environment
 
 
 def _checked_repository(
-    repo: Path, rendering: Rendering, envs: Sequence[str], today: date
+    repo: Path, rendering: Rendering, envs: Sequence[str], today: date, charts: ChartFacts
 ) -> _Checked:
     from gitopsctl.render import output
     from gitopsctl.report.catalog import CHECKS
@@ -126,7 +145,7 @@ def _checked_repository(
     plan = output.plan(repo, rendering.files, list(envs) or None)
     found = list(render_drift.findings(repo, plan))
     on_disk = plan.on_disk if not envs else None  # the scan covered every environment
-    environments = list(repository_environments(repo, rendering, on_disk))
+    environments = list(repository_environments(repo, rendering, on_disk, charts))
     found += run_rules(environments, RULES.values())
     exceptions = declared_exceptions(rendering.model.platform)
     scope = Scope.of(rendering.model, CHECKS, list(envs) or list(rendering.environments))
@@ -152,6 +171,8 @@ class ManifestOptions(NamedTuple):
     allow_empty: bool = False  # no objects at all is fine, not unusable input
     ingress_class: str | None = None  # instead of the platform's
     database_namespace: str | None = None  # instead of the platform's
+    # The objects are a whole environment: a reference nothing among them provides is reported.
+    references: bool = False
 
 
 def validate_manifests(repo: Path, options: ManifestOptions, env_name: str | None) -> list[Finding]:
@@ -162,7 +183,7 @@ def validate_manifests(repo: Path, options: ManifestOptions, env_name: str | Non
 
     charts_inside(repo)  # CRDs are read from charts/*/crds
     base, platform_version = _manifest_environment(repo, options, env_name)
-    base = _with_settings(base, options)
+    base = replace(_with_settings(base, options), references_complete=options.references)
     crds = load_crds([*options.crds, *sorted(repo.glob("charts/*/crds"))])
     store = SchemaStore(options.kube_version or platform_version, crds)
     env = manifest_subjects(read_manifests(options.target), replace(base, schemas=store))
@@ -192,21 +213,31 @@ def _manifest_environment(
         return env, supported_versions()[-1]
     if outside:
         raise InputError(Problem(f"no platform file: {OUTSIDE_A_PLATFORM}", PLATFORM_FILE))
-    env, version = _platform_environment(repo, env_name)
+    env, version = _platform_environment(repo, env_name, options.node_groups is None)
     if options.node_groups is not None:
         env = replace(env, node_groups=read_node_groups(options.node_groups))
     return env, version
 
 
-def _platform_environment(repo: Path, env_name: str | None) -> tuple[Environment, str]:
+def _platform_environment(
+    repo: Path, env_name: str | None, platform_groups: bool = True
+) -> tuple[Environment, str]:
     """The platform's settings (and the environment's, when named, with the databases and the
-    Secrets its sources deliver), and its Kubernetes version."""
-    from gitopsctl.sources.files import read_platform
+    Secrets its sources deliver), and its Kubernetes version; without ``platform_groups`` a
+    platform file's Terraform is not read (other groups apply)."""
+    from gitopsctl.sources.files import read_platform, terraform_node_groups
     from gitopsctl.sources.model import platform_of
-    from gitopsctl.subjects.repository import environment_of, issuer_names, provided_secrets
+    from gitopsctl.subjects.repository import (
+        api_sources,
+        environment_of,
+        issuer_names,
+        planned_applications,
+    )
 
     if env_name is None:
-        platform = platform_of(read_platform(repo))
+        source = read_platform(repo)
+        groups = terraform_node_groups(repo, source) if platform_groups else None
+        platform = platform_of(source, groups)
         classes = frozenset([platform.ingress_class])
         env = environment_of(platform, None, providers=classes, issuers=frozenset())
         return env, platform.kubernetes_version
@@ -222,9 +253,23 @@ def _platform_environment(repo: Path, env_name: str | None) -> tuple[Environment
         providers=classes,
         issuers=issuers,
         rendered_databases=databases,
-        provided_secrets=provided_secrets(rendered),
+        sync_plan=planned_applications(rendering.model, rendered),
+        api_sources=api_sources(rendering.model),
     )
-    return env, platform.kubernetes_version
+    return _with_declared(env, rendering, env_name), platform.kubernetes_version
+
+
+def _with_declared(env: Environment, rendering: Rendering, env_name: str) -> Environment:
+    """The environment with what its sources declare provided: databases' secrets, what charts
+    create at run time, `providedSecrets`."""
+    from gitopsctl.subjects.repository import declared_providers
+
+    provided, secrets = [], []
+    for app in rendering.environments[env_name].apps.values():
+        found, declared = declared_providers(rendering.model, app)
+        provided += found
+        secrets += declared
+    return replace(env, provided=provided, provided_secrets=secrets)
 
 
 def _with_settings(env: Environment, options: ManifestOptions) -> Environment:
@@ -237,7 +282,24 @@ def _with_settings(env: Environment, options: ManifestOptions) -> Environment:
     return env
 
 
+def node_groups(repo: Path, terraform: Path | None = None) -> list[NodeGroup]:
+    """The node groups the checks use: the platform file's (listed, or read from the Terraform
+    folder it names), or those of the Terraform folder ``terraform``."""
+    from gitopsctl.sources.files import read_platform, terraform_node_groups
+    from gitopsctl.sources.model import platform_of
+    from gitopsctl.sources.terraform import read_node_groups
+
+    if terraform is not None:
+        return read_node_groups(terraform, terraform.as_posix())
+    source = read_platform(repo)
+    return list(platform_of(source, terraform_node_groups(repo, source)).node_groups.values())
+
+
 # -- every chart through Helm --------------------------------------------------------------------
+
+
+# Rules whose findings on the sources alone `--helm` makes again with every rendered object.
+RESOLVED_WITH_HELM = frozenset({"secret-reference", "configmap-reference"})
 
 
 class HelmOptions(NamedTuple):
@@ -263,15 +325,18 @@ def validate_with_helm(
     """
     from gitopsctl.kube.schemastore import load_crds
     from gitopsctl.render import helm
+    from gitopsctl.render.chartcache import default_cache
     from gitopsctl.report.pipeline_findings import helm_skipped, helm_template
 
     binary = _find_helm(repo)
     rendering = usable_rendering(repo, envs)
+    cache = options.chart_cache or default_cache()
+    charts = usable_chart_facts(repo, cache)
     version = options.kube_version or rendering.model.platform.kubernetes_version
     crds = load_crds([*options.crds, *sorted(repo.glob("charts/*/crds"))])
-    releases, skipped = helm.plan_releases(repo, rendering, options.chart_cache)
+    releases, skipped = helm.plan_releases(repo, rendering, cache)
     with helm.rendering_all(binary, releases, version) as finished:
-        found, environments = _checked_repository(repo, rendering, envs, today)
+        found, environments = _checked_repository(repo, rendering, envs, today, charts)
         outputs = _read_releases(releases, finished)
     checked: list[Finding] = []
     for env in environments:
@@ -282,6 +347,8 @@ def validate_with_helm(
         for index, error in sorted(outputs.refused.items())
     ]
     names = list(envs) or list(rendering.environments)
+    # What the sources name is checked again among every rendered object, which may provide it.
+    found = [finding for finding in found if finding.rule not in RESOLVED_WITH_HELM]
     helm_found = _not_found_before(checked, found)
     excepted = _with_exceptions(found, helm_found, rendering.model, names, today)
     return sort_findings([*excepted, *refused, *map(helm_skipped.finding, skipped)])

@@ -18,7 +18,7 @@ from gitopsctl.pipeline import load_and_render
 from gitopsctl.render.rendering import Rendering
 
 PROJECT = Path(__file__).resolve().parents[1]
-EXAMPLE_DIRS = ("sources", "charts", "applications", "rendered")
+EXAMPLE_DIRS = ("sources", "charts", "applications", "rendered", "infrastructure")
 OUTPUT_DIRS = ("applications", "rendered")
 
 

@@ -19,7 +19,7 @@ from gitopsctl.subjects.records import Environment, Ingress, Location, Workload
 from gitopsctl.subjects.repository import repository_environments
 
 PROJECT = Path(__file__).resolve().parent.parent
-EXAMPLE_PARTS = ("sources", "charts", "applications", "rendered")
+EXAMPLE_PARTS = ("sources", "charts", "applications", "rendered", "infrastructure")
 
 
 def copy_example(target: Path) -> Path:
@@ -277,3 +277,39 @@ def scheduling_environment(groups: tuple[NodeGroup, ...], *workloads: Workload) 
     return development_environment(
         node_groups=groups, locate_environment=locate, workloads=list(workloads)
     )
+
+
+# --- manifests checked by one rule --------------------------------------------------------------
+
+NODE_GROUPS = "nodeGroups:\n  - name: workload\n"
+
+
+def line_in(text: str, needle: str) -> int:
+    """The 1-based line of the only line of ``text`` containing ``needle``."""
+    found = [number for number, line in enumerate(text.splitlines(), 1) if needle in line]
+    assert len(found) == 1, f"{needle!r} is on lines {found}"
+    return found[0]
+
+
+def manifest_findings(
+    tmp_path: Path, rule_id: str, text: str, *options: str
+) -> list[tuple[int, str]]:
+    """One rule's (line, message) over manifests checked outside a platform repository."""
+    import json
+
+    from click.testing import CliRunner
+
+    from gitopsctl.cli.main import cli
+
+    (tmp_path / "node-groups.yaml").write_text(NODE_GROUPS, encoding="utf-8")
+    file = tmp_path / "objects.yaml"
+    file.write_text(text, encoding="utf-8")
+    arguments = ["--repo", str(tmp_path), "validate", "--manifests", str(file)]
+    arguments += ["--node-groups", str(tmp_path / "node-groups.yaml"), "--format", "json"]
+    result = CliRunner().invoke(cli, [*arguments, *options], catch_exceptions=False)
+    assert result.exit_code in (0, 1), result.output
+    return [
+        (finding["line"], finding["message"])
+        for finding in json.loads(result.stdout)["findings"]
+        if finding["rule"] == rule_id
+    ]

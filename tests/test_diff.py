@@ -565,7 +565,7 @@ def test_against_an_older_commit_and_a_branch(repo: Path) -> None:
 
 def test_a_repository_in_a_subfolder_of_the_work_tree(tmp_path: Path) -> None:
     top, platform = tmp_path / "top", tmp_path / "top" / "platform"
-    for part in ("sources", "charts"):
+    for part in ("sources", "charts", "infrastructure"):
         shutil.copytree(PROJECT / part, platform / part)
     git(top, "init", "-q", "-b", "main")
     commit_all(top)

@@ -35,7 +35,7 @@ def test_rendering_over_current_output_writes_nothing(example_repo: Path) -> Non
 def test_sources_created_in_reverse_order_render_the_same_bytes(tmp_path: Path) -> None:
     files = sorted(
         path
-        for top in ("sources", "charts")
+        for top in ("sources", "charts", "infrastructure")
         for path in (PROJECT / top).rglob("*")
         if path.is_file()
     )

@@ -25,7 +25,7 @@ APPS = (
 )
 APP_KEYS = (
     "apis, chart, databases, dependsOn, description, ingresses, namespace, placement, profile, "
-    "promote, secrets, syncWave, values"
+    "promote, providedSecrets, secrets, syncWave, values"
 )
 PLATFORM_VARIABLES = (
     "platform.argocdNamespace, platform.databaseNamespace, platform.ingressClass, "

@@ -17,12 +17,10 @@ from typing import Any
 import pytest
 import yaml
 
-from gitopsctl.kube.schemastore import SchemaStore
 from gitopsctl.pipeline import load_and_render
 from gitopsctl.render.helm import find_helm, template
-from gitopsctl.subjects.helm import release_environment
 from gitopsctl.subjects.records import Location, ProvidedSecret
-from gitopsctl.subjects.repository import repository_environments
+from gitopsctl.subjects.repository import declared_providers, repository_environments
 from tests.conftest import PROJECT, invoke_cli, output_snapshot, project_rendering
 from tests.support import line_of
 
@@ -350,13 +348,19 @@ def test_every_delivered_secret_is_provided_at_the_line_that_declares_it() -> No
     ]
 
 
-def test_helm_mode_knows_the_same_secrets_from_the_sources() -> None:
+def test_every_mode_is_told_the_delivered_secrets_by_the_sources() -> None:
+    """`validate --manifests --env` and `--helm` take what the sources declare from
+    `declared_providers`, as repository mode does."""
     rendering = project_rendering()
     [prod] = [env for env in repository_environments(PROJECT, rendering) if env.name == "prod"]
 
-    helm_mode = release_environment(rendering, "prod", SchemaStore("1.34"))
+    declared = [
+        secret
+        for app in rendering.environments["prod"].apps.values()
+        for secret in declared_providers(rendering.model, app)[1]
+    ]
 
-    assert helm_mode.provided_secrets == prod.provided_secrets
+    assert declared == prod.provided_secrets
 
 
 # --- unusable declarations: exit 2 at the line ---------------------------------------------------

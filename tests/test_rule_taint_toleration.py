@@ -13,10 +13,9 @@ from typing import Any
 import pytest
 
 from gitopsctl.kube.scheduling import NodeGroup, Taint
+from gitopsctl.pipeline import node_groups
 from gitopsctl.rules import taint_toleration as rule
 from gitopsctl.rules.base import Hit
-from gitopsctl.sources.files import read_platform
-from gitopsctl.sources.model import platform_of
 from gitopsctl.subjects.records import Workload
 from tests.support import (
     ENVS,
@@ -398,8 +397,8 @@ def test_hand_built(
 
 # --- the labels every node carries ---------------------------------------------------------------
 
-# The example platform's groups, built from sources/platform.yaml as validate builds them.
-EXAMPLE_GROUPS = tuple(platform_of(read_platform(PROJECT)).node_groups.values())
+# The example platform's groups, read from its Terraform as validate reads them.
+EXAMPLE_GROUPS = tuple(node_groups(PROJECT))
 ON_DATABASE_NODES: dict[str, str] = {
     "beta.kubernetes.io/os": "linux",
     "eks.amazonaws.com/nodegroup": "database",

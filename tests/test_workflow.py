@@ -38,7 +38,7 @@ def test_workflow_is_valid_yaml_with_a_check_job() -> None:
 
 def test_every_run_step_calls_a_make_target_that_exists() -> None:
     called = {line.split()[1] for line in run_lines()}
-    assert called == {"setup", "check", "validate"}
+    assert called == {"setup", "check", "charts", "validate"}
     assert called <= make_targets()
 
 
@@ -54,3 +54,17 @@ def test_sarif_is_uploaded() -> None:
     upload = [s for s in steps if s.get("uses", "").startswith("github/codeql-action/upload-sarif")]
     assert [s["with"]["sarif_file"] for s in upload] == ["gitops.sarif"]
     assert "make validate VALIDATE_FORMAT=sarif > gitops.sarif || true" in run_lines()
+
+
+def test_the_chart_cache_is_keyed_on_the_lock_and_filled_by_charts_pull() -> None:
+    steps = workflow()["jobs"]["check"]["steps"]
+    cache = [s for s in steps if s.get("uses", "").startswith("actions/cache@")]
+    assert [s["with"] for s in cache] == [
+        {
+            "path": "~/.cache/gitopsctl/charts",
+            "key": "gitopsctl-charts-${{ hashFiles('sources/charts.lock') }}",
+        }
+    ]
+    names = [s.get("run") or s.get("uses", "").split("@")[0] for s in steps]
+    assert names.index("make charts") == names.index("actions/cache") + 1
+    assert names.index("make charts") < names.index("make validate VALIDATE_FORMAT=github")

@@ -12,7 +12,17 @@ from pathlib import Path
 
 import click
 
-from gitopsctl.cli import diff, explain, graph, promote, render, rules, validate
+from gitopsctl.cli import (
+    charts,
+    diff,
+    explain,
+    graph,
+    node_groups,
+    promote,
+    render,
+    rules,
+    validate,
+)
 from gitopsctl.cli.running import DEBUG, report_internal_error
 from gitopsctl.errors import EXIT_INTERNAL
 
@@ -37,7 +47,7 @@ def cli(context: click.Context, repo: Path, debug: bool) -> None:
     context.obj = Path(os.path.realpath(repo))  # Path.resolve() raises on a symlink loop
 
 
-for module in (render, explain, validate, rules, diff, promote, graph):
+for module in (render, explain, validate, rules, diff, promote, graph, charts, node_groups):
     cli.add_command(module.command)
 
 

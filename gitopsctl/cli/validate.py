@@ -25,6 +25,7 @@ MANIFEST_MISUSE = (
     " --kube-version and --crds with --manifests or --helm"
 )
 EMPTY_MISUSE = "--allow-empty goes with --manifests"
+REFERENCES_MISUSE = "--references goes with --manifests"
 
 
 @click.command("validate")
@@ -44,9 +45,11 @@ EMPTY_MISUSE = "--allow-empty goes with --manifests"
 )
 @click.option(
     "--node-groups",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="With --manifests: YAML `nodeGroups: [{name, labels, taints, ...}]`. Default: the"
-    " platform's; required outside a platform repository.",
+    type=click.Path(path_type=Path),
+    metavar="FILE|DIR",
+    help="With --manifests: YAML `nodeGroups: [{name, labels, taints, ...}]` (as `node-groups` "
+    "prints it), or a folder of Terraform defining EKS node groups. Default: the platform's; "
+    "required outside a platform repository.",
 )
 @click.option(
     "--ingress-class",
@@ -89,6 +92,14 @@ EMPTY_MISUSE = "--allow-empty goes with --manifests"
     is_flag=True,
     help="With --manifests: no objects at all is fine (exit 0), not unusable input (exit 2).",
 )
+@click.option(
+    "--references",
+    is_flag=True,
+    help="With --manifests: the objects are a whole environment, so report every Secret,"
+    " ConfigMap, Service and ServiceAccount they need that nothing among them (or, with --env,"
+    " the sources' declarations) provides. Default: only a key or port missing from one that"
+    " is there, as a partial stream needs what others create.",
+)
 @click.pass_obj
 def command(
     repo: Path,
@@ -103,6 +114,7 @@ def command(
     helm: bool,
     chart_cache: Path | None,
     allow_empty: bool,
+    references: bool,
 ) -> None:
     """Check sources and committed output (or any manifests) against schemas and policies.
 
@@ -126,6 +138,7 @@ def command(
         allow_empty,
         ingress_class,
         database_namespace,
+        references,
     )
     run(lambda: validate_any(repo, request))
 
@@ -144,12 +157,15 @@ class ValidateRequest(NamedTuple):
     allow_empty: bool = False
     ingress_class: str | None = None
     database_namespace: str | None = None
+    references: bool = False
 
 
 def validate_any(repo: Path, request: ValidateRequest) -> int:
     """The repository, its charts through Helm, or given manifests, as the options ask."""
     if request.allow_empty and request.manifests is None:
         raise InputError(EMPTY_MISUSE)
+    if request.references and request.manifests is None:
+        raise InputError(REFERENCES_MISUSE)
     if request.helm and request.manifests is None and not _manifest_only(request):
         from gitopsctl.pipeline import HelmOptions
 
@@ -168,6 +184,7 @@ def validate_any(repo: Path, request: ValidateRequest) -> int:
             request.allow_empty,
             request.ingress_class,
             request.database_namespace,
+            request.references,
         )
         return validate_manifests_command(repo, options, request.envs, request.fmt)
     if _manifest_only(request) or request.kube_version is not None or request.crds:

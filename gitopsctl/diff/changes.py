@@ -271,10 +271,27 @@ def _resolve(top: Path, ref: str) -> str:
 
 
 def _folders_at(top: Path, commit: str, prefix: str) -> list[str]:
-    paths = [prefix + folder for folder in REF_FOLDERS]
+    """The folders a rendering reads at the commit: sources/, charts/, and the Terraform folder
+    its platform file takes the node groups from."""
+    wanted = [*REF_FOLDERS, *_terraform_folder_at(top, commit, prefix)]
+    paths = [prefix + folder for folder in wanted]
     found = _git(top, "ls-tree", "-d", "--name-only", commit, "--", *paths)
     listed = set(found.stdout.decode().splitlines())
-    return [folder for folder in REF_FOLDERS if prefix + folder in listed]
+    return [folder for folder in wanted if prefix + folder in listed]
+
+
+def _terraform_folder_at(top: Path, commit: str, prefix: str) -> list[str]:
+    from gitopsctl.sources.files import PLATFORM_FILE, SourceFile, terraform_folder
+    from gitopsctl.yaml import reader
+
+    shown = _git(top, "show", f"{commit}:{prefix}{PLATFORM_FILE}")
+    try:
+        node = reader.parse(shown.stdout.decode("utf-8"), PLATFORM_FILE)
+        folder = terraform_folder(SourceFile(PLATFORM_FILE, node))
+    except (InputError, UnicodeDecodeError, AttributeError, TypeError):
+        return []  # the rendering reports the platform file's problems
+    normal = Path(folder).as_posix() if folder and not folder.startswith("/") else None
+    return [normal] if normal and normal not in REF_FOLDERS and ".." not in normal else []
 
 
 def _extract(top: Path, commit: str, paths: Sequence[str], target: Path) -> None:

@@ -6,6 +6,8 @@ its own template, two containers of one name. These are the checks of Kubernetes
 pkg/apis/core/validation (pod specs), pkg/apis/apps/validation and pkg/apis/batch/validation
 (selectors, restart policies) and k8s.io/apimachinery (names, port names, quantities), with the
 API server's wording: `field: Invalid value: "x": why`, `Unsupported value`, `Duplicate value`.
+A value of the wrong type (a number for a policy) is left to the schema check, which reports it:
+one defect, one finding.
 
 Toleration operators and unknown effects are judged by the scheduling model
 (`gitopsctl.kube.scheduling.parse_toleration`), which must parse a placement before it can place
@@ -21,6 +23,7 @@ from typing import Any, NamedTuple
 
 from gitopsctl.kube import dns
 from gitopsctl.kube.quantity import parse_quantity
+from gitopsctl.kube.workloads import POD_SPEC_PATHS
 from gitopsctl.paths import ValuePath, format_path
 
 
@@ -31,15 +34,6 @@ class ApiProblem(NamedTuple):
     message: str
 
 
-POD_SPEC_PATHS: dict[str, ValuePath] = {
-    "Pod": ("spec",),
-    "Deployment": ("spec", "template", "spec"),
-    "StatefulSet": ("spec", "template", "spec"),
-    "DaemonSet": ("spec", "template", "spec"),
-    "ReplicaSet": ("spec", "template", "spec"),
-    "Job": ("spec", "template", "spec"),
-    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
-}
 _CONTROLLERS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
 _SELECTING = (*_CONTROLLERS, "Job")
 _POD_RESTART = ("Always", "OnFailure", "Never")
@@ -189,8 +183,8 @@ def pod_spec_problems(kind: str, spec: Mapping[str, Any], base: ValuePath) -> li
 
 
 def _restart_policy_problems(kind: str, policy: Any, base: ValuePath) -> Iterator[ApiProblem]:
-    if policy is None or policy == "" or kind in ("Job", "CronJob"):
-        return  # defaulted to Always; a Job's is judged with the Job
+    if not isinstance(policy, str) or policy == "" or kind in ("Job", "CronJob"):
+        return  # defaulted to Always; a Job's is judged with the Job; a number is the schema's
     allowed = ("Always",) if kind in _CONTROLLERS else _POD_RESTART
     if policy not in allowed:
         path = (*base, "restartPolicy")
@@ -207,7 +201,7 @@ def _job_restart_problems(
     job_spec = base[:-2]  # the spec that holds template.spec
     if policy in (None, "", "Always"):
         yield ApiProblem(path, f'{where}: Required value: valid values: "OnFailure", "Never"')
-    elif policy not in _JOB_RESTART:
+    elif isinstance(policy, str) and policy not in _JOB_RESTART:
         yield ApiProblem(path, _unsupported(where, policy, _JOB_RESTART))
     elif policy != "Never" and _get(body, (*job_spec, "podFailurePolicy")) is not None:
         why = 'only "Never" is supported when podFailurePolicy is specified'
@@ -238,7 +232,7 @@ def container_problems(
 ) -> Iterator[ApiProblem]:
     """One container's enums, ports and resources; ``label`` names it in messages."""
     policy = container.get("imagePullPolicy")
-    if policy not in (None, "") and policy not in _PULL_POLICIES:
+    if isinstance(policy, str) and policy and policy not in _PULL_POLICIES:
         yield _at(
             path,
             label,
@@ -263,7 +257,7 @@ def _container_restart_problems(
             ("restartPolicy",),
             "restartPolicy: Forbidden: may not be set for non-init containers",
         )
-    elif policy != "Always":
+    elif isinstance(policy, str) and policy != "Always":
         yield _at(
             path, label, ("restartPolicy",), _unsupported("restartPolicy", policy, ("Always",))
         )
@@ -295,7 +289,7 @@ def _port_problems(ports: Any, path: ValuePath, label: str) -> Iterator[ApiProbl
                 yield _at(path, label, (*where, "name"), f'{field}: Duplicate value: "{name}"')
             names.add(name)
         protocol = port.get("protocol")
-        if protocol not in (None, "") and protocol not in _PROTOCOLS:
+        if isinstance(protocol, str) and protocol and protocol not in _PROTOCOLS:
             field = format_path((*where, "protocol"))
             yield _at(path, label, (*where, "protocol"), _unsupported(field, protocol, _PROTOCOLS))
 

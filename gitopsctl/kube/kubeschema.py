@@ -70,6 +70,13 @@ class KubeSchemas:
     def has_schema(self, api_version: str, kind: str) -> bool:
         return self._folder.schema(api_version, kind) is not None
 
+    @property
+    def api_groups(self) -> frozenset[str]:
+        """The API groups the Kubernetes API server itself serves in this version ("" is the
+        core group): every other group is a custom resource's, served only once its CRD (or an
+        aggregated API) is installed."""
+        return self._folder.api_groups
+
     def errors(self, obj: Mapping[str, Any]) -> list[SchemaError] | None:
         """Every violation in ``obj``, in the validator's order; ``[]`` when it is valid.
 
@@ -170,6 +177,15 @@ class _SchemaFolder:
     @functools.cached_property
     def definitions(self) -> dict[str, Any]:
         return self.read("_definitions.json")
+
+    @functools.cached_property
+    def api_groups(self) -> frozenset[str]:
+        definitions = self.definitions.get("$defs") or self.definitions.get("definitions") or {}
+        return frozenset(
+            str(kind["group"])
+            for definition in definitions.values()
+            for kind in definition.get("x-kubernetes-group-version-kind", ())
+        )
 
     @functools.cached_property
     def fast_registry(self) -> jsonschema_rs.Registry:

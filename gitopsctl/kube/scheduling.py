@@ -135,6 +135,9 @@ class NodeGroup(NamedTuple):
     instance_types: tuple[str, ...] = ()
     arch: str | None = None
     capacity_type: str | None = None
+    min_size: int | None = None
+    max_size: int | None = None
+    desired_size: int | None = None
 
 
 class Requirement(NamedTuple):

@@ -89,6 +89,11 @@ class SchemaStore:
         for crd in crds:
             self._crds.setdefault((crd.api_version, crd.kind), crd)
 
+    @property
+    def builtin_api_groups(self) -> frozenset[str]:
+        """The groups the Kubernetes API server serves without a CRD, in the store's version."""
+        return self._kube.api_groups
+
     def knows(self, api_version: str, kind: str) -> bool:
         return (api_version, kind) in self._crds
 

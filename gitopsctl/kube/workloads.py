@@ -6,8 +6,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from gitopsctl.kube.scheduling import Placement, parse_placement
+from gitopsctl.paths import ValuePath
 
 PLACEMENT_KEYS = ("nodeSelector", "tolerations", "affinity")
+# Where each kind that runs pods keeps its pod spec.
+POD_SPEC_PATHS: dict[str, ValuePath] = {
+    "Pod": ("spec",),
+    "Deployment": ("spec", "template", "spec"),
+    "StatefulSet": ("spec", "template", "spec"),
+    "DaemonSet": ("spec", "template", "spec"),
+    "ReplicaSet": ("spec", "template", "spec"),
+    "Job": ("spec", "template", "spec"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+}
 
 
 def placement_of(block: Any) -> tuple[Placement | None, str | None]:
@@ -33,3 +44,12 @@ def spread_keys(constraints: Any) -> tuple[str, ...]:
 
 def as_int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def separate_nodes(cnpg_affinity: Any) -> bool:
+    """Whether a CloudNativePG cluster's instances must run on different nodes: its pod
+    anti-affinity is on (the default) and `required` (the default is `preferred`)."""
+    if not isinstance(cnpg_affinity, Mapping):
+        return False
+    enabled = cnpg_affinity.get("enablePodAntiAffinity") is not False
+    return enabled and cnpg_affinity.get("podAntiAffinityType") == "required"

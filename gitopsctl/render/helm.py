@@ -53,6 +53,16 @@ def helm_version(helm: Path) -> str:
     return _run(helm, ["version", "--template", "{{.Version}}"], "helm version").strip()
 
 
+def pull(helm: Path, repo: str, name: str, version: str, into: Path) -> None:
+    """Download one chart archive into the folder ``into`` (`oci://` registries included)."""
+    if repo.startswith("oci://"):
+        arguments = ["pull", f"{repo.rstrip('/')}/{name}"]
+    else:
+        arguments = ["pull", name, "--repo", repo]
+    arguments += ["--version", version, "--destination", str(into)]
+    _run(helm, arguments, f"helm pull {name} {version} from {repo}")
+
+
 def template(
     helm: Path,
     chart: Path,
@@ -172,7 +182,10 @@ def _pull_hint(app: RenderedApp, into: Path | str) -> str:
     chart = app.unit.chart
     target = f"{chart.repo}/{chart.name}" if str(chart.repo).startswith("oci://") else chart.name
     repo = "" if str(chart.repo).startswith("oci://") else f" --repo {chart.repo}"
-    return f"fetch it with `helm pull {target}{repo} --version {chart.version} -d {into}`"
+    return (
+        f"run `python render.py charts pull --cache {into}` (the charts sources/charts.lock holds)"
+        f" or fetch it with `helm pull {target}{repo} --version {chart.version} -d {into}`"
+    )
 
 
 @contextlib.contextmanager

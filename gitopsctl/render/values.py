@@ -261,6 +261,8 @@ def _ingress_fields(
         yield ("hostname",), host
     elif spot.hosts == "hosts":
         yield ("hosts",), [host]
+    elif spot.hosts == "rules":
+        yield ("rules",), [{"host": host, "paths": [{"path": "/", "pathType": "Prefix"}]}]
     else:
         yield ("hosts",), [{"host": host, "paths": [{"path": "/"}]}]
     if spot.tls == "flag":

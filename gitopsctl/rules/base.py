@@ -18,6 +18,7 @@ class Hit(NamedTuple):
     message: str
     app: str | None = None
     severity: Severity | None = None
+    excepted: bool = False  # reported, but excused by what the sources declare with a reason
 
 
 Check = Callable[[Environment, Mapping[str, Any]], Iterator[Hit]]

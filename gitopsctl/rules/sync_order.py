@@ -6,7 +6,9 @@ dependency is healthy; a CRD consumer (a ClusterIssuer, a CloudNativePG Cluster)
 than the operator that provides its API group fails outright, because the CRD does not exist yet.
 API consumers are checked against every provider of the group in the environment, whether or not
 the dependency is declared. An Application whose sync-wave annotation is not an integer is left to
-the schema check.
+the schema check. A used group that no app of the environment provides at all is the `crd-provider`
+rule's finding (as is a custom resource among Helm's objects whose app does not declare the group
+in `apis.uses`): this rule reports only the order of a declared use and a declared provider.
 
 Passing (cluster-issuer uses cert-manager.io, which cert-manager provides one wave earlier):
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from gitopsctl.errors import InputError, Problem
-from gitopsctl.repofiles import escaping_link
+from gitopsctl.kube.scheduling import NodeGroup
+from gitopsctl.repofiles import escaping_link, escaping_links
 from gitopsctl.sources import schemas
 from gitopsctl.yaml import reader
 from gitopsctl.yaml.reader import PosMap
@@ -37,6 +40,8 @@ class SourceFiles:
     environments: dict[str, SourceFile]
     apps: dict[str, SourceFile]
     profiles: dict[str, SourceFile]
+    # Read from Terraform when the platform file says `nodeGroups: {terraform: DIR}`
+    terraform_node_groups: tuple[NodeGroup, ...] | None = None
 
 
 def read_sources(repo: Path) -> SourceFiles:
@@ -54,7 +59,10 @@ def read_sources(repo: Path) -> SourceFiles:
         problems.append(Problem(f"no environments: add a file under {SOURCES}/environments/"))
     if problems or platform is None:
         raise InputError(list(dict.fromkeys(problems)))  # a linked folder: once, not per file
-    return SourceFiles(platform, groups["environment"], groups["app"], groups["profile"])
+    node_groups = terraform_node_groups(repo, platform)
+    return SourceFiles(
+        platform, groups["environment"], groups["app"], groups["profile"], node_groups
+    )
 
 
 def read_platform(repo: Path) -> SourceFile:
@@ -64,6 +72,36 @@ def read_platform(repo: Path) -> SourceFile:
     if platform is None:
         raise InputError(problems)
     return platform
+
+
+def terraform_folder(platform: SourceFile) -> str | None:
+    """The Terraform folder the platform file reads its node groups from, if it names one."""
+    declared = platform.node.get("nodeGroups")
+    return str(declared["terraform"]) if isinstance(declared, Mapping) else None
+
+
+def terraform_node_groups(repo: Path, platform: SourceFile) -> tuple[NodeGroup, ...] | None:
+    """The node groups of the Terraform folder the platform file names (None when it lists
+    them itself). The folder and its files are read only inside the repository."""
+    from gitopsctl.sources import terraform
+
+    folder = terraform_folder(platform)
+    if folder is None:
+        return None
+    name = Path(os.path.normpath(folder)).as_posix()
+    if name == ".." or name.startswith("../"):
+        raise _terraform_problem(platform, f"{folder!r} is outside the repository: it is not read")
+    escaping = escaping_links(repo, name)
+    if escaping:
+        raise InputError(escaping)
+    if not (repo / name).is_dir():
+        raise _terraform_problem(platform, f"no folder {name} in the repository")
+    return tuple(terraform.read_node_groups(repo / name, name))
+
+
+def _terraform_problem(platform: SourceFile, message: str) -> InputError:
+    line, column = reader.deepest_position(platform.node, ("nodeGroups", "terraform"))
+    return InputError(Problem(f"nodeGroups.terraform: {message}", platform.name, line, column))
 
 
 def _read_dir(repo: Path, folder: str, kind: str, problems: list[Problem]) -> dict[str, SourceFile]:

@@ -52,6 +52,8 @@ class Platform(NamedTuple):
     promotion: tuple[str, ...] = ()  # the environments changes flow through, in order
     region: str | None = None
     secrets: SecretStoreSettings | None = None  # None: apps cannot declare secrets
+    # API groups every cluster serves before Argo CD syncs anything: (group, reason).
+    preinstalled_apis: tuple[tuple[str, str], ...] = ()
 
     def taints(self) -> list[Taint]:
         """Every taint of every node group, once, in declaration order."""
@@ -102,6 +104,16 @@ class SecretDef(NamedTuple):
     path: ValuePath
 
 
+class DeclaredSecret(NamedTuple):
+    """A Secret an app's pods get from outside the repository, and why (`providedSecrets`)."""
+
+    name: str
+    namespace: str
+    keys: frozenset[str] | None
+    reason: str
+    path: ValuePath  # where it is declared in the app's file
+
+
 class AppDef(NamedTuple):
     name: str
     source: SourceFile
@@ -118,6 +130,7 @@ class AppDef(NamedTuple):
     databases: dict[str, DatabaseDef]
     promote: tuple[ValuePath, ...] = ()  # the values a promotion carries with the chart version
     secrets: Mapping[str, SecretDef] = {}
+    provided_secrets: tuple[DeclaredSecret, ...] = ()
 
 
 class EnvironmentDef(NamedTuple):
@@ -157,11 +170,31 @@ class IngressSpot(NamedTuple):
     tls: str
 
 
+class ValueReference(NamedTuple):
+    """A value that names an existing object the chart's pods read, and the key they read: at
+    `key` in the values, else `key_default`; `*` in a path stands for every key or item."""
+
+    name: tuple[str, ...]
+    key: tuple[str, ...] | None
+    key_default: str | None
+
+
+class Created(NamedTuple):
+    """An object the chart's own jobs or controllers create; `{release}` is the release name."""
+
+    kind: str
+    name: str
+    keys: frozenset[str] | None
+
+
 class Profile(NamedTuple):
     name: str
     source: SourceFile
     workloads: dict[str, WorkloadSpot]
     ingresses: dict[str, IngressSpot]
+    secret_refs: tuple[ValueReference, ...] = ()
+    config_map_refs: tuple[ValueReference, ...] = ()
+    creates: tuple[Created, ...] = ()
 
 
 class Model(NamedTuple):
@@ -178,7 +211,7 @@ def split_path(text: str) -> tuple[str, ...]:
 def build_model(files: SourceFiles) -> Model:
     """Typed definitions from schema-valid sources; broken cross-references raise InputError."""
     model = Model(
-        platform=platform_of(files.platform),
+        platform=platform_of(files.platform, files.terraform_node_groups),
         environments={name: _environment(name, src) for name, src in files.environments.items()},
         apps={name: _app(name, src) for name, src in files.apps.items()},
         profiles={name: _profile(name, src) for name, src in files.profiles.items()},
@@ -189,8 +222,18 @@ def build_model(files: SourceFiles) -> Model:
     return model
 
 
-def platform_of(source: SourceFile) -> Platform:
+def platform_of(
+    source: SourceFile, terraform_groups: Sequence[NodeGroup] | None = None
+) -> Platform:
+    """The platform's settings; its node groups are ``terraform_groups`` when the file points at
+    a Terraform folder (`nodeGroups: {terraform: DIR}`), else the ones it lists."""
     node = source.node
+    declared = node["nodeGroups"]
+    groups = (
+        list(terraform_groups or ())
+        if isinstance(declared, Mapping)
+        else [node_group(group) for group in declared]
+    )
     return Platform(
         source=source,
         argocd_namespace=node["argocd"]["namespace"],
@@ -198,7 +241,7 @@ def platform_of(source: SourceFile) -> Platform:
         repo_url=node["repository"]["url"],
         revision=node["repository"]["revision"],
         kubernetes_version=node["kubernetesVersion"],
-        node_groups={group["name"]: node_group(group) for group in node["nodeGroups"]},
+        node_groups={group.name: group for group in groups},
         ingress_class=node["ingress"]["className"],
         ingress_provider=node["ingress"]["providedBy"],
         database_namespace=node["databases"]["namespace"],
@@ -208,6 +251,9 @@ def platform_of(source: SourceFile) -> Platform:
         promotion=tuple(node.get("promotion", ())),
         region=node.get("region"),
         secrets=_secret_store(node.get("secrets")),
+        preinstalled_apis=tuple(
+            (str(item["group"]), str(item["reason"])) for item in node.get("preinstalledApis", ())
+        ),
     )
 
 
@@ -239,8 +285,34 @@ def node_group(node: Mapping[str, Any]) -> NodeGroup:
         labels={str(k): str(v) for k, v in node.get("labels", {}).items()},
         taints=taints,
         instance_types=tuple(node.get("instanceTypes", ())),
+        min_size=node.get("minSize"),
+        max_size=node.get("maxSize"),
+        desired_size=node.get("desiredSize"),
         **optional,
     )
+
+
+def node_group_data(group: NodeGroup) -> dict[str, Any]:
+    """A node group in the `--node-groups` file format (the inverse of `node_group`); zones
+    the nodes carry but no file names (Terraform's subnets) are left out."""
+    data: dict[str, Any] = {"name": group.name, "labels": dict(sorted(group.labels.items()))}
+    data["taints"] = [
+        {"key": taint.key, "value": taint.value, "effect": taint.effect} for taint in group.taints
+    ]
+    data["instanceTypes"] = list(group.instance_types)
+    if group.zones:
+        data["zones"] = list(group.zones)
+    if group.arch is not None:
+        data["arch"] = group.arch
+    if group.capacity_type is not None:
+        data["capacityType"] = group.capacity_type
+    sizes = {
+        "minSize": group.min_size,
+        "maxSize": group.max_size,
+        "desiredSize": group.desired_size,
+    }
+    data.update({key: size for key, size in sizes.items() if size is not None})
+    return data
 
 
 def _environment(name: str, source: SourceFile) -> EnvironmentDef:
@@ -285,6 +357,21 @@ def _app(name: str, source: SourceFile) -> AppDef:
         secrets={
             key: _secret(key, value, source) for key, value in node.get("secrets", {}).items()
         },
+        provided_secrets=tuple(
+            _declared_secret(item, node["namespace"], index)
+            for index, item in enumerate(node.get("providedSecrets", ()))
+        ),
+    )
+
+
+def _declared_secret(item: Mapping[str, Any], namespace: str, index: int) -> DeclaredSecret:
+    keys = item.get("keys")
+    return DeclaredSecret(
+        name=item["name"],
+        namespace=item.get("namespace", namespace),
+        keys=frozenset(keys) if keys is not None else None,
+        reason=item["reason"],
+        path=("providedSecrets", index),
     )
 
 
@@ -321,7 +408,9 @@ def _profile(name: str, source: SourceFile) -> Profile:
             split_path(spot["topologySpread"]) if "topologySpread" in spot else None,
             bool(spot.get("singleton", False)),
             spot.get("rendered"),
-            split_path(spot["resources"]) if "resources" in spot else None,
+            split_path(spot["resources"])
+            if "resources" in spot
+            else (*split_path(spot["path"]), "resources"),
         )
         for key, spot in node.get("workloads", {}).items()
     }
@@ -329,7 +418,36 @@ def _profile(name: str, source: SourceFile) -> Profile:
         key: IngressSpot(key, split_path(spot["path"]), spot["hosts"], spot["tls"])
         for key, spot in node.get("ingresses", {}).items()
     }
-    return Profile(name, source, workloads, ingresses)
+    return Profile(
+        name,
+        source,
+        workloads,
+        ingresses,
+        tuple(_value_reference(item) for item in node.get("secretRefs", ())),
+        tuple(_value_reference(item) for item in node.get("configMapRefs", ())),
+        tuple(_created(node.get("creates", {}))),
+    )
+
+
+def _value_reference(item: Mapping[str, Any]) -> ValueReference:
+    key = item.get("key")
+    return ValueReference(
+        split_path(item["name"]), split_path(key) if key else None, item.get("keyDefault")
+    )
+
+
+CREATED_KINDS = {
+    "secrets": "Secret",
+    "configMaps": "ConfigMap",
+    "serviceAccounts": "ServiceAccount",
+}
+
+
+def _created(creates: Mapping[str, Any]) -> Iterator[Created]:
+    for group, kind in CREATED_KINDS.items():
+        for item in creates.get(group, ()):
+            keys = item.get("keys")
+            yield Created(kind, item["name"], frozenset(keys) if keys is not None else None)
 
 
 def _reference_problems(model: Model) -> Iterator[Problem]:
@@ -384,7 +502,8 @@ def _platform_problems(model: Model) -> Iterator[Problem]:
             yield _problem_at(
                 source, ("promotion", index), _unknown("environment", env, model.environments)
             )
-    names = [group["name"] for group in source.node["nodeGroups"]]
+    declared = source.node["nodeGroups"]
+    names = [group["name"] for group in declared] if isinstance(declared, list) else []
     for index, name in enumerate(names):
         if name in names[:index]:
             yield _problem_at(

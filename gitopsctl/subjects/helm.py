@@ -18,7 +18,12 @@ from gitopsctl.render.helm import Release, inner_path, template_position
 from gitopsctl.render.rendering import Rendering
 from gitopsctl.subjects.manifests import Manifest, crd_schemas_of, manifest_subjects, objects
 from gitopsctl.subjects.records import Environment, Location, ValuesDocument, Workload
-from gitopsctl.subjects.repository import environment_of, issuer_names, provided_secrets
+from gitopsctl.subjects.repository import (
+    api_sources,
+    environment_of,
+    issuer_names,
+    planned_applications,
+)
 
 SOURCE_COMMENT = "# Source: "
 DOCUMENT_KEY = "helm-output-document-"
@@ -117,6 +122,15 @@ def environment_subjects(
         databases=[d for part in parts for d in part.databases],
         values=[v for part in parts for v in part.values],
         documents=[d for part in parts for d in part.documents],
+        defined_kinds=[k for part in parts for k in part.defined_kinds],
+        # The references the sources name too, for a chart Helm did not render; one the
+        # rendered objects hold as well is reported once, as the rendered object's.
+        references=[r for part in parts for r in part.references]
+        + list(sourced.references if sourced else ()),
+        # What the sources declare (a chart's own secrets, providedSecrets) is provided too.
+        provided=[p for part in parts for p in part.provided]
+        + list(sourced.provided if sourced else ()),
+        provided_secrets=list(sourced.provided_secrets if sourced else base.provided_secrets),
         ingress_class_providers=frozenset().union(*(p.ingress_class_providers for p in parts))
         | base.ingress_class_providers,
         issuers=frozenset().union(*(p.issuers for p in parts)) | base.issuers,
@@ -145,6 +159,8 @@ def _release_part(
         databases=[d._replace(app=app) for d in env.databases],
         values=[v._replace(app=app) for v in env.values],
         documents=[d._replace(app=app) for d in env.documents],
+        defined_kinds=[k._replace(app=app) for k in env.defined_kinds],
+        references=[r._replace(app=app) for r in env.references],
     )
 
 
@@ -291,7 +307,8 @@ def release_environment(rendering: Rendering, name: str, schemas: SchemaStore) -
         providers=frozenset([platform.ingress_class] if provided else []),
         issuers=issuer_names(rendered),
         schemas=schemas,
-        provided_secrets=provided_secrets(rendered),
+        sync_plan=planned_applications(rendering.model, rendered),
+        api_sources=api_sources(rendering.model),
     )
 
 
@@ -306,6 +323,11 @@ def _in_release_namespace(
         ingresses=[i._replace(name=moved.get(i.name, i.name)) for i in env.ingresses],
         databases=[d._replace(namespace=d.namespace or namespace) for d in env.databases],
         documents=[d._replace(name=moved.get(d.name, d.name)) for d in env.documents],
+        references=[
+            r._replace(namespace=r.namespace or namespace, user=moved.get(r.user, r.user))
+            for r in env.references
+        ],
+        provided=[p._replace(namespace=p.namespace or namespace) for p in env.provided],
     )
 
 

@@ -17,14 +17,22 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gitopsctl.errors import InputError, Problem
 from gitopsctl.kube.apivalidation import object_problems
+from gitopsctl.kube.capacity import container_requests, pod_requests, requests_of
 from gitopsctl.kube.crds import CrdSchema, crd_schemas
 from gitopsctl.kube.scheduling import NodeGroup
-from gitopsctl.kube.workloads import as_int, placement_of, spread_keys
+from gitopsctl.kube.workloads import (
+    POD_SPEC_PATHS,
+    as_int,
+    placement_of,
+    separate_nodes,
+    spread_keys,
+)
 from gitopsctl.paths import ValuePath, describe, lookup
 from gitopsctl.sources import schemas
-from gitopsctl.subjects import ingresses
+from gitopsctl.subjects import ingresses, references
 from gitopsctl.subjects.records import (
     DatabaseCluster,
+    DefinedKind,
     Document,
     Environment,
     Ingress,
@@ -46,17 +54,10 @@ STDIN_NAME = "<stdin>"
 LIST = "List"
 OBJECT = "a mapping with apiVersion, kind and metadata.name"
 MANIFEST_SUFFIXES = (".yaml", ".yml")
-POD_SPEC_PATHS: dict[str, ValuePath] = {
-    "Pod": ("spec",),
-    "Deployment": ("spec", "template", "spec"),
-    "StatefulSet": ("spec", "template", "spec"),
-    "DaemonSet": ("spec", "template", "spec"),
-    "ReplicaSet": ("spec", "template", "spec"),
-    "Job": ("spec", "template", "spec"),
-    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
-}
 REPLICATED = ("Deployment", "StatefulSet", "ReplicaSet")
 CNPG_API = "postgresql.cnpg.io/"
+HELM_HOOK = "helm.sh/hook"
+HELM_TEST_HOOKS = frozenset({"test", "test-success", "test-failure"})
 
 
 class Manifest(NamedTuple):
@@ -278,9 +279,14 @@ def _position(
 
 
 def read_node_groups(file: Path) -> list[NodeGroup]:
+    """Node groups from a `nodeGroups:` YAML file, or from a folder of Terraform."""
     from gitopsctl.sources.model import node_group
 
     name = file.as_posix()
+    if file.is_dir():
+        from gitopsctl.sources import terraform
+
+        return terraform.read_node_groups(file, name)
     if not file.is_file():
         raise InputError(Problem("no such node groups file", name))
     document = reader.load_file(file, name)
@@ -318,7 +324,16 @@ def manifest_subjects(manifests: Iterable[Manifest], base: Environment) -> Envir
     against its schema as it is read and not kept, so a long stream costs little memory.
     IngressClasses and ClusterIssuers among them count as provided."""
     env = replace(
-        base, workloads=[], ingresses=[], databases=[], applications=[], values=[], documents=[]
+        base,
+        workloads=[],
+        ingresses=[],
+        databases=[],
+        applications=[],
+        values=[],
+        documents=[],
+        defined_kinds=[],
+        references=[],
+        provided=list(base.provided),
     )
     classes: set[str] = set()
     issuers: set[str] = set()
@@ -341,8 +356,10 @@ def _name(manifest: Manifest) -> str:
 
 def _add(env: Environment, manifest: Manifest) -> None:
     kind = manifest.kind
-    if kind == "CustomResourceDefinition" and env.schemas is not None:
-        _install(env.schemas, manifest.node)  # the objects before it are checked later
+    if kind == "CustomResourceDefinition":
+        env.defined_kinds.extend(defined_kinds(manifest))
+        if env.schemas is not None:
+            _install(env.schemas, manifest.node)  # the objects before it are checked later
     api_version = str(manifest.node.get("apiVersion", ""))
     checked = _schema_errors(env, api_version, kind, manifest.node)
     body = manifest.node if checked is None else _CHECKED
@@ -360,6 +377,7 @@ def _add(env: Environment, manifest: Manifest) -> None:
             refused,
         )
     )
+    _add_references(env, manifest, api_version)
     if kind in POD_SPEC_PATHS:
         env.workloads.append(_workload(manifest))
         env.values.extend(_container_env(manifest))
@@ -369,6 +387,54 @@ def _add(env: Environment, manifest: Manifest) -> None:
         env.databases.append(_database(manifest))
     elif kind == "ConfigMap" and isinstance(manifest.node.get("data"), Mapping):
         env.values.append(_config_map(manifest))
+
+
+def defined_kinds(manifest: Manifest) -> Iterator[DefinedKind]:
+    """The kind a CRD object defines and the versions it serves; nothing for one too broken to
+    say (its schema check says why)."""
+    spec = manifest.node.get("spec")
+    if not isinstance(spec, Mapping) or not isinstance(spec.get("names"), Mapping):
+        return
+    group, kind = spec.get("group"), spec["names"].get("kind")
+    versions = spec.get("versions")
+    if not isinstance(group, str) or not isinstance(kind, str) or not isinstance(versions, list):
+        return
+    served = tuple(
+        str(version["name"])
+        for version in versions
+        if isinstance(version, Mapping) and "name" in version and version.get("served") is True
+    )
+    yield DefinedKind(manifest.app, group, kind, served, manifest.name)
+
+
+def _add_references(env: Environment, manifest: Manifest, api_version: str) -> None:
+    """What the object needs of others by name, and what it provides them; nothing for a Helm
+    test hook, which `helm test` runs and Argo CD never applies."""
+    if _helm_test(manifest.node):
+        return
+    namespace = lookup(manifest.node, ("metadata", "namespace"))[1]
+    obj = references.Object(
+        manifest.node,
+        manifest.kind,
+        api_version,
+        namespace if isinstance(namespace, str) else None,
+        _name(manifest),
+        manifest.name,
+        manifest.app,
+        manifest.locate(),
+    )
+    if manifest.kind in POD_SPEC_PATHS:
+        env.references.extend(references.pod_references(obj, POD_SPEC_PATHS[manifest.kind]))
+    elif manifest.kind == "Ingress":
+        env.references.extend(references.ingress_references(obj))
+    env.provided.extend(references.provided_by(obj))
+
+
+def _helm_test(node: Any) -> bool:
+    hooks = lookup(node, ("metadata", "annotations", HELM_HOOK))[1]
+    if not isinstance(hooks, str):
+        return False
+    return any(hook.strip() in HELM_TEST_HOOKS for hook in hooks.split(","))
 
 
 def _install(schemas: SchemaStore, node: Any) -> None:
@@ -424,6 +490,7 @@ def _workload(manifest: Manifest) -> Workload:
     if replicas is None and kind in REPLICATED:
         replicas = 1
     spread = pod_spec.get("topologySpreadConstraints") if isinstance(pod_spec, Mapping) else None
+    requests, requests_error = requests_of(pod_requests, pod_spec)
     return Workload(
         app=manifest.app,
         name=manifest.name,
@@ -434,6 +501,8 @@ def _workload(manifest: Manifest) -> Workload:
         spread_keys=spread_keys(spread),
         locate=manifest.locate(),
         paths=_workload_paths(kind),
+        requests=requests,
+        requests_error=requests_error,
     )
 
 
@@ -448,6 +517,7 @@ def _workload_paths(kind: str) -> Mapping[str, ValuePath]:
             "affinity": (*spec_path, "affinity"),
             "replicas": ("spec", "replicas"),
             "spread": (*spec_path, "topologySpreadConstraints"),
+            "resources": (*spec_path, "containers"),
         }
     )
 
@@ -501,6 +571,8 @@ def _database(manifest: Manifest) -> DatabaseCluster:
     }
     placement, error = placement_of(spec)
     locate = manifest.locate()
+    resources = lookup(node, ("spec", "resources"))[1]
+    requests, requests_error = requests_of(container_requests, resources, "spec.resources")
     return DatabaseCluster(
         app=manifest.app,
         name=_name(manifest),
@@ -514,8 +586,12 @@ def _database(manifest: Manifest) -> DatabaseCluster:
             "nodeSelector": ("spec", "affinity", "nodeSelector"),
             "tolerations": ("spec", "affinity", "tolerations"),
             "placement": ("spec", "affinity"),
+            "resources": ("spec", "resources"),
         },
         namespace_location=locate(("metadata", "namespace")),
+        requests=requests,
+        requests_error=requests_error,
+        separate_nodes=separate_nodes(affinity),
     )
 
 

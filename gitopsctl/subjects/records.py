@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gitopsctl.kube.apivalidation import ApiProblem
+from gitopsctl.kube.capacity import Resources
 from gitopsctl.kube.scheduling import NodeGroup, Placement
 from gitopsctl.paths import ValuePath
 
@@ -46,6 +47,8 @@ class Workload(NamedTuple):
     # What the API server would refuse in the values that become its pods (repository mode;
     # a manifest's own problems are its Document's).
     api_problems: tuple[ApiProblem, ...] = ()
+    requests: Resources | None = None  # what one pod requests; None when it cannot be read
+    requests_error: str | None = None  # why not: a quantity that is not one, say
 
 
 class Malformed(NamedTuple):
@@ -107,6 +110,9 @@ class DatabaseCluster(NamedTuple):
     locate: Locate
     paths: Mapping[str, ValuePath]
     namespace_location: Location | None = None
+    requests: Resources | None = None  # what one instance's pod requests
+    requests_error: str | None = None
+    separate_nodes: bool = False  # required pod anti-affinity: one instance per node at most
 
 
 class Application(NamedTuple):
@@ -120,6 +126,9 @@ class Application(NamedTuple):
     uses_apis: tuple[str, ...]
     document: Mapping[str, Any]
     locate: Locate
+    # Where the sources declare each of ``uses_apis`` (an app's `apis.uses` item, a database's
+    # entry under `databases:`), in the same order.
+    uses_locations: tuple[Location, ...] = ()
 
 
 class ValuesDocument(NamedTuple):
@@ -178,6 +187,73 @@ class ProvidedSecret(NamedTuple):
     keys: frozenset[str] | None  # the keys it holds; None when they are not known
     provider: str  # for messages: "ExternalSecret keycloak/keycloak-db-credentials"
     location: Location  # the source line that declares it
+    # Why it is created outside the repository (`providedSecrets`): each pod's use of it is
+    # reported as an excepted finding, as an exception's are; None for what the repository makes.
+    reason: str | None = None
+
+
+class Reference(NamedTuple):
+    """An object that needs another by name in a namespace: a pod's Secret, ConfigMap or
+    ServiceAccount, an Ingress backend's Service (and the key or port it reads)."""
+
+    kind: str  # what it needs: Secret, ConfigMap, Service, ServiceAccount
+    namespace: str | None  # None: the object names no namespace (a plain manifest)
+    name: str
+    key: str | None  # the key of a Secret or ConfigMap, the port of a Service; None: any
+    user: str  # who needs it, for messages: `StatefulSet/keycloak/keycloak`
+    app: str | None
+    locate: Locate
+    path: ValuePath  # where the reference is, located only for a finding
+
+    @property
+    def location(self) -> Location:
+        return self.locate(self.path)
+
+
+class Provided(NamedTuple):
+    """An object of a kind a reference needs, as something of the environment provides it: a
+    Secret or Service among the objects, a CloudNativePG Cluster's secrets, a chart's own."""
+
+    kind: str
+    namespace: str | None
+    name: str
+    keys: frozenset[str] | None  # its keys (a Service: its port numbers and names); None: any
+    provider: str  # for messages: "CloudNativePG Cluster keycloak-db"
+    reason: str | None = None  # why it is provided outside the repository, if it is
+
+
+class ChartPin(NamedTuple):
+    """An upstream chart an app of the environment pins, and what the lock and the chart cache
+    hold of it."""
+
+    app: str
+    repo: str
+    name: str
+    version: str
+    location: Location  # where the version is set
+    locked_digest: str | None  # the lock's digest of exactly this chart, None when it has none
+    lock_location: Location | None  # that entry of the lock
+    locked_elsewhere: tuple[str, ...]  # `<version> from <repo>` locked under the same name
+    cached_digest: str | None  # of the archive in the chart cache, None when it is not there
+    cached_file: str | None
+
+
+class PreinstalledApi(NamedTuple):
+    """An API group the cluster serves before Argo CD syncs anything (`preinstalledApis`)."""
+
+    group: str
+    reason: str
+    location: Location
+
+
+class DefinedKind(NamedTuple):
+    """A custom resource kind that a CustomResourceDefinition among the objects defines."""
+
+    app: str | None
+    group: str
+    kind: str
+    served: tuple[str, ...]  # the versions it serves
+    name: str  # the CRD object, `CustomResourceDefinition/servicemonitors.monitoring.coreos.com`
 
 
 @dataclass(frozen=True)
@@ -213,6 +289,25 @@ class Environment:
     # Database clusters the environment's sources render, whether or not among the subjects:
     # manifests of one app still connect to the clusters of others.
     rendered_databases: frozenset[str] = frozenset()
+    charts: list[ChartPin] = field(default_factory=list)
+    chart_lock: str | None = None  # the lock file's name, None when the repository has none
+    # API groups the cluster serves before anything syncs, as the platform declares them.
+    preinstalled_apis: tuple[PreinstalledApi, ...] = ()
+    # The kinds the CRDs among the objects define (Helm's output, manifests).
+    defined_kinds: list[DefinedKind] = field(default_factory=list)
+    # The environment's Applications when the subjects are their objects (`validate --helm`, or
+    # manifests of a named environment): their waves and declared APIs, for the rules over the
+    # objects; the Applications themselves are the repository's subjects, checked there.
+    sync_plan: tuple[Application, ...] = ()
+    # Every app of the sources that declares it provides an API group, by group, whether or
+    # not the environment runs it: what a finding suggests adding.
+    api_sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # What objects need of others by name, and what provides objects of those kinds. With
+    # ``references_complete`` False (a manifest stream that may be part of an environment),
+    # only a reference to an object that is there but lacks the key or port is reported.
+    references: list[Reference] = field(default_factory=list)
+    provided: list[Provided] = field(default_factory=list)
+    references_complete: bool = True
 
     @property
     def production(self) -> bool:

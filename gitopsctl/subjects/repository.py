@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gitopsctl.errors import InputError
 from gitopsctl.kube.apivalidation import ApiProblem, resources_problems, toleration_problems
+from gitopsctl.kube.capacity import container_requests, requests_of
 from gitopsctl.kube.names import SYNC_WAVE
 from gitopsctl.kube.schemastore import SchemaStore
-from gitopsctl.kube.workloads import as_int, placement_of, spread_keys
+from gitopsctl.kube.workloads import as_int, placement_of, separate_nodes, spread_keys
 from gitopsctl.paths import ValuePath, format_path, lookup
 from gitopsctl.render.values import CREDENTIAL_KEYS
+from gitopsctl.sources.chartlock import LOCK_FILE
 from gitopsctl.sources.layering import Tracked
 from gitopsctl.sources.model import (
     EnvironmentDef,
@@ -26,10 +28,13 @@ from gitopsctl.sources.model import (
     Model,
     Platform,
     Profile,
+    ValueReference,
     WorkloadSpot,
+    origin_of,
     split_path,
 )
-from gitopsctl.subjects import ingresses
+from gitopsctl.subjects import ingresses, references
+from gitopsctl.subjects.charts import ChartFacts, chart_facts, environment_pins
 from gitopsctl.subjects.promotion import promotion_stages, with_promotion
 from gitopsctl.subjects.records import (
     Application,
@@ -40,7 +45,10 @@ from gitopsctl.subjects.records import (
     Locate,
     Location,
     Malformed,
+    PreinstalledApi,
+    Provided,
     ProvidedSecret,
+    Reference,
     ValuesDocument,
     Workload,
 )
@@ -136,10 +144,14 @@ def values_locator(
 
 
 def repository_environments(
-    repo: Path, rendering: Rendering, on_disk: Mapping[str, str] | None = None
+    repo: Path,
+    rendering: Rendering,
+    on_disk: Mapping[str, str] | None = None,
+    charts: ChartFacts | None = None,
 ) -> Iterator[Environment]:
     """The subjects of each rendered environment. ``on_disk`` holds the generated files of those
-    environments as the drift check read them; without it they are read here."""
+    environments as the drift check read them; without it they are read here. ``charts`` are
+    the chart lock and cache (default: the repository's lock and the user's chart cache)."""
     if on_disk is None:
         from gitopsctl.render.output import generated_on_disk
 
@@ -147,8 +159,17 @@ def repository_environments(
     output = Output(repo, rendering, on_disk)
     files = frozenset(_repo_files(repo))
     stages = promotion_stages(rendering)
+    facts = charts or chart_facts(repo)
     for rendered in rendering.environments.values():
-        yield with_promotion(_environment(output, rendered, files), stages)
+        env = with_promotion(_environment(output, rendered, files), stages)
+        yield _with_charts(env, rendering, rendered.env.name, facts)
+
+
+def _with_charts(
+    env: Environment, rendering: Rendering, name: str, facts: ChartFacts
+) -> Environment:
+    lock = LOCK_FILE if facts.lock is not None else None
+    return replace(env, charts=environment_pins(rendering, name, facts), chart_lock=lock)
 
 
 def _repo_files(repo: Path) -> Iterator[str]:
@@ -170,6 +191,7 @@ def _environment(
         env,
         providers=frozenset([platform.ingress_class] if provided else []),
         issuers=issuer_names(rendered),
+        api_sources=api_sources(model),
         files=files,
         schemas=SchemaStore(platform.kubernetes_version),
         generated_files={
@@ -215,7 +237,48 @@ def environment_of(platform: Platform, env: EnvironmentDef | None, **subjects: A
         ingress_class_providers=subjects.pop("providers"),
         issuers=subjects.pop("issuers"),
         locate_environment=node_locator(source.node, source.name),
+        preinstalled_apis=preinstalled_apis(platform),
         **subjects,
+    )
+
+
+def preinstalled_apis(platform: Platform) -> tuple[PreinstalledApi, ...]:
+    """The API groups the platform declares every cluster serves, each at its source line."""
+    locate = node_locator(platform.source.node, platform.source.name)
+    return tuple(
+        PreinstalledApi(group, reason, locate(("preinstalledApis", index, "group")))
+        for index, (group, reason) in enumerate(platform.preinstalled_apis)
+    )
+
+
+def api_sources(model: Model) -> dict[str, tuple[str, ...]]:
+    """Every app of the sources that declares it provides an API group, by group."""
+    found: dict[str, list[str]] = {}
+    for name in sorted(model.apps):
+        for group in model.apps[name].provides_apis:
+            found.setdefault(group, []).append(name)
+    return {group: tuple(names) for group, names in found.items()}
+
+
+def planned_applications(model: Model, rendered: RenderedEnvironment) -> tuple[Application, ...]:
+    """The environment's Applications as the sources render them: waves and declared APIs for
+    the rules over its objects (the committed Applications are the repository's subjects)."""
+    return tuple(_planned(model, app) for app in rendered.apps.values())
+
+
+def _planned(model: Model, app: RenderedApp) -> Application:
+    apis = _declared_apis(model, app)
+    file = app.application_file
+    return Application(
+        app=app.name,
+        name=str(_get(app.application, "metadata", "name")),
+        wave=app.wave,
+        depends_on=app.unit.depends_on,
+        provides_apis=apis.provides,
+        uses_apis=apis.uses,
+        document=app.application,
+        locate=lambda path: Location(file, 1, 1, file),
+        uses_locations=apis.uses_locations,
     )
 
 
@@ -261,7 +324,9 @@ def _add_app(output: Output, subjects: Environment, app: RenderedApp) -> None:
     if schema is not None and schema.is_file():
         name = f"values of {chart.path} ({app.values_file})"
         subjects.documents.append(Document(app.name, name, None, None, values, locate, schema))
-    subjects.provided_secrets.extend(app_provided_secrets(app))
+    provided, secrets = declared_providers(model, app)
+    subjects.provided.extend(provided)
+    subjects.provided_secrets.extend(secrets)
     if app.unit.database is not None:
         subjects.databases.append(_database(app, application, values, locate))
         return
@@ -270,6 +335,111 @@ def _add_app(output: Output, subjects: Environment, app: RenderedApp) -> None:
     profile = model.profiles.get(app.unit.app.profile)
     subjects.workloads.extend(_workloads(app.name, profile, values, locate))
     subjects.ingresses.extend(_ingresses(app.name, profile, values, locate))
+    if profile is not None:
+        namespace = _namespace(app)
+        subjects.references.extend(_value_references(app.name, namespace, profile, values, locate))
+
+
+def _namespace(app: RenderedApp) -> str:
+    """The namespace Argo CD installs the app's release in."""
+    return str(_get(app.application, "spec", "destination", "namespace"))
+
+
+def declared_providers(
+    model: Model, app: RenderedApp
+) -> tuple[list[Provided], list[ProvidedSecret]]:
+    """What the sources say an app provides: a database's CloudNativePG secrets, what its chart
+    creates at run time (its profile's `creates`), the Secrets it declares under
+    `providedSecrets`, and the Secrets its generated ExternalSecrets deliver (the app's
+    `secrets:` and its databases' credentials)."""
+    namespace = _namespace(app)
+    delivered = list(app_provided_secrets(app))
+    if app.unit.database is not None:
+        # A Cluster bootstrapped from delivered credentials writes no `<name>-app` of its own.
+        cnpg = references.cnpg_secrets(app.name, namespace, superuser=False)
+        return ([] if delivered else list(cnpg)), delivered
+    if app.unit.delivers_secrets:
+        return [], delivered
+    profile = model.profiles.get(app.unit.app.profile)
+    chart = f"chart {app.unit.chart.name} of app {app.name}"
+    release = str(app.application["spec"]["sources"][0]["helm"]["releaseName"])
+    provided = [
+        Provided(
+            created.kind, namespace, created.name.replace("{release}", release), created.keys, chart
+        )
+        for created in (profile.creates if profile else ())
+    ]
+    source = app.unit.app.source
+    secrets = [
+        ProvidedSecret(
+            declared.namespace,
+            declared.name,
+            declared.keys,
+            f"providedSecrets of app {app.name}",
+            _location(origin_of(source, declared.path, "")),
+            declared.reason,
+        )
+        for declared in app.unit.app.provided_secrets
+    ]
+    return provided, secrets
+
+
+def _location(origin: Any) -> Location:
+    return Location(origin.file, origin.line, origin.column)
+
+
+def _value_references(
+    app: str, namespace: str, profile: Profile, values: Mapping[str, Any], locate: Locate
+) -> Iterator[Reference]:
+    """The existing Secrets and ConfigMaps the chart's values name, as the profile says."""
+    for kind, spots in (
+        (references.SECRET, profile.secret_refs),
+        (references.CONFIG_MAP, profile.config_map_refs),
+    ):
+        for spot in spots:
+            for path, stars in _expanded(values, spot.name, ()):
+                name = lookup(values, path)[1]
+                if isinstance(name, str) and name:
+                    key = _key_read(values, spot, stars)
+                    user = f"app {app} ({format_path(path)})"
+                    yield Reference(kind, namespace, name, key, user, app, locate, path)
+
+
+def _expanded(
+    node: Any, pattern: tuple[str, ...], path: ValuePath
+) -> Iterator[tuple[ValuePath, tuple[str | int, ...]]]:
+    """The paths of the values a pattern matches, and what each `*` stood for."""
+    if not pattern:
+        yield path, ()
+        return
+    head, rest = pattern[0], pattern[1:]
+    if head != "*":
+        found = node.get(head) if isinstance(node, Mapping) else None
+        if found is not None:
+            yield from _expanded(found, rest, (*path, head))
+        return
+    parts: list[tuple[str | int, Any]] = []
+    if isinstance(node, Mapping):
+        parts = [(str(key), value) for key, value in node.items()]
+    elif isinstance(node, list):
+        parts = list(enumerate(node))
+    for part, value in parts:
+        for found, stars in _expanded(value, rest, (*path, part)):
+            yield found, (part, *stars)
+
+
+def _key_read(
+    values: Mapping[str, Any], spot: ValueReference, stars: tuple[str | int, ...]
+) -> str | None:
+    """The key the chart reads: the value at the spot's key path (its `*` the name's), else
+    the chart's default."""
+    if spot.key is not None:
+        bound = iter(stars)
+        path = tuple(next(bound, "*") if part == "*" else part for part in spot.key)
+        key = lookup(values, path)[1]
+        if isinstance(key, str) and key:
+            return key
+    return spot.key_default
 
 
 def _application(output: Output, app: RenderedApp) -> Application:
@@ -278,30 +448,44 @@ def _application(output: Output, app: RenderedApp) -> Application:
     committed = Committed(output, file, app.application)
     document = committed.data if committed.data is not None else app.application
     wave = _wave(document)
-    definition = app.unit.app
-    is_app = app.unit.kind == "app"
+    apis = _declared_apis(model, app)
     return Application(
         app=app.name,
         name=str(_get(document, "metadata", "name")),
         wave=wave,
         depends_on=app.unit.depends_on,
-        provides_apis=definition.provides_apis if is_app else (),
-        uses_apis=_uses_apis(model, app),
+        provides_apis=apis.provides,
+        uses_apis=apis.uses,
         document=document,
         locate=_application_locator(document, committed.locator(file), app),
+        uses_locations=apis.uses_locations,
     )
 
 
-def _uses_apis(model: Model, app: RenderedApp) -> tuple[str, ...]:
-    """The API groups an Application's objects belong to: a database's Cluster (and the
-    ExternalSecret of its credentials), the ExternalSecrets of an app's Secrets."""
-    unit = app.unit
-    if unit.kind == "app":
-        return unit.app.uses_apis
+class _DeclaredApis(NamedTuple):
+    provides: tuple[str, ...]
+    uses: tuple[str, ...]
+    uses_locations: tuple[Location, ...]  # where the sources declare each use
+
+
+def _declared_apis(model: Model, app: RenderedApp) -> _DeclaredApis:
+    """An app's `apis`; a database's Application uses the database operator's group, declared
+    by its entry under `databases:` (and the secret store's, for its credentials); an app's
+    Secrets use the secret store's group, declared by its `secrets:`."""
+    definition = app.unit.app
+    database = app.unit.database
     secrets = (_secrets_api(model),) if model.platform.secrets is not None else ()
-    if unit.kind == "secrets":
-        return secrets
-    return (_database_api(model), *secrets)
+    if database is not None:
+        # its Cluster, and the ExternalSecret of its owner's credentials
+        entry = node_locator(database.source.node, database.source.name)(database.path)
+        return _DeclaredApis((), (_database_api(model), *secrets), (entry,) * (1 + len(secrets)))
+    if app.unit.delivers_secrets:  # the ExternalSecrets of the app's `secrets:` and databases
+        entry = node_locator(definition.source.node, definition.source.name)(("secrets",))
+        return _DeclaredApis((), secrets, (entry,) * len(secrets))
+    locate = node_locator(definition.source.node, definition.source.name)
+    uses = definition.uses_apis
+    where = tuple(locate(("apis", "uses", index)) for index in range(len(uses)))
+    return _DeclaredApis(definition.provides_apis, uses, where)
 
 
 def _secrets_api(model: Model) -> str:
@@ -309,11 +493,6 @@ def _secrets_api(model: Model) -> str:
     settings = model.platform.secrets
     provider = model.apps.get(settings.provider) if settings is not None else None
     return provider.uses_apis[0] if provider and provider.uses_apis else EXTERNAL_SECRETS_API
-
-
-def provided_secrets(rendered: RenderedEnvironment) -> list[ProvidedSecret]:
-    """Every Secret the ExternalSecrets the sources generate deliver in an environment."""
-    return [found for app in rendered.apps.values() for found in app_provided_secrets(app)]
 
 
 def app_provided_secrets(app: RenderedApp) -> Iterator[ProvidedSecret]:
@@ -386,6 +565,7 @@ def _workload(app: str, spot: WorkloadSpot, values: Mapping[str, Any], locate: L
     placement, error = placement_of(block)
     replicas = as_int(lookup(values, spot.replicas)[1]) if spot.replicas else None
     spread = lookup(values, spot.topology_spread)[1] if spot.topology_spread else None
+    resources_path = spot.resources if spot.resources is not None else (*spot.path, "resources")
     paths = {
         "placement": spot.path,
         "nodeSelector": (*spot.path, "nodeSelector"),
@@ -393,9 +573,11 @@ def _workload(app: str, spot: WorkloadSpot, values: Mapping[str, Any], locate: L
         "affinity": (*spot.path, "affinity"),
         "replicas": spot.replicas or spot.path,
         "spread": spot.topology_spread or spot.path,
+        "resources": resources_path,
     }
-    if spot.resources is not None:
-        paths["resources"] = spot.resources
+    resources = lookup(values, resources_path)[1]
+    where = ".".join(resources_path)
+    requests, requests_error = requests_of(container_requests, resources, where)
     return Workload(
         app,
         spot.name,
@@ -409,6 +591,8 @@ def _workload(app: str, spot: WorkloadSpot, values: Mapping[str, Any], locate: L
         spot.singleton,
         spot.rendered,
         tuple(_values_problems(values, paths)),
+        requests,
+        requests_error,
     )
 
 
@@ -432,7 +616,9 @@ def _conventional_workloads(values: Mapping[str, Any]) -> Iterator[WorkloadSpot]
     for path, block in _mappings(values, ()):
         if "nodeSelector" in block or "tolerations" in block:
             name = ".".join(str(p) for p in path) or "(root)"
-            yield WorkloadSpot(name, tuple(str(p) for p in path), "Deployment", None, None)
+            spot_path = tuple(str(p) for p in path)
+            resources = (*spot_path, "resources")
+            yield WorkloadSpot(name, spot_path, "Deployment", None, None, resources=resources)
 
 
 def _mappings(node: Any, path: ValuePath) -> Iterator[tuple[ValuePath, Mapping[str, Any]]]:
@@ -509,6 +695,8 @@ def _hosts(
 ) -> Iterator[tuple[str, ValuePath]]:
     if spot.hosts == "hostname":
         yield from ingresses.hostname(block.get("hostname"), (*base, "hostname"), malformed)
+    elif spot.hosts == "rules":
+        yield from ingresses.rule_hosts(block.get("rules"), (*base, "rules"), malformed)
     else:
         yield from ingresses.host_list(block.get("hosts"), (*base, "hosts"), malformed)
 
@@ -517,6 +705,7 @@ def _database(
     app: RenderedApp, application: Application, values: Mapping[str, Any], locate: Locate
 ) -> DatabaseCluster:
     placement, error = placement_of(values)
+    requests, requests_error = requests_of(container_requests, values.get("resources"), "resources")
     namespace_path = ("spec", "destination", "namespace")
     destination = lookup(application.document, namespace_path)[1]
     return DatabaseCluster(
@@ -532,6 +721,10 @@ def _database(
             "nodeSelector": ("nodeSelector",),
             "tolerations": ("tolerations",),
             "placement": (),
+            "resources": ("resources",),
         },
         namespace_location=application.locate(namespace_path),
+        requests=requests,
+        requests_error=requests_error,
+        separate_nodes=separate_nodes(values),
     )
