@@ -4,7 +4,9 @@
     python bench/generate.py --envs N --apps M OUT_DIR
 
 OUT_DIR gets `sources/platform.yaml` (its `promotion` order limited to the environments
-generated), `sources/profiles/` and `charts/` copied from this repository, the four operator
+generated, and without its secret store: the synthetic apps declare no secrets, and their
+databases keep CloudNativePG's own secret), `sources/profiles/` and `charts/` copied from this
+repository, the four operator
 apps the platform names (traefik-ingress, cloudnative-pg, cert-manager, cluster-issuer) copied
 as well, M synthetic apps and N environments that enable every app. The synthetic apps cycle
 through the example's kinds of app:
@@ -490,6 +492,7 @@ def copy_project_files(source: Path, out: Path) -> None:
 
 
 PROMOTION = re.compile(r"(?m)^promotion: \[(.*)\]$")
+SECRET_STORE = re.compile(r"(?m)^secrets:\n(?:[ #].*\n)*")
 
 
 def limit_promotion(platform: Path, names: Sequence[str]) -> None:
@@ -503,12 +506,19 @@ def limit_promotion(platform: Path, names: Sequence[str]) -> None:
     platform.write_text(PROMOTION.sub(kept, text), encoding="utf-8")
 
 
+def without_secret_store(platform: Path) -> None:
+    """The copied platform without `secrets:`, whose store app is not among the copied apps."""
+    text = platform.read_text(encoding="utf-8")
+    platform.write_text(SECRET_STORE.sub("", text), encoding="utf-8")
+
+
 def generate(out: Path, env_count: int, app_count: int, source: Path = PROJECT) -> int:
     """Write the repository into `out` (which must not exist); return its Application count."""
     if out.exists():
         raise FileExistsError(f"{out} exists; give a new directory")
     copy_project_files(source, out)
     limit_promotion(out / "sources/platform.yaml", [env.name for env in environments(env_count)])
+    without_secret_store(out / "sources/platform.yaml")
     (out / "sources/environments").mkdir(parents=True)
     for name, text in generated_files(env_count, app_count).items():
         (out / name).write_text(text, encoding="utf-8")

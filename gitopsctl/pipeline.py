@@ -301,8 +301,9 @@ def _manifest_environment(
 def _platform_environment(
     repo: Path, env_name: str | None, platform_groups: bool = True
 ) -> tuple[Environment, str]:
-    """The platform's settings (and the environment's, when named), and its Kubernetes version;
-    without ``platform_groups`` a platform file's Terraform is not read (other groups apply)."""
+    """The platform's settings (and the environment's, when named, with the databases and the
+    Secrets its sources deliver), and its Kubernetes version; without ``platform_groups`` a
+    platform file's Terraform is not read (other groups apply)."""
     from gitopsctl.sources.files import read_platform, terraform_node_groups
     from gitopsctl.sources.model import platform_of
     from gitopsctl.subjects.repository import (

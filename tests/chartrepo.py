@@ -21,6 +21,7 @@ PINS = {
     "argocd": ("https://argoproj.github.io/argo-helm", "argo-cd", "8.1.3"),
     "cert-manager": ("https://charts.jetstack.io", "cert-manager", "v1.18.2"),
     "cloudnative-pg": ("https://cloudnative-pg.github.io/charts", "cloudnative-pg", "0.26.0"),
+    "external-secrets": ("https://charts.external-secrets.io", "external-secrets", "2.9.0"),
     "keycloak": ("https://charts.bitnami.com/bitnami", "keycloak", "24.7.7"),
     "monitoring": (
         "https://prometheus-community.github.io/helm-charts",

@@ -81,7 +81,9 @@ def test_lock_writes_every_pin_with_its_archive_digest(setup: Setup) -> None:
 
     assert (result.returncode, result.stderr) == (0, "")
     assert (setup.repo / LOCK).read_text(encoding="utf-8") == expected_lock(setup)
-    assert result.stdout.splitlines()[-1] == summary(7, f"locked in {LOCK}", 7, setup.cache)
+    assert result.stdout.splitlines()[-1] == summary(
+        len(PINS), f"locked in {LOCK}", len(PINS), setup.cache
+    )
     assert sorted(path.name for path in setup.cache.iterdir()) == sorted(
         f"{name}-{version}.tgz" for _, name, version in PINS.values()
     )
@@ -98,7 +100,7 @@ def test_lock_is_the_same_bytes_again_from_the_cache_without_the_repository(
 
     assert (again.returncode, again.stderr) == (0, "")
     assert (setup.repo / LOCK).read_bytes() == first
-    assert again.stdout.splitlines()[-1] == summary(7, f"locked in {LOCK}", 0, setup.cache)
+    assert again.stdout.splitlines()[-1] == summary(len(PINS), f"locked in {LOCK}", 0, setup.cache)
 
 
 def test_environment_override_is_locked_too(setup: Setup) -> None:
@@ -220,10 +222,10 @@ def test_pull_fetches_into_an_empty_cache_then_is_a_no_op(setup: Setup) -> None:
     second = setup.run("charts", "pull")
 
     assert (first.returncode, first.stderr) == (0, "")
-    assert first.stdout.splitlines()[-1] == summary(7, "verified", 7, setup.cache)
+    assert first.stdout.splitlines()[-1] == summary(len(PINS), "verified", len(PINS), setup.cache)
     assert {archive: sha256(setup.cache / archive) for archive in archives} == served
     assert (second.returncode, second.stderr) == (0, "")
-    assert second.stdout.splitlines()[-1] == summary(7, "verified", 0, setup.cache)
+    assert second.stdout.splitlines()[-1] == summary(len(PINS), "verified", 0, setup.cache)
     assert [path.name for path in setup.cache.iterdir() if path.suffix != ".tgz"] == []
 
 
@@ -235,7 +237,7 @@ def test_pull_into_a_given_cache(setup: Setup, tmp_path: Path) -> None:
 
     assert (result.returncode, result.stderr) == (0, "")
     assert sha256(cache / "retool-6.5.2.tgz") == sha256(setup.archive("retool", "6.5.2"))
-    assert result.stdout.splitlines()[-1] == summary(7, "verified", 7, cache)
+    assert result.stdout.splitlines()[-1] == summary(len(PINS), "verified", len(PINS), cache)
 
 
 def test_pull_replaces_a_tampered_archive_and_validate_reports_it_before(setup: Setup) -> None:
@@ -259,7 +261,7 @@ def test_pull_replaces_a_tampered_archive_and_validate_reports_it_before(setup: 
         ("chart-lock", "error", env, "retool", LOCK, line, 5, message) for env in ENVS
     ]
     assert (pulled.returncode, pulled.stderr) == (0, "")
-    assert pulled.stdout.splitlines()[-1] == summary(7, "verified", 1, setup.cache)
+    assert pulled.stdout.splitlines()[-1] == summary(len(PINS), "verified", 1, setup.cache)
     assert sha256(tampered) == locked
     assert (clean.returncode, chart_lock_rows(clean)) == (0, [])
 

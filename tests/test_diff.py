@@ -30,11 +30,16 @@ EXAMPLE_UNITS = [
     ("cert-manager", "app"),
     ("cloudnative-pg", "app"),
     ("cluster-issuer", "app"),
+    ("external-secrets", "app"),
     ("keycloak", "app"),
     ("keycloak-db", "database"),
+    ("keycloak-secrets", "secrets"),
     ("monitoring", "app"),
+    ("monitoring-secrets", "secrets"),
     ("retool", "app"),
     ("retool-db", "database"),
+    ("retool-secrets", "secrets"),
+    ("secret-store", "app"),
     ("traefik-ingress", "app"),
 ]
 
@@ -66,6 +71,7 @@ DEV_TO_PROD = {
     ],
     "retool-db": [
         "~ retool-db (database)",
+        '    value credentials.remoteKey: "dev/databases/retool-db" -> "prod/databases/retool-db"',
         "    value instances: 1 -> 3",
         '    value storage.size: "20Gi" -> "50Gi"',
     ],
@@ -78,6 +84,8 @@ DEV_TO_PROD = {
     ],
     "keycloak-db": [
         "~ keycloak-db (database)",
+        '    value credentials.remoteKey: "dev/databases/keycloak-db" -> '
+        '"prod/databases/keycloak-db"',
         "    value instances: 1 -> 3",
         '    value storage.size: "10Gi" -> "20Gi"',
     ],
@@ -96,6 +104,24 @@ DEV_TO_PROD = {
     ],
     "traefik-ingress": ["~ traefik-ingress (app)", "    value deployment.replicas: (absent) -> 3"],
     "cloudnative-pg": ["~ cloudnative-pg (app)", "    value replicaCount: (absent) -> 2"],
+    "external-secrets": [
+        "~ external-secrets (app)",
+        "    value certController.replicaCount: (absent) -> 2",
+        "    value leaderElect: (absent) -> true",
+        "    value replicaCount: (absent) -> 2",
+        "    value webhook.replicaCount: (absent) -> 2",
+    ],
+    # Each environment reads its own secrets: the remote keys start with its name.
+    "monitoring-secrets": [
+        "~ monitoring-secrets (secrets)",
+        '    value externalSecrets.grafana-admin.data.admin-password.key: "dev/grafana/admin" -> '
+        '"prod/grafana/admin"',
+        '    value externalSecrets.grafana-admin.data.admin-user.key: "dev/grafana/admin" -> '
+        '"prod/grafana/admin"',
+        "    value externalSecrets.grafana-oidc.data.client-secret.key: "
+        '"dev/keycloak/clients/grafana" -> "prod/keycloak/clients/grafana"',
+    ],
+    "secret-store": ["= secret-store (app)"],
 }
 
 
@@ -117,7 +143,7 @@ def test_dev_to_prod_covers_every_app_and_database_once(dev_to_prod: str) -> Non
     assert [block[0].split(" ", 1)[1] for block in blocks(dev_to_prod).values()] == [
         f"{name} ({kind})" for name, kind in EXAMPLE_UNITS
     ]
-    assert lines[-1] == "summary: 0 only in dev, 0 only in prod, 10 differ, 0 identical"
+    assert lines[-1] == "summary: 0 only in dev, 0 only in prod, 14 differ, 1 identical"
 
 
 def test_fields_that_only_carry_the_environment_name_are_not_differences(dev_to_prod: str) -> None:
@@ -142,30 +168,32 @@ def test_an_environment_diffed_with_itself_is_identical() -> None:
     assert result.exit_code == 0
     assert result.stdout.splitlines()[2:] == [
         *(f"= {name} ({kind})" for name, kind in EXAMPLE_UNITS),
-        "summary: 0 only in prod, 0 only in prod, 0 differ, 10 identical",
+        "summary: 0 only in prod, 0 only in prod, 0 differ, 15 identical",
     ]
 
 
 def test_apps_in_one_environment_only_and_sync_wave_changes(example_repo: Path) -> None:
-    # Without cert-manager and cloudnative-pg in dev, cluster-issuer and the databases have no
-    # dependency left there (wave 0), which moves keycloak and retool to wave 1 + 1 = 2 and
-    # monitoring to 3; in prod they stay at 2, 3 and 4.
-    edit(example_repo, "sources/environments/dev.yaml", "  cert-manager:\n", "")
-    edit(example_repo, "sources/environments/dev.yaml", "  cloudnative-pg:\n", "")
+    # Without cert-manager, cloudnative-pg, external-secrets and secret-store in dev,
+    # cluster-issuer, the databases and the apps' Secrets have no dependency left there (wave 0),
+    # which moves keycloak and retool to wave 1 + 1 = 2 and monitoring to 3; in prod they stay at
+    # 2, 4 and 5 (the databases and Secrets at 3).
+    for app in ("cert-manager", "cloudnative-pg", "external-secrets", "secret-store"):
+        edit(example_repo, "sources/environments/dev.yaml", f"  {app}:\n", "")
     result = invoke_cli(example_repo, "diff", "dev", "prod")
     found = blocks(result.stdout)
     assert result.exit_code == 0
     assert found["cert-manager"] == ["+ cert-manager (app): only in prod"]
     assert found["cloudnative-pg"] == ["+ cloudnative-pg (app): only in prod"]
-    assert found["keycloak"] == [*DEV_TO_PROD["keycloak"], f'    application {WAVE}: "2" -> "3"']
+    assert found["keycloak"] == [*DEV_TO_PROD["keycloak"], f'    application {WAVE}: "2" -> "4"']
     assert found["keycloak-db"] == [
         *DEV_TO_PROD["keycloak-db"],
-        f'    application {WAVE}: "0" -> "2"',
+        f'    application {WAVE}: "0" -> "3"',
     ]
     assert found["cluster-issuer"][-1] == f'    application {WAVE}: "0" -> "2"'
-    assert found["monitoring"][-1] == f'    application {WAVE}: "3" -> "4"'
+    assert found["monitoring"][-1] == f'    application {WAVE}: "3" -> "5"'
+    assert found["monitoring-secrets"][-1] == f'    application {WAVE}: "0" -> "3"'
     assert result.stdout.splitlines()[-1] == (
-        "summary: 0 only in dev, 2 only in prod, 8 differ, 0 identical"
+        "summary: 0 only in dev, 4 only in prod, 11 differ, 0 identical"
     )
     reverse = blocks(invoke_cli(example_repo, "diff", "prod", "dev").stdout)
     assert reverse["cert-manager"] == ["- cert-manager (app): only in prod"]
@@ -211,12 +239,18 @@ def test_json_report_structure() -> None:
     assert list(report) == ["version", "from", "to", "apps", "summary"]
     assert (report["version"], report["from"], report["to"]) == (1, "dev", "prod")
     assert [(app["name"], app["kind"]) for app in report["apps"]] == EXAMPLE_UNITS
-    assert report["summary"] == {"added": 0, "removed": 0, "changed": 10, "unchanged": 0}
+    assert report["summary"] == {"added": 0, "removed": 0, "changed": 14, "unchanged": 1}
     assert apps["retool-db"] == {
         "name": "retool-db",
         "kind": "database",
         "status": "changed",
         "values": [
+            {
+                "path": "credentials.remoteKey",
+                "keys": ["credentials", "remoteKey"],
+                "from": "dev/databases/retool-db",
+                "to": "prod/databases/retool-db",
+            },
             {"path": "instances", "keys": ["instances"], "from": 1, "to": 3},
             {"path": "storage.size", "keys": ["storage", "size"], "from": "20Gi", "to": "50Gi"},
         ],
@@ -286,7 +320,7 @@ namespace: whoami
 values:
   replicaCount: 1
 """
-UNCHANGED_ENV = "0 added, 0 removed, 0 changed, 10 unchanged"
+UNCHANGED_ENV = "0 added, 0 removed, 0 changed, 15 unchanged"
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -338,7 +372,7 @@ def test_a_changed_value(repo: Path) -> None:
     assert result.stdout.splitlines() == [
         *header(repo),
         f"dev: {UNCHANGED_ENV}",
-        "prod: 0 added, 0 removed, 1 changed, 9 unchanged",
+        "prod: 0 added, 0 removed, 1 changed, 14 unchanged",
         "  ~ retool (app)",
         "      value replicaCount: 3 -> 5",
         f"staging: {UNCHANGED_ENV}",
@@ -356,7 +390,7 @@ def test_a_changed_chart_version(repo: Path) -> None:
             line
             for env in ("dev", "prod", "staging")
             for line in (
-                f"{env}: 0 added, 0 removed, 1 changed, 9 unchanged",
+                f"{env}: 0 added, 0 removed, 1 changed, 14 unchanged",
                 "  ~ retool (app)",
                 "      chart version: 6.5.2 -> 6.6.0-rc.1",
             )
@@ -371,15 +405,15 @@ def test_an_app_added_to_an_environment(repo: Path) -> None:
     result = invoke_cli(repo, "diff", "--against", "HEAD")
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout.splitlines()[2:4] == [
-        "dev: 1 added, 0 removed, 0 changed, 10 unchanged",
+        "dev: 1 added, 0 removed, 0 changed, 15 unchanged",
         "  + whoami (app)",
     ]
     assert result.stdout.splitlines()[-1] == "summary: 1 added, 0 removed, 0 changed"
 
 
 def test_an_app_removed_from_an_environment(repo: Path) -> None:
-    # keycloak and its database go (2 of 10, under 30%); monitoring, which depends on keycloak,
-    # moves from wave 4 to wave 3.
+    # keycloak, its database and its Secrets go (3 of 15, under 30%); monitoring, which depends
+    # on keycloak, moves from wave 5 to wave 4 (after its own Secrets, at 3).
     edit(repo, STAGING, STAGING_KEYCLOAK, "")
     result = invoke_cli(repo, "diff", "--against", "HEAD")
     assert (result.exit_code, result.stderr) == (0, "")
@@ -387,12 +421,13 @@ def test_an_app_removed_from_an_environment(repo: Path) -> None:
         *header(repo),
         f"dev: {UNCHANGED_ENV}",
         f"prod: {UNCHANGED_ENV}",
-        "staging: 0 added, 2 removed, 1 changed, 7 unchanged",
+        "staging: 0 added, 3 removed, 1 changed, 11 unchanged",
         "  - keycloak (app)",
         "  - keycloak-db (database)",
+        "  - keycloak-secrets (secrets)",
         "  ~ monitoring (app)",
-        f'      application {WAVE}: "4" -> "3"',
-        "summary: 0 added, 2 removed, 1 changed",
+        f'      application {WAVE}: "5" -> "4"',
+        "summary: 0 added, 3 removed, 1 changed",
     ]
 
 
@@ -403,18 +438,18 @@ def test_a_new_environment(repo: Path) -> None:
     result = invoke_cli(repo, "diff", "--against", "HEAD")
     lines = result.stdout.splitlines()
     assert (result.exit_code, result.stderr) == (0, "")
-    assert lines[4:15] == [
-        "qa: 10 added, 0 removed, 0 changed, 0 unchanged (new environment)",
+    assert lines[4:20] == [
+        "qa: 15 added, 0 removed, 0 changed, 0 unchanged (new environment)",
         *(f"  + {name} ({kind})" for name, kind in EXAMPLE_UNITS),
     ]
 
 
 STAGING_GONE = [
-    "staging: 0 added, 10 removed, 0 changed, 0 unchanged (environment removed)",
+    "staging: 0 added, 15 removed, 0 changed, 0 unchanged (environment removed)",
     *(f"  - {name} ({kind})" for name, kind in EXAMPLE_UNITS),
-    "summary: 0 added, 10 removed, 0 changed",
+    "summary: 0 added, 15 removed, 0 changed",
 ]
-GUARD = "warning: staging: 10 of 10 Applications (100%) would be deleted, more than --max-deletions"
+GUARD = "warning: staging: 15 of 15 Applications (100%) would be deleted, more than --max-deletions"
 
 
 def test_deleting_an_environment_file_trips_the_guard(repo: Path) -> None:
@@ -442,7 +477,7 @@ def test_an_environment_emptied_of_apps_is_not_pruned_silently(repo: Path) -> No
     (repo / STAGING).write_text(text[: text.index("apps:")] + "apps: {}\n", encoding="utf-8")
     result = invoke_cli(repo, "diff", "--against", "HEAD")
     assert result.exit_code == 1
-    assert result.stdout.splitlines()[4] == "staging: 0 added, 10 removed, 0 changed, 0 unchanged"
+    assert result.stdout.splitlines()[4] == "staging: 0 added, 15 removed, 0 changed, 0 unchanged"
     assert result.stderr == f"{GUARD} 30%; pass --allow-deletions if that is intended\n"
 
 
@@ -454,13 +489,13 @@ def test_an_environment_emptied_of_apps_is_not_pruned_silently(repo: Path) -> No
         (
             ("--max-deletions", "0.1"),
             1,
-            "warning: staging: 2 of 10 Applications (20%) would be deleted, more than "
+            "warning: staging: 3 of 15 Applications (20%) would be deleted, more than "
             "--max-deletions 10%; pass --allow-deletions if that is intended\n",
         ),
         (
             ("--max-deletions", "0"),
             1,
-            "warning: staging: 2 of 10 Applications (20%) would be deleted, more than "
+            "warning: staging: 3 of 15 Applications (20%) would be deleted, more than "
             "--max-deletions 0%; pass --allow-deletions if that is intended\n",
         ),
     ],
@@ -489,7 +524,7 @@ def test_json_report_of_a_ref(repo: Path) -> None:
     assert environments["prod"] == {
         "name": "prod",
         "status": "changed",
-        "applications": {"before": 10, "after": 10},
+        "applications": {"before": 15, "after": 15},
         "apps": [
             {
                 "name": "retool",
@@ -499,17 +534,17 @@ def test_json_report_of_a_ref(repo: Path) -> None:
                 "application": [],
             }
         ],
-        "summary": {"added": 0, "removed": 0, "changed": 1, "unchanged": 9},
+        "summary": {"added": 0, "removed": 0, "changed": 1, "unchanged": 14},
         "deletions": {"count": 0, "share": 0.0, "overLimit": False},
     }
     assert environments["staging"]["status"] == "removed"
-    assert environments["staging"]["deletions"] == {"count": 10, "share": 1.0, "overLimit": True}
+    assert environments["staging"]["deletions"] == {"count": 15, "share": 1.0, "overLimit": True}
     assert environments["dev"]["apps"] == []
     assert report["summary"] == {
         "added": 0,
-        "removed": 10,
+        "removed": 15,
         "changed": 1,
-        "unchanged": 19,
+        "unchanged": 29,
         "maxDeletions": 0.3,
         "allowDeletions": False,
         "overDeletionLimit": ["staging"],

@@ -18,33 +18,52 @@ from gitopsctl.render.graph import mermaid_id
 from tests.conftest import PROJECT, invoke_cli, run_cli
 from tests.support import edit
 
-# prod enables every app. cert-manager, cloudnative-pg and traefik-ingress set syncWave 1 and
-# argocd 0; cluster-issuer depends on cert-manager (and uses its API group cert-manager.io).
+# prod enables every app. cert-manager, cloudnative-pg, external-secrets and traefik-ingress set
+# syncWave 1 and argocd 0; cluster-issuer depends on cert-manager (and uses its API group
+# cert-manager.io), secret-store on external-secrets. Every database and every app's Secrets
+# (`<app>-secrets`) need the platform's secret store (`secrets.providedBy: secret-store`).
 PROD_DEPENDENCIES = {
     "argocd": set(),
     "cert-manager": set(),
     "cloudnative-pg": set(),
+    "external-secrets": set(),
     "traefik-ingress": set(),
     "cluster-issuer": {"cert-manager"},
-    "keycloak-db": {"cloudnative-pg"},
-    "retool-db": {"cloudnative-pg"},
-    "keycloak": {"traefik-ingress", "cluster-issuer", "keycloak-db"},
-    "retool": {"traefik-ingress", "cluster-issuer", "retool-db"},
-    "monitoring": {"traefik-ingress", "cluster-issuer", "keycloak"},
+    "secret-store": {"external-secrets"},
+    "keycloak-db": {"cloudnative-pg", "secret-store"},
+    "retool-db": {"cloudnative-pg", "secret-store"},
+    "keycloak-secrets": {"secret-store"},
+    "retool-secrets": {"secret-store"},
+    "monitoring-secrets": {"secret-store"},
+    "keycloak": {"traefik-ingress", "cluster-issuer", "keycloak-db", "keycloak-secrets"},
+    "retool": {"traefik-ingress", "cluster-issuer", "retool-db", "retool-secrets"},
+    "monitoring": {"traefik-ingress", "cluster-issuer", "keycloak", "monitoring-secrets"},
 }
 PROD_WAVES = {
     "argocd": 0,
     "cert-manager": 1,
     "cloudnative-pg": 1,
+    "external-secrets": 1,
     "traefik-ingress": 1,
     "cluster-issuer": 2,
-    "keycloak-db": 2,
-    "retool-db": 2,
-    "keycloak": 3,
-    "retool": 3,
-    "monitoring": 4,
+    "secret-store": 2,
+    "keycloak-db": 3,
+    "retool-db": 3,
+    "keycloak-secrets": 3,
+    "retool-secrets": 3,
+    "monitoring-secrets": 3,
+    "keycloak": 4,
+    "retool": 4,
+    "monitoring": 5,
 }
-LOCAL_CHARTS = {"cluster-issuer"}  # chart: {path: charts/cluster-issuer}
+# chart: {path: charts/...}; an app's Secrets are rendered by charts/app-secrets
+LOCAL_CHARTS = {
+    "cluster-issuer",
+    "secret-store",
+    "keycloak-secrets",
+    "retool-secrets",
+    "monitoring-secrets",
+}
 DATABASES = {"keycloak-db", "retool-db"}
 
 PROD_MERMAID = """\
@@ -53,32 +72,46 @@ flowchart TD
     argocd["argocd<br/>wave 0"]
     cert_manager["cert-manager<br/>wave 1"]
     cloudnative_pg["cloudnative-pg<br/>wave 1"]
+    external_secrets["external-secrets<br/>wave 1"]
     traefik_ingress["traefik-ingress<br/>wave 1"]
     cluster_issuer[["cluster-issuer<br/>wave 2"]]
-    keycloak_db[("keycloak-db<br/>wave 2")]
-    retool_db[("retool-db<br/>wave 2")]
-    keycloak["keycloak<br/>wave 3"]
-    retool["retool<br/>wave 3"]
-    monitoring["monitoring<br/>wave 4"]
+    secret_store[["secret-store<br/>wave 2"]]
+    keycloak_db[("keycloak-db<br/>wave 3")]
+    keycloak_secrets[["keycloak-secrets<br/>wave 3"]]
+    monitoring_secrets[["monitoring-secrets<br/>wave 3"]]
+    retool_db[("retool-db<br/>wave 3")]
+    retool_secrets[["retool-secrets<br/>wave 3"]]
+    keycloak["keycloak<br/>wave 4"]
+    retool["retool<br/>wave 4"]
+    monitoring["monitoring<br/>wave 5"]
     cert_manager --> cluster_issuer
     cloudnative_pg --> keycloak_db
     cloudnative_pg --> retool_db
+    external_secrets --> secret_store
     traefik_ingress --> keycloak
     traefik_ingress --> retool
     traefik_ingress --> monitoring
     cluster_issuer --> keycloak
     cluster_issuer --> retool
     cluster_issuer --> monitoring
+    secret_store --> keycloak_db
+    secret_store --> keycloak_secrets
+    secret_store --> monitoring_secrets
+    secret_store --> retool_db
+    secret_store --> retool_secrets
     keycloak_db --> keycloak
+    keycloak_secrets --> keycloak
+    monitoring_secrets --> monitoring
     retool_db --> retool
+    retool_secrets --> retool
     keycloak --> monitoring
     classDef upstream fill:#e3f2fd,stroke:#1565c0,color:#0d47a1
     classDef local fill:#fff3e0,stroke:#e65100,color:#bf360c
     classDef database fill:#e8f5e9,stroke:#2e7d32,color:#1b5e20
-    class argocd,cert_manager,cloudnative_pg,traefik_ingress,keycloak,retool,monitoring upstream
-    class cluster_issuer local
+    class argocd,cert_manager,cloudnative_pg,external_secrets,traefik_ingress,keycloak,retool,monitoring upstream
+    class cluster_issuer,secret_store,keycloak_secrets,monitoring_secrets,retool_secrets local
     class keycloak_db,retool_db database
-"""
+"""  # noqa: E501 (the exact lines the command prints)
 
 PROD_DOT = """\
 digraph "prod" {
@@ -88,35 +121,51 @@ digraph "prod" {
     "argocd" [label="argocd\\nwave 0", shape=box, fillcolor="#e3f2fd"];
     "cert-manager" [label="cert-manager\\nwave 1", shape=box, fillcolor="#e3f2fd"];
     "cloudnative-pg" [label="cloudnative-pg\\nwave 1", shape=box, fillcolor="#e3f2fd"];
+    "external-secrets" [label="external-secrets\\nwave 1", shape=box, fillcolor="#e3f2fd"];
     "traefik-ingress" [label="traefik-ingress\\nwave 1", shape=box, fillcolor="#e3f2fd"];
     "cluster-issuer" [label="cluster-issuer\\nwave 2", shape=component, fillcolor="#fff3e0"];
-    "keycloak-db" [label="keycloak-db\\nwave 2", shape=cylinder, fillcolor="#e8f5e9"];
-    "retool-db" [label="retool-db\\nwave 2", shape=cylinder, fillcolor="#e8f5e9"];
-    "keycloak" [label="keycloak\\nwave 3", shape=box, fillcolor="#e3f2fd"];
-    "retool" [label="retool\\nwave 3", shape=box, fillcolor="#e3f2fd"];
-    "monitoring" [label="monitoring\\nwave 4", shape=box, fillcolor="#e3f2fd"];
+    "secret-store" [label="secret-store\\nwave 2", shape=component, fillcolor="#fff3e0"];
+    "keycloak-db" [label="keycloak-db\\nwave 3", shape=cylinder, fillcolor="#e8f5e9"];
+    "keycloak-secrets" [label="keycloak-secrets\\nwave 3", shape=component, fillcolor="#fff3e0"];
+    "monitoring-secrets" [label="monitoring-secrets\\nwave 3", shape=component, fillcolor="#fff3e0"];
+    "retool-db" [label="retool-db\\nwave 3", shape=cylinder, fillcolor="#e8f5e9"];
+    "retool-secrets" [label="retool-secrets\\nwave 3", shape=component, fillcolor="#fff3e0"];
+    "keycloak" [label="keycloak\\nwave 4", shape=box, fillcolor="#e3f2fd"];
+    "retool" [label="retool\\nwave 4", shape=box, fillcolor="#e3f2fd"];
+    "monitoring" [label="monitoring\\nwave 5", shape=box, fillcolor="#e3f2fd"];
     "cert-manager" -> "cluster-issuer";
     "cloudnative-pg" -> "keycloak-db";
     "cloudnative-pg" -> "retool-db";
+    "external-secrets" -> "secret-store";
     "traefik-ingress" -> "keycloak";
     "traefik-ingress" -> "retool";
     "traefik-ingress" -> "monitoring";
     "cluster-issuer" -> "keycloak";
     "cluster-issuer" -> "retool";
     "cluster-issuer" -> "monitoring";
+    "secret-store" -> "keycloak-db";
+    "secret-store" -> "keycloak-secrets";
+    "secret-store" -> "monitoring-secrets";
+    "secret-store" -> "retool-db";
+    "secret-store" -> "retool-secrets";
     "keycloak-db" -> "keycloak";
+    "keycloak-secrets" -> "keycloak";
+    "monitoring-secrets" -> "monitoring";
     "retool-db" -> "retool";
+    "retool-secrets" -> "retool";
     "keycloak" -> "monitoring";
     { rank=same; "argocd"; }
-    { rank=same; "cert-manager"; "cloudnative-pg"; "traefik-ingress"; }
-    { rank=same; "cluster-issuer"; "keycloak-db"; "retool-db"; }
+    { rank=same; "cert-manager"; "cloudnative-pg"; "external-secrets"; "traefik-ingress"; }
+    { rank=same; "cluster-issuer"; "secret-store"; }
+    { rank=same; "keycloak-db"; "keycloak-secrets"; "monitoring-secrets"; "retool-db"; "retool-secrets"; }
     { rank=same; "keycloak"; "retool"; }
     { rank=same; "monitoring"; }
 }
-"""
+"""  # noqa: E501 (the exact lines the command prints)
 
 # A small environment of four example apps plus one named `end`, a Mermaid keyword, on a local
-# chart. keycloak's dependency on traefik-ingress drops out (not enabled here).
+# chart. keycloak's dependency on traefik-ingress drops out (not enabled here), and so does its
+# Secrets' dependency on the secret store.
 SMALL_ENV = """\
 cluster:
   server: https://kubernetes.default.svc
@@ -141,12 +190,14 @@ values:
 SMALL_MERMAID = """\
 flowchart TD
     %% environment small: each arrow points from a dependency to the app that needs it
+    keycloak_secrets[["keycloak-secrets<br/>wave 0"]]
     cert_manager["cert-manager<br/>wave 1"]
     cloudnative_pg["cloudnative-pg<br/>wave 1"]
     cluster_issuer[["cluster-issuer<br/>wave 2"]]
     keycloak_db[("keycloak-db<br/>wave 2")]
     keycloak["keycloak<br/>wave 3"]
     end_[["end<br/>wave 4"]]
+    keycloak_secrets --> keycloak
     cert_manager --> cluster_issuer
     cloudnative_pg --> keycloak_db
     cluster_issuer --> keycloak
@@ -156,7 +207,7 @@ flowchart TD
     classDef local fill:#fff3e0,stroke:#e65100,color:#bf360c
     classDef database fill:#e8f5e9,stroke:#2e7d32,color:#1b5e20
     class cert_manager,cloudnative_pg,keycloak upstream
-    class cluster_issuer,end_ local
+    class keycloak_secrets,cluster_issuer,end_ local
     class keycloak_db database
 """
 SMALL_DOT = """\
@@ -164,17 +215,20 @@ digraph "small" {
     // each arrow points from a dependency to the app that needs it
     rankdir=TB;
     node [fontname="Helvetica", style=filled];
+    "keycloak-secrets" [label="keycloak-secrets\\nwave 0", shape=component, fillcolor="#fff3e0"];
     "cert-manager" [label="cert-manager\\nwave 1", shape=box, fillcolor="#e3f2fd"];
     "cloudnative-pg" [label="cloudnative-pg\\nwave 1", shape=box, fillcolor="#e3f2fd"];
     "cluster-issuer" [label="cluster-issuer\\nwave 2", shape=component, fillcolor="#fff3e0"];
     "keycloak-db" [label="keycloak-db\\nwave 2", shape=cylinder, fillcolor="#e8f5e9"];
     "keycloak" [label="keycloak\\nwave 3", shape=box, fillcolor="#e3f2fd"];
     "end" [label="end\\nwave 4", shape=component, fillcolor="#fff3e0"];
+    "keycloak-secrets" -> "keycloak";
     "cert-manager" -> "cluster-issuer";
     "cloudnative-pg" -> "keycloak-db";
     "cluster-issuer" -> "keycloak";
     "keycloak-db" -> "keycloak";
     "keycloak" -> "end";
+    { rank=same; "keycloak-secrets"; }
     { rank=same; "cert-manager"; "cloudnative-pg"; }
     { rank=same; "cluster-issuer"; "keycloak-db"; }
     { rank=same; "keycloak"; }

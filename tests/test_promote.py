@@ -21,7 +21,7 @@ DEV = "sources/environments/dev.yaml"
 STAGING = "sources/environments/staging.yaml"
 PROD = "sources/environments/prod.yaml"
 RETOOL = "sources/apps/retool.yaml"
-RENDERED = "rendered 66 files in 3 environments: 2 written, 0 pruned\n"
+RENDERED = "rendered 96 files in 3 environments: 2 written, 0 pruned\n"
 RETOOL_CHANGES = ["    chart version: 6.5.2 -> 6.6.0", '    value image.tag: (absent) -> "3.52"']
 
 
@@ -115,12 +115,14 @@ def test_every_app_enabled_in_both_by_default(ready_in_dev: Path) -> None:
         "= cert-manager (app)",
         "= cloudnative-pg (app)",
         "= cluster-issuer (app)",
+        "= external-secrets (app)",
         "= keycloak (app)",
         "= monitoring (app)",
         "~ retool (app)",
         *RETOOL_CHANGES,
+        "= secret-store (app)",
         "= traefik-ingress (app)",
-        "summary: 1 changed, 7 unchanged; dry run: nothing written",
+        "summary: 1 changed, 9 unchanged; dry run: nothing written",
     ]
 
 
@@ -174,7 +176,7 @@ def test_dev_to_staging_to_prod(ready_in_dev: Path) -> None:
         f" M {PROD}",
     ]
     assert git(repo, "diff", "--", PROD).splitlines()[4:] == [
-        "@@ -42,10 +42,14 @@ apps:",
+        "@@ -51,10 +51,14 @@ apps:",
         "   retool:",
         "     values:",
         "       replicaCount: 3",
@@ -385,7 +387,7 @@ def test_an_error_in_the_source_environment_blocks_it(ready_in_dev: Path) -> Non
         pytest.param(
             ("--to", "prod", "retool", "vault"),
             "unknown app 'vault' (known: argocd, cert-manager, cloudnative-pg, cluster-issuer, "
-            "keycloak, monitoring, retool, traefik-ingress)",
+            "external-secrets, keycloak, monitoring, retool, secret-store, traefik-ingress)",
             id="unknown-app",
         ),
         pytest.param(

@@ -158,7 +158,12 @@ def test_every_application_reads_its_values_from_this_repository() -> None:
 def test_every_chart_path_is_a_chart_in_this_repository() -> None:
     paths = sorted({source["path"] for _, source in child_sources() if "path" in source})
 
-    assert paths == ["charts/cluster-issuer", "charts/cnpg-cluster"]
+    assert paths == [
+        "charts/app-secrets",
+        "charts/cluster-issuer",
+        "charts/cnpg-cluster",
+        "charts/secret-store",
+    ]
     assert [path for path in paths if not (PROJECT / path / "Chart.yaml").is_file()] == []
 
 

@@ -543,7 +543,7 @@ def test_check_reports_what_an_interrupted_render_left_and_render_clears_it(
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout == (
         f"{kind.recovered}: {path}\n"
-        f"rendered 66 files in 3 environments: {written} written, 0 pruned\n"
+        f"rendered 96 files in 3 environments: {written} written, 0 pruned\n"
     )
     assert output_snapshot(example_repo) == output_snapshot(PROJECT)
     assert (_workspace(example_repo), _hidden_output(example_repo)) == (AT_REST, [])
@@ -599,12 +599,12 @@ def test_a_failure_after_the_commit_point_is_finished_by_the_next_render(
         "(STAGING/journal.json); run `render` again to finish it\n"
     )
     assert invoke_cli(example_repo, "render", "--check").stderr == SUMMARY.format(
-        stale=32, left=LEFT
+        stale=47, left=LEFT
     )
     result = invoke_cli(example_repo, "render")
     assert STAGING.sub("STAGING", result.stdout) == (
         "finished the committed switch of an interrupted render: STAGING\n"
-        "rendered 66 files in 3 environments: 0 written, 0 pruned\n"
+        "rendered 96 files in 3 environments: 0 written, 0 pruned\n"
     )
     assert output_snapshot(example_repo) == wanted
 
@@ -649,7 +649,7 @@ def test_without_syncfs_each_staged_file_and_each_changed_folder_is_fsynced(
     assert (result.exit_code, result.stderr) == (0, "")
     names = [STAGING.sub("STAGING", str(Path(path).relative_to(example_repo))) for path in synced]
     assert names == [
-        *(f"STAGING/{index:06d}" for index in range(33)),
+        *(f"STAGING/{index:06d}" for index in range(48)),
         "STAGING",
         ".gitopsctl",
         "STAGING/journal.json.tmp",

@@ -20,22 +20,23 @@ DEV = "sources/environments/dev.yaml"
 PROD = "sources/environments/prod.yaml"
 PLATFORM = "sources/platform.yaml"
 APPS = (
-    "argocd, cert-manager, cloudnative-pg, cluster-issuer, keycloak, monitoring, retool, "
-    "traefik-ingress"
+    "argocd, cert-manager, cloudnative-pg, cluster-issuer, external-secrets, keycloak, "
+    "monitoring, retool, secret-store, traefik-ingress"
 )
 APP_KEYS = (
     "apis, chart, databases, dependsOn, description, ingresses, namespace, placement, profile, "
-    "promote, syncWave, values"
+    "promote, providedSecrets, secrets, syncWave, values"
 )
 PLATFORM_VARIABLES = (
     "platform.argocdNamespace, platform.databaseNamespace, platform.ingressClass, "
-    "platform.repoURL, platform.revision"
+    "platform.region, platform.repoURL, platform.revision, platform.secretStore"
 )
 RETOOL_VARIABLES = (
     "app.name, app.namespace, db.keycloak-db.database, db.keycloak-db.host, "
-    "db.keycloak-db.owner, db.keycloak-db.port, db.keycloak-db.secret, db.retool-db.database, "
-    "db.retool-db.host, db.retool-db.owner, db.retool-db.port, db.retool-db.secret, env.domain, "
-    "env.issuer, env.name, env.tier"
+    "db.keycloak-db.owner, db.keycloak-db.passwordKey, db.keycloak-db.port, "
+    "db.keycloak-db.secret, db.keycloak-db.usernameKey, db.retool-db.database, "
+    "db.retool-db.host, db.retool-db.owner, db.retool-db.passwordKey, db.retool-db.port, "
+    "db.retool-db.secret, db.retool-db.usernameKey, env.domain, env.issuer, env.name, env.tier"
 )
 NOT_A_LABEL = (
     "is not a DNS-1123 label: use lower-case letters, digits and '-', starting and ending with "

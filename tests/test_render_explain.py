@@ -16,6 +16,7 @@ from gitopsctl.render.values import (
     LAYER_INGRESS,
     LAYER_PLACEMENT,
     LAYER_PROFILE,
+    LAYER_SECRETS,
 )
 from gitopsctl.yaml import reader
 from tests.conftest import PROJECT, invoke_cli, project_rendering, run_cli
@@ -132,7 +133,7 @@ def test_explain_command_prints_every_value_of_the_rendered_file(example_repo: P
     assert lines[:4] == [
         "# prod/retool: app https://charts.retool.com retool 6.5.2",
         f"# chart version 6.5.2 from {RETOOL}:{line_of(RETOOL, 'version: 6.5.2')} (app chart)",
-        "# namespace retool, sync wave 3",
+        "# namespace retool, sync wave 4",
         "# application applications/prod/retool.yaml, values rendered/prod/retool/values.yaml",
     ]
     assert result.stdout == explain(project_rendering(), "prod", "retool")
@@ -173,8 +174,9 @@ def test_a_chart_owned_here_has_no_version_line() -> None:
         pytest.param(
             ("--env", "prod", "--app", "vault"),
             "app 'vault' is not enabled in environment 'prod' (enabled: argocd, cert-manager, "
-            "cloudnative-pg, cluster-issuer, keycloak, keycloak-db, monitoring, retool, "
-            "retool-db, traefik-ingress)",
+            "cloudnative-pg, cluster-issuer, external-secrets, keycloak, keycloak-db, "
+            "keycloak-secrets, monitoring, monitoring-secrets, retool, retool-db, retool-secrets, "
+            "secret-store, traefik-ingress)",
             id="unknown-app",
         ),
         pytest.param(
@@ -210,12 +212,19 @@ def _origin_problems() -> list[str]:
                 lines = (PROJECT / origin.file).read_text(encoding="utf-8").splitlines()
                 line = lines[origin.line - 1] if 0 < origin.line <= len(lines) else ""
                 key = line.split(":", 1)[0].strip().lstrip("- ").strip("'\"")
-                if key not in _keys_for(origin.layer, path):
+                if key not in _keys_for(origin.layer, path, name):
                     problems.append(f"{where}: {origin} is the line {line!r}")
     return problems
 
 
-def _keys_for(layer: str, path: tuple[str | int, ...]) -> tuple[str, ...]:
+def _keys_for(layer: str, path: tuple[str | int, ...], unit: str) -> tuple[str, ...]:
+    if layer == LAYER_SECRETS:
+        # A Secret key reads the remote key at its own line; a database's credentials come from
+        # the database's line; the store (`secretStore`) and the refresh interval from the
+        # platform's `secrets.store` and `secrets.refreshInterval`.
+        names = [str(key) for key in path if isinstance(key, str)]
+        databases = [name.removesuffix("-credentials") for name in names]
+        return (*names, *databases, unit, "store")
     if layer in LAYER_KEYS:
         return LAYER_KEYS[layer]
     if path[-2:] in RENAMED_KEYS:

@@ -131,12 +131,14 @@ def _delete_staging(repo: Path) -> None:
             {
                 "applications/prod/retool.yaml",
                 "applications/prod/retool-db.yaml",
+                "applications/prod/retool-secrets.yaml",
                 "rendered/prod/retool/values.yaml",
                 "rendered/prod/retool-db/values.yaml",
+                "rendered/prod/retool-secrets/values.yaml",
             },
             # retool's chart repository leaves the AppProject's sourceRepos
             {"applications/prod/project.yaml"},
-            ["rendered/prod/retool", "rendered/prod/retool-db"],
+            ["rendered/prod/retool", "rendered/prod/retool-db", "rendered/prod/retool-secrets"],
             id="app-removed-from-environment",
         ),
         pytest.param(

@@ -64,7 +64,12 @@ def _keycloak_first(repo: Path) -> list[Outcome]:
             "give it a later syncWave",
         )
         for env in ENVS
-        for dependency, wave in (("cluster-issuer", 2), ("keycloak-db", 2), ("traefik-ingress", 1))
+        for dependency, wave in (
+            ("cluster-issuer", 2),
+            ("keycloak-db", 3),
+            ("keycloak-secrets", 3),
+            ("traefik-ingress", 1),
+        )
     ]
 
 
@@ -94,7 +99,7 @@ def _dependency_moved_later(repo: Path) -> list[Outcome]:
             app,
             f"sources/apps/{app}.yaml",
             line_of(repo, f"sources/apps/{app}.yaml", "description:"),
-            f"{app} (wave 3) must sync after its dependency cluster-issuer (wave 3): "
+            f"{app} (wave 4) must sync after its dependency cluster-issuer (wave 4): "
             "give it a later syncWave",
         )
         for app in ("keycloak", "retool")
@@ -110,20 +115,26 @@ def _committed_keycloak(repo: Path) -> list[Outcome]:
             "keycloak",
             file,
             line,
-            f"keycloak (wave 2) must sync after its dependency {dependency} (wave 2): "
+            f"keycloak (wave 3) must sync after its dependency {dependency} (wave 3): "
             "give it a later syncWave",
         )
-        for dependency in ("cluster-issuer", "keycloak-db")
+        for dependency in ("keycloak-db", "keycloak-secrets")
     ]
 
 
 def _committed_database(repo: Path) -> list[Outcome]:
+    """A database needs its operator's API, and the secret store its credentials come from."""
     file = "applications/prod/retool-db.yaml"
-    message = (
+    messages = [
+        "retool-db (wave 1) must sync after its dependency secret-store (wave 2): "
+        "give it a later syncWave",
+        "retool-db (wave 1) uses external-secrets.io, provided by external-secrets (wave 1): "
+        "give it a later syncWave",
         "retool-db (wave 1) uses postgresql.cnpg.io, provided by cloudnative-pg (wave 1): "
-        "give it a later syncWave"
-    )
-    return [_finding("prod", "retool-db", file, line_of(repo, file, SYNC_WAVE), message)]
+        "give it a later syncWave",
+    ]
+    line = line_of(repo, file, SYNC_WAVE)
+    return [_finding("prod", "retool-db", file, line, message) for message in messages]
 
 
 EXAMPLE_CASES = [
@@ -144,12 +155,12 @@ EXAMPLE_CASES = [
         id="source-wave-with-api-provider-FAILED",
     ),
     pytest.param(
-        _committed_wave("prod", "monitoring", 4, "'7'"),
+        _committed_wave("prod", "monitoring", 5, "'7'"),
         no_outcomes,
         id="committed-wave-later-PASSED",
     ),
     pytest.param(
-        _committed_wave("prod", "cluster-issuer", 2, "'3'"),
+        _committed_wave("prod", "cluster-issuer", 2, "'4'"),
         _dependency_moved_later,
         id="committed-dependency-moved-later-FAILED",
     ),
@@ -159,17 +170,17 @@ EXAMPLE_CASES = [
         id="committed-wave-with-api-provider-FAILED",
     ),
     pytest.param(
-        _committed_wave("prod", "keycloak", 3, "'2'"),
+        _committed_wave("prod", "keycloak", 4, "'3'"),
         _committed_keycloak,
         id="committed-wave-with-dependencies-FAILED",
     ),
     pytest.param(
-        _committed_wave("prod", "retool-db", 2, "'1'"),
+        _committed_wave("prod", "retool-db", 3, "'1'"),
         _committed_database,
         id="committed-database-with-operator-FAILED",
     ),
     pytest.param(
-        _committed_wave("prod", "keycloak", 3, "soon"),
+        _committed_wave("prod", "keycloak", 4, "soon"),
         no_outcomes,
         id="committed-wave-not-an-integer-left-to-schema-PASSED",
     ),

@@ -34,9 +34,9 @@ def repo(tmp_path: Path) -> Path:
     return copy_example(tmp_path)
 
 
-# The example has no chart lock: each of its 7 upstream pins is a chart-lock warning per
+# The example has no chart lock: each of its 8 upstream pins is a chart-lock warning per
 # environment.
-UNLOCKED_PINS = 7
+UNLOCKED_PINS = 8
 
 
 def without_chart_lock(lines: list[str]) -> list[str]:
@@ -221,8 +221,9 @@ def test_expired_and_unused_exceptions_are_reported(repo: Path) -> None:
 
 ENVIRONMENTS = "environments: dev, prod, staging"
 APPS_AND_DATABASES = (
-    "apps: argocd, cert-manager, cloudnative-pg, cluster-issuer, keycloak, keycloak-db, "
-    "monitoring, retool, retool-db, traefik-ingress"
+    "apps: argocd, cert-manager, cloudnative-pg, cluster-issuer, external-secrets, keycloak, "
+    "keycloak-db, keycloak-secrets, monitoring, monitoring-secrets, retool, retool-db, "
+    "retool-secrets, secret-store, traefik-ingress"
 )
 
 

@@ -26,6 +26,7 @@ UPSTREAM = (
     ("argocd", "argo-cd", "8.1.3", "https://argoproj.github.io/argo-helm"),
     ("cert-manager", "cert-manager", "v1.18.2", "https://charts.jetstack.io"),
     ("cloudnative-pg", "cloudnative-pg", "0.26.0", "https://cloudnative-pg.github.io/charts"),
+    ("external-secrets", "external-secrets", "2.9.0", "https://charts.external-secrets.io"),
     ("keycloak", "keycloak", "24.7.7", "https://charts.bitnami.com/bitnami"),
     (
         "monitoring",
@@ -394,8 +395,11 @@ def test_example_local_charts_pass_and_upstream_charts_are_skipped(
     assert [f for f in findings if f["severity"] == "error"] == []
     local = {f["file"] for f in findings if f["file"].startswith("charts/")}
     assert local == {
+        "charts/app-secrets/templates/externalsecrets.yaml",
         "charts/cluster-issuer/templates/clusterissuer.yaml",
         "charts/cnpg-cluster/templates/cluster.yaml",
+        "charts/cnpg-cluster/templates/credentials.yaml",
+        "charts/secret-store/templates/clustersecretstore.yaml",
     }
 
 

@@ -21,6 +21,9 @@ from gitopsctl.sources.model import (
     IngressSpot,
     Model,
     Profile,
+    RemoteRef,
+    SecretDef,
+    SecretStoreSettings,
     WorkloadSpot,
     origin_of,
 )
@@ -31,6 +34,12 @@ LAYER_INGRESS = "ingress"
 LAYER_APP = "app values"
 LAYER_ENVIRONMENT = "environment override"
 LAYER_CHART = "app chart"
+LAYER_SECRETS = "secrets"
+SECRET_STORE_KIND = "ClusterSecretStore"
+# CloudNativePG reads an owner's credentials from a Secret of this type with these two keys.
+CREDENTIALS_TYPE = "kubernetes.io/basic-auth"
+USERNAME_KEY = "username"
+PASSWORD_KEY = "password"
 BLOCKING_EFFECTS = ("NoSchedule", "NoExecute")
 
 
@@ -74,10 +83,89 @@ def database_values(model: Model, env: EnvironmentDef, app: AppDef, db: Database
     _set_field(values, db, "owner", db.owner)
     _set_field(values, db, "instances", db.instances)
     _set_field(values, db, "storage", {"size": db.storage})
+    values.merge(database_credentials(model, env, db))
     if db.values_node is not None:
         values.merge(from_node(db.values_node, db.source.name, LAYER_APP))
     _database_override(values, env, app, db)
     return values
+
+
+def database_credentials(model: Model, env: EnvironmentDef, db: DatabaseDef) -> Tracked:
+    """What the database chart needs to deliver the owner's credentials from the secret store
+    into the database namespace: the Secret its Cluster bootstraps from and manages the role by."""
+    settings = model.platform.secrets
+    values = Tracked()
+    if settings is None:
+        return values
+    origin = origin_of(db.source, db.path, LAYER_SECRETS)
+    credentials = {
+        "secretName": credentials_secret(db.name),
+        "remoteKey": database_remote_key(env.name, db.name),
+        **_store_fields(settings),
+    }
+    values.set(("credentials",), credentials, origin)
+    return values
+
+
+def credentials_secret(database: str) -> str:
+    """The Secret that holds a database owner's credentials, in the database namespace and in
+    the namespace of the app that declares the database."""
+    return f"{database}-credentials"
+
+
+def database_remote_key(env: str, database: str) -> str:
+    """Where the secret store keeps a database owner's credentials, as JSON with the properties
+    `username` and `password`."""
+    return f"{env}/databases/{database}"
+
+
+def secrets_values(model: Model, env: EnvironmentDef, app: AppDef) -> Tracked:
+    """The ExternalSecrets of an app's namespace: the Secrets the app declares and the
+    credentials of each database it declares."""
+    settings = model.platform.secrets
+    values = Tracked()
+    if settings is None:
+        return values
+    source = model.platform.source
+    for (key, value), setting in zip(_store_fields(settings).items(), STORE_SETTINGS, strict=True):
+        values.set((key,), value, origin_of(source, ("secrets", setting), LAYER_SECRETS))
+    for secret in app.secrets.values():
+        _set_declared_secret(values, secret)
+    for db in app.databases.values():
+        remote = database_remote_key(env.name, db.name)
+        data = {key: _remote(RemoteRef(remote, key)) for key in CREDENTIAL_KEYS}
+        delivered = {"type": CREDENTIALS_TYPE, "data": data}
+        path = ("externalSecrets", credentials_secret(db.name))
+        values.set(path, delivered, origin_of(db.source, db.path, LAYER_SECRETS))
+    return values
+
+
+CREDENTIAL_KEYS = (USERNAME_KEY, PASSWORD_KEY)
+STORE_SETTINGS = ("store", "refreshInterval")  # where platform.yaml sets each of _store_fields
+
+
+def _set_declared_secret(values: Tracked, secret: SecretDef) -> None:
+    """One declared Secret: the Secret at its name's line, each key's reference at the key's."""
+    declared = origin_of(secret.source, secret.path, LAYER_SECRETS)
+    values.set(("externalSecrets", secret.name), {}, declared)
+    for key, ref in secret.keys.items():
+        origin = origin_of(secret.source, (*secret.path, "keys", key), LAYER_SECRETS)
+        values.set(("externalSecrets", secret.name, "data", key), _remote(ref), origin)
+
+
+def _remote(ref: RemoteRef) -> dict[str, str]:
+    """An ExternalSecret's `remoteRef`: the key, and the property only when one is read."""
+    found = {"key": ref.key}
+    if ref.property is not None:
+        found["property"] = ref.property
+    return found
+
+
+def _store_fields(settings: SecretStoreSettings) -> dict[str, Any]:
+    return {
+        "secretStore": {"kind": SECRET_STORE_KIND, "name": settings.store},
+        "refreshInterval": settings.refresh_interval,
+    }
 
 
 def _database_override(values: Tracked, env: EnvironmentDef, app: AppDef, db: DatabaseDef) -> None:

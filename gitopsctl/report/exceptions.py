@@ -14,6 +14,7 @@ from datetime import date
 from typing import NamedTuple
 
 from gitopsctl.findings import Finding, Severity
+from gitopsctl.render.rendering import SECRETS_SUFFIX
 from gitopsctl.report.pipeline_findings import helm_template, render_drift
 from gitopsctl.report.pipeline_findings.source_schema import ID as RULE
 from gitopsctl.sources.model import Model, Platform, origin_of
@@ -26,8 +27,8 @@ UNEXCEPTABLE = {
 
 
 class Scope(NamedTuple):
-    """What exceptions may name: the known rules, environments and apps (databases included),
-    and the environments this run checks."""
+    """What exceptions may name: the known rules, environments and apps (databases and the
+    Applications of apps' Secrets included), and the environments this run checks."""
 
     rules: Collection[str]
     environments: Collection[str]
@@ -37,6 +38,12 @@ class Scope(NamedTuple):
     @classmethod
     def of(cls, model: Model, rules: Collection[str], checked: Collection[str]) -> Scope:
         apps = {*model.apps, *(db for app in model.apps.values() for db in app.databases)}
+        if model.platform.secrets is not None:
+            apps.update(
+                name + SECRETS_SUFFIX
+                for name, app in model.apps.items()
+                if app.secrets or app.databases
+            )
         return cls(rules, frozenset(model.environments), frozenset(apps), checked)
 
 

@@ -16,12 +16,23 @@ from gitopsctl.yaml import reader
 from gitopsctl.yaml.reader import PosMap
 
 EVERY_NODE = "*"
+DEFAULT_REFRESH_INTERVAL = "1h"
 
 
 def origin_of(source: SourceFile, path: ValuePath, layer: str) -> Origin:
     """The position of the key or item at ``path`` in a source file (its parent's when absent)."""
     line, column = reader.deepest_position(source.node, path)
     return Origin(source.name, line, column, layer)
+
+
+class SecretStoreSettings(NamedTuple):
+    """Where declared Secrets come from: ExternalSecrets reading one ClusterSecretStore, which the
+    app ``provider`` renders; ``chart`` renders an app's ExternalSecrets into its namespace."""
+
+    store: str
+    chart: str
+    provider: str
+    refresh_interval: str
 
 
 class Platform(NamedTuple):
@@ -39,6 +50,8 @@ class Platform(NamedTuple):
     database_chart: str
     database_provider: str
     promotion: tuple[str, ...] = ()  # the environments changes flow through, in order
+    region: str | None = None
+    secrets: SecretStoreSettings | None = None  # None: apps cannot declare secrets
     # API groups every cluster serves before Argo CD syncs anything: (group, reason).
     preinstalled_apis: tuple[tuple[str, str], ...] = ()
 
@@ -75,6 +88,22 @@ class DatabaseDef(NamedTuple):
         return self.source.node["databases"][self.name].get("values")
 
 
+class RemoteRef(NamedTuple):
+    """One key of a Secret: a remote key of the secret store, and one property of its JSON."""
+
+    key: str
+    property: str | None
+
+
+class SecretDef(NamedTuple):
+    """A Secret an app declares under `secrets:`, delivered into the app's namespace."""
+
+    name: str
+    keys: dict[str, RemoteRef]
+    source: SourceFile
+    path: ValuePath
+
+
 class DeclaredSecret(NamedTuple):
     """A Secret an app's pods get from outside the repository, and why (`providedSecrets`)."""
 
@@ -100,6 +129,7 @@ class AppDef(NamedTuple):
     ingresses: dict[str, str]
     databases: dict[str, DatabaseDef]
     promote: tuple[ValuePath, ...] = ()  # the values a promotion carries with the chart version
+    secrets: Mapping[str, SecretDef] = {}
     provided_secrets: tuple[DeclaredSecret, ...] = ()
 
 
@@ -219,9 +249,22 @@ def platform_of(
         database_chart=node["databases"]["chart"],
         database_provider=node["databases"]["providedBy"],
         promotion=tuple(node.get("promotion", ())),
+        region=node.get("region"),
+        secrets=_secret_store(node.get("secrets")),
         preinstalled_apis=tuple(
             (str(item["group"]), str(item["reason"])) for item in node.get("preinstalledApis", ())
         ),
+    )
+
+
+def _secret_store(node: Mapping[str, Any] | None) -> SecretStoreSettings | None:
+    if node is None:
+        return None
+    return SecretStoreSettings(
+        store=node["store"],
+        chart=node["chart"],
+        provider=node["providedBy"],
+        refresh_interval=node.get("refreshInterval", DEFAULT_REFRESH_INTERVAL),
     )
 
 
@@ -311,6 +354,9 @@ def _app(name: str, source: SourceFile) -> AppDef:
             key: _database(key, value, source) for key, value in node.get("databases", {}).items()
         },
         promote=tuple(split_path(path) for path in node.get("promote", ())),
+        secrets={
+            key: _secret(key, value, source) for key, value in node.get("secrets", {}).items()
+        },
         provided_secrets=tuple(
             _declared_secret(item, node["namespace"], index)
             for index, item in enumerate(node.get("providedSecrets", ()))
@@ -327,6 +373,16 @@ def _declared_secret(item: Mapping[str, Any], namespace: str, index: int) -> Dec
         reason=item["reason"],
         path=("providedSecrets", index),
     )
+
+
+def _secret(name: str, node: PosMap, source: SourceFile) -> SecretDef:
+    keys = {
+        str(key): RemoteRef(ref, None)
+        if isinstance(ref, str)
+        else RemoteRef(ref["key"], ref.get("property"))
+        for key, ref in node["keys"].items()
+    }
+    return SecretDef(name, keys, source, ("secrets", name))
 
 
 def _database(name: str, node: PosMap, source: SourceFile) -> DatabaseDef:
@@ -426,10 +482,13 @@ def _problem_at(source: SourceFile, path: ValuePath, message: str) -> Problem:
 def _platform_problems(model: Model) -> Iterator[Problem]:
     platform = model.platform
     source = platform.source
-    for path, app in (
+    providers = [
         (("ingress", "providedBy"), platform.ingress_provider),
         (("databases", "providedBy"), platform.database_provider),
-    ):
+    ]
+    if platform.secrets is not None:
+        providers.append((("secrets", "providedBy"), platform.secrets.provider))
+    for path, app in providers:
         if app not in model.apps:
             yield _problem_at(source, path, _unknown("app", app, model.apps))
     if platform.database_node_group not in platform.node_groups:
@@ -495,6 +554,13 @@ def _app_problems(model: Model, app: AppDef) -> Iterator[Problem]:
                 source, ("placement", "workloads", workload), _unknown("node group", group, groups)
             )
     yield from _profile_problems(model, app)
+    if app.secrets and model.platform.secrets is None:
+        yield _problem_at(
+            source,
+            ("secrets",),
+            f"app {app.name!r} declares secrets, but {model.platform.source.name} names no secret "
+            "store: add `secrets: {store, chart, providedBy}` there",
+        )
 
 
 def _profile_problems(model: Model, app: AppDef) -> Iterator[Problem]:

@@ -41,7 +41,7 @@ def _render_alone(rendering: Rendering, name: str) -> RenderedEnvironment | None
 
 
 def _promoted_apps(rendered: RenderedEnvironment) -> dict[str, PromotedApp]:
-    return {app.name: _promoted(app) for app in rendered.apps.values() if app.unit.database is None}
+    return {app.name: _promoted(app) for app in rendered.apps.values() if app.unit.kind == "app"}
 
 
 def _promoted(app: RenderedApp) -> PromotedApp:

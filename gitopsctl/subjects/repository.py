@@ -19,6 +19,7 @@ from gitopsctl.kube.names import SYNC_WAVE
 from gitopsctl.kube.schemastore import SchemaStore
 from gitopsctl.kube.workloads import as_int, placement_of, separate_nodes, spread_keys
 from gitopsctl.paths import ValuePath, format_path, lookup
+from gitopsctl.render.values import CREDENTIAL_KEYS
 from gitopsctl.sources.chartlock import LOCK_FILE
 from gitopsctl.sources.layering import Tracked
 from gitopsctl.sources.model import (
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
     from gitopsctl.render.rendering import RenderedApp, RenderedEnvironment, Rendering
 
 SCANNED = ("applications", "rendered", "charts")
+EXTERNAL_SECRETS_API = "external-secrets.io"
 
 
 class Output(NamedTuple):
@@ -328,6 +330,8 @@ def _add_app(output: Output, subjects: Environment, app: RenderedApp) -> None:
     if app.unit.database is not None:
         subjects.databases.append(_database(app, application, values, locate))
         return
+    if app.unit.delivers_secrets:
+        return
     profile = model.profiles.get(app.unit.app.profile)
     subjects.workloads.extend(_workloads(app.name, profile, values, locate))
     subjects.ingresses.extend(_ingresses(app.name, profile, values, locate))
@@ -346,10 +350,16 @@ def declared_providers(
 ) -> tuple[list[Provided], list[ProvidedSecret]]:
     """What the sources say an app provides: a database's CloudNativePG secrets, what its chart
     creates at run time (its profile's `creates`), the Secrets it declares under
-    `providedSecrets`."""
+    `providedSecrets`, and the Secrets its generated ExternalSecrets deliver (the app's
+    `secrets:` and its databases' credentials)."""
     namespace = _namespace(app)
+    delivered = list(app_provided_secrets(app))
     if app.unit.database is not None:
-        return list(references.cnpg_secrets(app.name, namespace, superuser=False)), []
+        # A Cluster bootstrapped from delivered credentials writes no `<name>-app` of its own.
+        cnpg = references.cnpg_secrets(app.name, namespace, superuser=False)
+        return ([] if delivered else list(cnpg)), delivered
+    if app.unit.delivers_secrets:
+        return [], delivered
     profile = model.profiles.get(app.unit.app.profile)
     chart = f"chart {app.unit.chart.name} of app {app.name}"
     release = str(app.application["spec"]["sources"][0]["helm"]["releaseName"])
@@ -460,16 +470,55 @@ class _DeclaredApis(NamedTuple):
 
 def _declared_apis(model: Model, app: RenderedApp) -> _DeclaredApis:
     """An app's `apis`; a database's Application uses the database operator's group, declared
-    by its entry under `databases:`."""
+    by its entry under `databases:` (and the secret store's, for its credentials); an app's
+    Secrets use the secret store's group, declared by its `secrets:`."""
     definition = app.unit.app
     database = app.unit.database
+    secrets = (_secrets_api(model),) if model.platform.secrets is not None else ()
     if database is not None:
+        # its Cluster, and the ExternalSecret of its owner's credentials
         entry = node_locator(database.source.node, database.source.name)(database.path)
-        return _DeclaredApis((), (_database_api(model),), (entry,))
+        return _DeclaredApis((), (_database_api(model), *secrets), (entry,) * (1 + len(secrets)))
+    if app.unit.delivers_secrets:  # the ExternalSecrets of the app's `secrets:` and databases
+        entry = node_locator(definition.source.node, definition.source.name)(("secrets",))
+        return _DeclaredApis((), secrets, (entry,) * len(secrets))
     locate = node_locator(definition.source.node, definition.source.name)
     uses = definition.uses_apis
     where = tuple(locate(("apis", "uses", index)) for index in range(len(uses)))
     return _DeclaredApis(definition.provides_apis, uses, where)
+
+
+def _secrets_api(model: Model) -> str:
+    """The API group of ExternalSecrets: the one the secret store's app uses."""
+    settings = model.platform.secrets
+    provider = model.apps.get(settings.provider) if settings is not None else None
+    return provider.uses_apis[0] if provider and provider.uses_apis else EXTERNAL_SECRETS_API
+
+
+def app_provided_secrets(app: RenderedApp) -> Iterator[ProvidedSecret]:
+    """The Secrets an app's or a database's ExternalSecrets deliver, each at the source line
+    that declares it."""
+    values = app.values
+    if app.unit.delivers_secrets:
+        declared = values.get(("externalSecrets",))
+        for name, secret in declared.items() if isinstance(declared, Mapping) else ():
+            path = ("externalSecrets", name)
+            yield _provided(app, name, frozenset(secret.get("data", {})), path)
+    elif app.unit.database is not None:
+        name = values.get(("credentials", "secretName"))
+        if isinstance(name, str):
+            yield _provided(app, name, frozenset(CREDENTIAL_KEYS), ("credentials",))
+
+
+def _provided(app: RenderedApp, name: str, keys: frozenset[str], path: ValuePath) -> ProvidedSecret:
+    namespace = app.unit.namespace
+    origin = app.values.origin(path)
+    fallback = Location(app.unit.app.source.name, 1, 1, app.values_file)
+    location = (
+        Location(origin.file, origin.line, origin.column, app.values_file) if origin else fallback
+    )
+    provider = f"ExternalSecret {namespace}/{name}"
+    return ProvidedSecret(namespace, name, keys, provider, location)
 
 
 def _database_api(model: Model) -> str:
