@@ -450,13 +450,14 @@ class _Releases(NamedTuple):
 def _read_releases(
     releases: Sequence[Release], finished: Iterator[tuple[int, str | HelmError]]
 ) -> _Releases:
-    """Each release's objects read as soon as Helm prints them (while the others render); of
-    several unreadable outputs, the first release's is the one reported."""
+    """Each release's objects read as soon as Helm prints them (while the others render); an
+    output that is not Kubernetes objects is refused like a release Helm cannot render, at the
+    template line that printed it."""
+    from gitopsctl.render.helm import HelmError
     from gitopsctl.subjects.helm import parse_release
 
     read: dict[int, ReleaseOutput] = {}
     refused: dict[int, HelmError] = {}
-    unreadable: dict[int, InputError] = {}
     for index, output in finished:
         if not isinstance(output, str):
             refused[index] = output
@@ -464,9 +465,8 @@ def _read_releases(
         try:
             read[index] = parse_release(releases[index], output, index)
         except InputError as error:
-            unreadable[index] = error
-    if unreadable:
-        raise unreadable[min(unreadable)]
+            said = "\n".join(str(problem) for problem in error.problems)
+            refused[index] = HelmError("its output is not Kubernetes objects", said)
     return _Releases([read[index] for index in sorted(read)], refused)
 
 

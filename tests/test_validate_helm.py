@@ -509,6 +509,43 @@ def test_a_release_helm_cannot_render_is_one_error_and_the_others_are_checked(
     )
 
 
+JUNK_CHART = {
+    "Chart.yaml": "apiVersion: v2\nname: junk\nversion: 0.1.0\n",
+    "templates/settings.yaml": "# settings, not an object\nlevel: debug\n",
+}
+
+
+def test_output_that_is_not_kubernetes_objects_is_refused_like_a_failed_release(
+    repo: Path, helm_path: str
+) -> None:
+    cache = cached_edge_kit(repo, helm_path)
+    archive = package(write_chart(repo.parent / "src", JUNK_CHART), cache, helm_path)
+    add_app(repo, "junk", UPSTREAM_SOURCE.format(name="junk", version="0.1.0"), helm_path)
+
+    result = run(
+        repo, helm_path, "validate", "--helm", "--chart-cache", str(cache), "--format", "json"
+    )
+
+    findings = report(result)
+    assert (result.returncode, result.stderr) == (1, "")
+    assert rows(findings, "junk") == [
+        (
+            "helm-template",
+            "error",
+            "prod",
+            "sources/apps/junk.yaml",
+            line_of(repo, "sources/apps/junk.yaml", "chart:"),
+            1,
+            f"helm cannot render chart junk 0.1.0 for prod/junk: {archive.as_posix()}:"
+            "templates/settings.yaml:2:1: not a Kubernetes object (a mapping with apiVersion,"
+            " kind and metadata.name): apiVersion is missing (rendered by helm for prod/junk)",
+        )
+    ]
+    assert rows(findings, "edge-kit") == edge_kit_findings(
+        f"{cache.as_posix()}/edge-kit-0.3.0.tgz:"
+    )
+
+
 def test_without_helm_is_exit_2(repo: Path, tmp_path: Path) -> None:
     result = run(repo, str(tmp_path / "empty"), "validate", "--helm")
 
