@@ -79,7 +79,7 @@ def test_render_check_passes_again_after_validate_found_no_drift(
         invoke_cli(repo, command)
     invoke_cli(repo, "validate")
     _computing_is_a_bug(monkeypatch)
-    assert _outcome(repo, "render", "--check") == (0, "up to date: 66 files\n")
+    assert _outcome(repo, "render", "--check") == (0, "up to date: 96 files\n")
 
 
 def test_render_check_remembers_only_a_current_output(repo: Path) -> None:
