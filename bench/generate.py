@@ -214,6 +214,7 @@ def sso_source(app: App) -> dict[str, Yaml]:
                 "storage": "10Gi",
             }
         },
+        "providedSecrets": provided(f"{app.name}-admin", f"{db}-credentials"),
         "values": {
             "proxyHeaders": "xforwarded",
             "auth": {
@@ -266,6 +267,7 @@ def tool_source(app: App) -> dict[str, Yaml]:
                 "storage": "20Gi",
             }
         },
+        "providedSecrets": provided(f"{app.name}-license", f"{db}-credentials"),
         "values": {
             "replicaCount": 1,
             "resources": {"requests": {"cpu": "6", "memory": "12Gi"}, "limits": {"memory": "14Gi"}},
@@ -303,6 +305,7 @@ def metrics_source(app: App) -> dict[str, Yaml]:
         "dependsOn": [*EDGE, app.sibling(2)],
         "placement": {"nodeGroup": "workload", "workloads": {"nodeExporter": "*"}},
         "ingresses": {"grafana": {"host": f"{app.name}.${{env.domain}}"}},
+        "providedSecrets": provided(f"{app.name}-grafana-admin"),
         "values": {
             "prometheus": {"prometheusSpec": {"retention": "15d"}},
             "grafana": {
@@ -492,6 +495,13 @@ def copy_project_files(source: Path, out: Path) -> None:
 
 
 PROMOTION = re.compile(r"(?m)^promotion: \[(.*)\]$")
+def provided(*names: str) -> list[dict[str, str]]:
+    """The Secrets a synthetic app's values name: the generated repository has no secret store,
+    so they are declared as provided outside it."""
+    return [{"name": name, "reason": PROVIDED_OUTSIDE} for name in names]
+
+
+PROVIDED_OUTSIDE = "created outside the synthetic repository, which has no secret store"
 SECRET_STORE = re.compile(r"(?m)^secrets:\n(?:[ #].*\n)*")
 
 

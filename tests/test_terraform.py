@@ -414,4 +414,4 @@ def test_diff_against_a_ref_reads_the_terraform_at_that_ref(tmp_path: Path) -> N
     assert (result.exit_code, result.stderr) == (0, "")
     lines = result.stdout.splitlines()
     assert '      value tolerations[0].value: "large" -> "xl"' in lines
-    assert "prod: 0 added, 0 removed, 2 changed, 8 unchanged" in lines
+    assert "prod: 0 added, 0 removed, 2 changed, 13 unchanged" in lines
