@@ -495,6 +495,8 @@ def copy_project_files(source: Path, out: Path) -> None:
 
 
 PROMOTION = re.compile(r"(?m)^promotion: \[(.*)\]$")
+
+
 def provided(*names: str) -> list[dict[str, str]]:
     """The Secrets a synthetic app's values name: the generated repository has no secret store,
     so they are declared as provided outside it."""

@@ -22,17 +22,17 @@ PINS = {
     "cert-manager": ("https://charts.jetstack.io", "cert-manager", "v1.18.2"),
     "cloudnative-pg": ("https://cloudnative-pg.github.io/charts", "cloudnative-pg", "0.26.0"),
     "external-secrets": ("https://charts.external-secrets.io", "external-secrets", "2.9.0"),
-    "keycloak": ("https://charts.bitnami.com/bitnami", "keycloak", "24.7.7"),
+    "keycloak": ("https://codecentric.github.io/helm-charts", "keycloakx", "7.1.11"),
     "monitoring": (
         "https://prometheus-community.github.io/helm-charts",
         "kube-prometheus-stack",
         "77.5.0",
     ),
-    "retool": ("https://charts.retool.com", "retool", "6.5.2"),
+    "retool": ("https://charts.retool.com", "retool", "6.6.0"),
     "traefik-ingress": ("https://traefik.github.io/charts", "traefik", "37.1.1"),
 }
 # Further versions the loopback repository offers (the missing-version cases name them).
-MORE_VERSIONS = {"retool": ("6.4.13", "6.5.0", "6.6.0", "7.0.0-rc.1")}
+MORE_VERSIONS = {"retool": ("6.4.13", "6.5.0", "6.7.0", "7.0.0-rc.1")}
 CONFIG_MAP = """\
 apiVersion: v1
 kind: ConfigMap

@@ -105,20 +105,20 @@ def test_lock_is_the_same_bytes_again_from_the_cache_without_the_repository(
 
 def test_environment_override_is_locked_too(setup: Setup) -> None:
     prod = "sources/environments/prod.yaml"
-    edit(setup.repo, prod, "  retool:\n", "  retool:\n    chart: {version: 6.6.0}\n")
+    edit(setup.repo, prod, "  retool:\n", "  retool:\n    chart: {version: 6.7.0}\n")
     rerender(setup.repo)
 
     result = setup.run("charts", "lock")
 
     lock = (setup.repo / LOCK).read_text(encoding="utf-8")
-    digest = sha256(setup.archive("retool", "6.6.0"))
+    digest = sha256(setup.archive("retool", "6.7.0"))
     assert result.returncode == 0
-    assert f"    name: retool\n    version: 6.6.0\n    digest: {digest}\n" in lock
-    assert "    name: retool\n    version: 6.5.2\n" in lock
+    assert f"    name: retool\n    version: 6.7.0\n    digest: {digest}\n" in lock
+    assert "    name: retool\n    version: 6.6.0\n" in lock
 
 
 RETOOL, PROD = "sources/apps/retool.yaml", "sources/environments/prod.yaml"
-RETOOL_PIN = "  version: 6.5.2\n"
+RETOOL_PIN = "  version: 6.6.0\n"
 
 
 @pytest.mark.parametrize(
@@ -127,9 +127,9 @@ RETOOL_PIN = "  version: 6.5.2\n"
         pytest.param(
             PROD,
             "  retool:\n",
-            "  retool:\n    chart: {version: 6.5.3}\n",
+            "  retool:\n    chart: {version: 6.6.1}\n",
             13,
-            "retool 6.5.3 is not in {url} (nearest: 6.5.0, 6.5.2, 6.6.0)",
+            "retool 6.6.1 is not in {url} (nearest: 6.5.0, 6.6.0, 6.7.0)",
             id="environment-override",
         ),
         pytest.param(
@@ -137,7 +137,7 @@ RETOOL_PIN = "  version: 6.5.2\n"
             RETOOL_PIN,
             "  version: 6.5.1\n",
             3,
-            "retool 6.5.1 is not in {url} (nearest: 6.4.13, 6.5.0, 6.5.2, 6.6.0)",
+            "retool 6.5.1 is not in {url} (nearest: 6.4.13, 6.5.0, 6.6.0, 6.7.0)",
             id="app-file",
         ),
         pytest.param(
@@ -153,7 +153,7 @@ RETOOL_PIN = "  version: 6.5.2\n"
             RETOOL_PIN,
             "  version: latest\n",
             3,
-            "retool latest is not in {url} (newest: 6.5.2, 6.6.0, 7.0.0-rc.1)",
+            "retool latest is not in {url} (newest: 6.6.0, 6.7.0, 7.0.0-rc.1)",
             id="not-semver",
         ),
     ],
@@ -190,17 +190,17 @@ def test_chart_the_repository_lacks_is_exit_2_at_its_version(setup: Setup) -> No
 
 def test_lock_refuses_a_cached_archive_that_differs_from_the_lock(setup: Setup) -> None:
     assert setup.run("charts", "lock").returncode == 0
-    tampered = setup.cache / "retool-6.5.2.tgz"
+    tampered = setup.cache / "retool-6.6.0.tgz"
     tampered.write_bytes(b"not the locked archive")
     before = (setup.repo / LOCK).read_text(encoding="utf-8")
     line = line_of(setup.repo, LOCK, "name: retool") - 1
 
     result = setup.run("charts", "lock")
 
-    locked = sha256(setup.archive("retool", "6.5.2"))
+    locked = sha256(setup.archive("retool", "6.6.0"))
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == (
-        f"error: {LOCK}:{line}:5: retool 6.5.2 ({setup.url}): the cached archive "
+        f"error: {LOCK}:{line}:5: retool 6.6.0 ({setup.url}): the cached archive "
         f"{tampered.as_posix()} has digest {sha256(tampered)}, {LOCK} locks {locked}: run "
         "`python render.py charts pull` to fetch it again\n"
     )
@@ -236,15 +236,15 @@ def test_pull_into_a_given_cache(setup: Setup, tmp_path: Path) -> None:
     result = setup.run("charts", "pull", "--cache", str(cache))
 
     assert (result.returncode, result.stderr) == (0, "")
-    assert sha256(cache / "retool-6.5.2.tgz") == sha256(setup.archive("retool", "6.5.2"))
+    assert sha256(cache / "retool-6.6.0.tgz") == sha256(setup.archive("retool", "6.6.0"))
     assert result.stdout.splitlines()[-1] == summary(len(PINS), "verified", len(PINS), cache)
 
 
 def test_pull_replaces_a_tampered_archive_and_validate_reports_it_before(setup: Setup) -> None:
     assert setup.run("charts", "lock").returncode == 0
-    tampered = setup.cache / "retool-6.5.2.tgz"
+    tampered = setup.cache / "retool-6.6.0.tgz"
     tampered.write_bytes(b"not the locked archive")
-    bad, locked = sha256(tampered), sha256(setup.archive("retool", "6.5.2"))
+    bad, locked = sha256(tampered), sha256(setup.archive("retool", "6.6.0"))
     line = line_of(setup.repo, LOCK, "name: retool") - 1
 
     reported = setup.run("validate", "--format", "json")
@@ -252,7 +252,7 @@ def test_pull_replaces_a_tampered_archive_and_validate_reports_it_before(setup: 
     clean = setup.run("validate", "--format", "json")
 
     message = (
-        f"the cached archive {tampered.as_posix()} of chart retool 6.5.2 ({setup.url}) has digest "
+        f"the cached archive {tampered.as_posix()} of chart retool 6.6.0 ({setup.url}) has digest "
         f"{bad}, the lock has {locked}: run `python render.py charts pull` to fetch the locked "
         "archive again"
     )
@@ -269,7 +269,7 @@ def test_pull_replaces_a_tampered_archive_and_validate_reports_it_before(setup: 
 def test_pull_refuses_an_archive_whose_digest_is_not_the_locked_one(setup: Setup) -> None:
     assert setup.run("charts", "lock").returncode == 0
     shutil.rmtree(setup.cache)
-    served = setup.archive("retool", "6.5.2")
+    served = setup.archive("retool", "6.6.0")
     locked = sha256(served)
     served.write_bytes(served.read_bytes() + b"\0")  # the repository now serves other bytes
     line = line_of(setup.repo, LOCK, "name: retool") - 1
@@ -278,11 +278,11 @@ def test_pull_refuses_an_archive_whose_digest_is_not_the_locked_one(setup: Setup
 
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == (
-        f"error: {LOCK}:{line}:5: retool 6.5.2 ({setup.url}): the downloaded archive has digest "
+        f"error: {LOCK}:{line}:5: retool 6.6.0 ({setup.url}): the downloaded archive has digest "
         f"{sha256(served)}, {LOCK} locks {locked}: the repository serves another archive than "
         "the one locked\n"
     )
-    assert not (setup.cache / "retool-6.5.2.tgz").exists()
+    assert not (setup.cache / "retool-6.6.0.tgz").exists()
 
 
 def test_pull_without_a_lock_is_exit_2(setup: Setup) -> None:
@@ -304,16 +304,16 @@ def chart_lock_rows(result: subprocess.CompletedProcess[str]) -> list[tuple[obje
 def test_validate_reports_a_pin_missing_from_the_lock(setup: Setup) -> None:
     assert setup.run("charts", "lock").returncode == 0
     prod = "sources/environments/prod.yaml"
-    edit(setup.repo, prod, "  retool:\n", "  retool:\n    chart: {version: 6.6.0}\n")
+    edit(setup.repo, prod, "  retool:\n", "  retool:\n    chart: {version: 6.7.0}\n")
     rerender(setup.repo)
 
     result = setup.run("validate", "--format", "json")
 
     message = (
-        f"chart retool 6.6.0 ({setup.url}) is not in {LOCK} (it locks retool 6.5.2 from "
+        f"chart retool 6.7.0 ({setup.url}) is not in {LOCK} (it locks retool 6.6.0 from "
         f"{setup.url}): run `python render.py charts lock`"
     )
-    line = line_of(setup.repo, prod, "version: 6.6.0")
+    line = line_of(setup.repo, prod, "version: 6.7.0")
     assert result.returncode == 1
     assert chart_lock_rows(result) == [
         ("chart-lock", "error", "prod", "retool", prod, line, 13, message)

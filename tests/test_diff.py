@@ -77,10 +77,16 @@ DEV_TO_PROD = {
     ],
     "keycloak": [
         "~ keycloak (app)",
+        '    value args[1]: "--hostname=https://keycloak.dev.platform.example.com" -> '
+        '"--hostname=https://keycloak.platform.example.com"',
         f"    value ingress.annotations.{ISSUER}: {DEV_ISSUER}",
-        '    value ingress.hostname: "keycloak.dev.platform.example.com" -> '
+        '    value ingress.rules[0].host: "keycloak.dev.platform.example.com" -> '
         '"keycloak.platform.example.com"',
-        "    value replicaCount: (absent) -> 3",
+        '    value ingress.tls[0].hosts[0]: "keycloak.dev.platform.example.com" -> '
+        '"keycloak.platform.example.com"',
+        '    value ingress.tls[0].secretName: "keycloak-dev-platform-example-com-tls" -> '
+        '"keycloak-platform-example-com-tls"',
+        "    value replicas: (absent) -> 3",
     ],
     "keycloak-db": [
         "~ keycloak-db (database)",
@@ -215,18 +221,18 @@ def test_a_different_cluster_shows_in_every_application(example_repo: Path) -> N
 
 
 def test_a_chart_version_that_differs_has_a_line_of_its_own(example_repo: Path) -> None:
-    edit(example_repo, STAGING, "  retool:\n", "  retool:\n    chart: {version: 6.6.0}\n")
+    edit(example_repo, STAGING, "  retool:\n", "  retool:\n    chart: {version: 6.7.0}\n")
 
     text = invoke_cli(example_repo, "diff", "staging", "prod").stdout
     report = json.loads(
         invoke_cli(example_repo, "diff", "staging", "prod", "--format", "json").stdout
     )
 
-    assert blocks(text)["retool"][:2] == ["~ retool (app)", "    chart version: 6.6.0 -> 6.5.2"]
+    assert blocks(text)["retool"][:2] == ["~ retool (app)", "    chart version: 6.7.0 -> 6.6.0"]
     assert [line for line in text.splitlines() if "targetRevision" in line] == []
     [retool] = [app for app in report["apps"] if app["name"] == "retool"]
     assert list(retool)[:4] == ["name", "kind", "status", "chartVersion"]
-    assert retool["chartVersion"] == {"from": "6.6.0", "to": "6.5.2"}
+    assert retool["chartVersion"] == {"from": "6.7.0", "to": "6.6.0"}
     assert retool["application"] == []
     assert [app["name"] for app in report["apps"] if "chartVersion" in app] == ["retool"]
 
@@ -308,7 +314,7 @@ def test_value_changes_compare_types_strictly() -> None:
 RETOOL_PROD = "  retool:\n    values:\n      replicaCount: 3\n"
 STAGING = "sources/environments/staging.yaml"
 STAGING_KEYCLOAK = (
-    "  keycloak:\n    values:\n      replicaCount: 2\n    databases:\n      keycloak-db:\n"
+    "  keycloak:\n    values:\n      replicas: 2\n    databases:\n      keycloak-db:\n"
     "        instances: 2\n"
 )
 WHOAMI = """\
@@ -381,7 +387,7 @@ def test_a_changed_value(repo: Path) -> None:
 
 
 def test_a_changed_chart_version(repo: Path) -> None:
-    edit(repo, "sources/apps/retool.yaml", "  version: 6.5.2\n", "  version: 6.6.0-rc.1\n")
+    edit(repo, "sources/apps/retool.yaml", "  version: 6.6.0\n", "  version: 6.7.0-rc.1\n")
     result = invoke_cli(repo, "diff", "--against", "HEAD")
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout.splitlines() == [
@@ -392,7 +398,7 @@ def test_a_changed_chart_version(repo: Path) -> None:
             for line in (
                 f"{env}: 0 added, 0 removed, 1 changed, 14 unchanged",
                 "  ~ retool (app)",
-                "      chart version: 6.5.2 -> 6.6.0-rc.1",
+                "      chart version: 6.6.0 -> 6.7.0-rc.1",
             )
         ),
         "summary: 0 added, 0 removed, 3 changed",

@@ -1,9 +1,9 @@
 """`promote`: the source environment's chart versions and `promote` values written into the target
 environment's source file, as a careful human would, then rendered; in real git repositories.
 
-The example's apps all run the chart version of their app file (retool 6.5.2, keycloak 24.7.7,
-traefik 37.1.1). `ready_in_dev` tries retool 6.6.0 with image tag 3.52 in dev, renders and
-commits, as the README's walk-through does.
+The example's apps all run the chart version of their app file (retool 6.6.0, keycloakx 7.1.11,
+traefik 37.1.1). `ready_in_dev` tries retool 6.7.0 with image tag 3.334.12-stable in dev, renders
+and commits, as the README's walk-through does.
 """
 
 from __future__ import annotations
@@ -22,7 +22,10 @@ STAGING = "sources/environments/staging.yaml"
 PROD = "sources/environments/prod.yaml"
 RETOOL = "sources/apps/retool.yaml"
 RENDERED = "rendered 96 files in 3 environments: 2 written, 0 pruned\n"
-RETOOL_CHANGES = ["    chart version: 6.5.2 -> 6.6.0", '    value image.tag: (absent) -> "3.52"']
+RETOOL_CHANGES = [
+    "    chart version: 6.6.0 -> 6.7.0",
+    '    value image.tag: "3.334.11-stable" -> "3.334.12-stable"',
+]
 
 
 def git(repo: Path, *args: str) -> str:
@@ -59,16 +62,17 @@ def repo(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def ready_in_dev(repo: Path) -> Path:
-    """Retool promotes `image.tag`; dev runs chart 6.6.0 and image tag 3.52 (committed)."""
+    """Retool promotes `image.tag`; dev runs chart 6.7.0 and image 3.334.12-stable (committed)."""
     edit(repo, RETOOL, "namespace: retool\n", "namespace: retool\npromote: [image.tag]\n")
     edit(
         repo,
         DEV,
         "  retool:\n",
-        '  retool:\n    chart: {version: 6.6.0}\n    values:\n      image: {tag: "3.52"}\n',
+        "  retool:\n    chart: {version: 6.7.0}\n"
+        '    values:\n      image: {tag: "3.334.12-stable"}\n',
     )
     rerender(repo)
-    commit(repo, "retool 6.6.0 with image 3.52 in dev")
+    commit(repo, "retool 6.7.0 with image 3.334.12-stable in dev")
     return repo
 
 
@@ -146,17 +150,17 @@ def test_promotion_writes_the_promoted_lines_and_renders(ready_in_dev: Path) -> 
     ]
     assert changed_lines(repo, STAGING) == [
         "+      image:",
-        '+        tag: "3.52"',
+        "+        tag: 3.334.12-stable",
         "+    chart:",
-        "+      version: 6.6.0",
+        "+      version: 6.7.0",
     ]
     assert changed_lines(repo, "applications/staging/retool.yaml") == [
-        "-      targetRevision: 6.5.2",
-        "+      targetRevision: 6.6.0",
+        "-      targetRevision: 6.6.0",
+        "+      targetRevision: 6.7.0",
     ]
     assert changed_lines(repo, "rendered/staging/retool/values.yaml") == [
-        "+image:",
-        "+  tag: '3.52'",
+        "-  tag: 3.334.11-stable",
+        "+  tag: 3.334.12-stable",
     ]
     assert invoke_cli(repo, "render", "--check").exit_code == 0
 
@@ -164,7 +168,7 @@ def test_promotion_writes_the_promoted_lines_and_renders(ready_in_dev: Path) -> 
 def test_dev_to_staging_to_prod(ready_in_dev: Path) -> None:
     repo = ready_in_dev
     assert invoke_cli(repo, "promote", "--to", "staging").exit_code == 0
-    commit(repo, "retool 6.6.0 with image 3.52 in staging")
+    commit(repo, "retool 6.7.0 with image 3.334.12-stable in staging")
 
     result = run_cli(repo, "promote", "--to", "prod", "retool")
 
@@ -181,13 +185,13 @@ def test_dev_to_staging_to_prod(ready_in_dev: Path) -> None:
         "     values:",
         "       replicaCount: 3",
         "+      image:",
-        '+        tag: "3.52"',
+        "+        tag: 3.334.12-stable",
         "     databases:",
         "       retool-db:",
         "         instances: 3",
         "         storage: 50Gi",
         "+    chart:",
-        "+      version: 6.6.0",
+        "+      version: 6.7.0",
         "   monitoring:",
         "     values:",
         "       prometheus:",
@@ -236,7 +240,7 @@ apps:
 
   # Identity.
   keycloak:
-    values: {replicaCount: 2}
+    values: {replicas: 2}
     databases:
       keycloak-db: {instances: 2}
   retool:   # internal tools
@@ -258,7 +262,7 @@ apps:
 def test_a_hand_formatted_file_changes_only_in_the_promoted_lines(ready_in_dev: Path) -> None:
     repo = ready_in_dev
     (repo / STAGING).write_text(ODD_STAGING, encoding="utf-8")
-    edit(repo, DEV, "  keycloak:\n", "  keycloak:\n    chart: {version: 24.8.0}\n")
+    edit(repo, DEV, "  keycloak:\n", "  keycloak:\n    chart: {version: 7.2.0}\n")
     edit(repo, DEV, "  traefik-ingress:\n", "  traefik-ingress:\n    chart: {version: 37.2.0}\n")
     rerender(repo)
     commit(repo, "staging by hand; keycloak and traefik upgraded in dev")
@@ -277,22 +281,22 @@ def test_a_hand_formatted_file_changes_only_in_the_promoted_lines(ready_in_dev: 
         "   cluster-issuer:",
         "     values:",
         "@@ -21,13 +21,19 @@ apps:",
-        "     values: {replicaCount: 2}",
+        "     values: {replicas: 2}",
         "     databases:",
         "       keycloak-db: {instances: 2}",
         "+    chart:",
-        "+      version: 24.8.0",
+        "+      version: 7.2.0",
         "   retool:   # internal tools",
         "     values:",
         "       replicaCount:   2    # half of prod",
         "+      image:",
-        '+        tag: "3.52"',
+        "+        tag: 3.334.12-stable",
         " ",
         "     databases:",
         "       retool-db:",
         "         instances: 2",
         "+    chart:",
-        "+      version: 6.6.0",
+        "+      version: 6.7.0",
         " ",
         "   monitoring:",
         "     values:",
@@ -325,8 +329,15 @@ def test_json_report(ready_in_dev: Path) -> None:
                 "name": "retool",
                 "kind": "app",
                 "status": "changed",
-                "chartVersion": {"from": "6.5.2", "to": "6.6.0"},
-                "values": [{"path": "image.tag", "keys": ["image", "tag"], "to": "3.52"}],
+                "chartVersion": {"from": "6.6.0", "to": "6.7.0"},
+                "values": [
+                    {
+                        "path": "image.tag",
+                        "keys": ["image", "tag"],
+                        "from": "3.334.11-stable",
+                        "to": "3.334.12-stable",
+                    }
+                ],
                 "application": [],
             }
         ],
@@ -343,7 +354,7 @@ def test_json_report(ready_in_dev: Path) -> None:
 def test_an_error_in_the_source_environment_blocks_it(ready_in_dev: Path) -> None:
     repo = ready_in_dev
     issuer = "          cert-manager.io/cluster-issuer: letsencrypt-prod\n"
-    tag = '      image: {tag: "3.52"}\n'
+    tag = '      image: {tag: "3.334.12-stable"}\n'
     edit(repo, DEV, tag, f"{tag}      ingress:\n        annotations:\n{issuer}")
     rerender(repo)
     commit(repo, "the prod issuer in dev")
@@ -405,7 +416,7 @@ def test_unusable_arguments_exit_2(repo: Path, args: tuple[str, ...], message: s
 
 
 def test_an_app_not_enabled_in_both_exits_2(repo: Path) -> None:
-    block = "  keycloak:\n    values:\n      replicaCount: 2\n    databases:\n      keycloak-db:\n"
+    block = "  keycloak:\n    values:\n      replicas: 2\n    databases:\n      keycloak-db:\n"
     edit(repo, STAGING, block + "        instances: 2\n", "")
     commit(repo, "no keycloak in staging")
 

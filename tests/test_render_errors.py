@@ -146,7 +146,7 @@ def chart_version_of_a_local_chart(repo: Path) -> int:
 
 def chart_override_other_than_version(repo: Path) -> int:
     old = "  retool:\n"
-    return _replace(repo, PROD, old, old + "    chart: {version: 6.6.0, name: retool}\n") + 1
+    return _replace(repo, PROD, old, old + "    chart: {version: 6.7.0, name: retool}\n") + 1
 
 
 def promote_path_with_an_empty_key(repo: Path) -> int:

@@ -59,8 +59,8 @@ def rows(explained: str) -> dict[str, tuple[str, str, str]]:
             "3", LAYER_ENVIRONMENT, id="environment-override",
         ),
         pytest.param(
-            "prod", "retool", "resources.requests.cpu", RETOOL, ("values:\n", '      cpu: "6"'),
-            '"6"', LAYER_APP, id="app-value",
+            "prod", "retool", "resources.requests.cpu", RETOOL, ("values:\n", '      cpu: "5"'),
+            '"5"', LAYER_APP, id="app-value",
         ),
         pytest.param(
             "prod", "retool", "config.postgresql.host", RETOOL,
@@ -131,8 +131,8 @@ def test_explain_command_prints_every_value_of_the_rendered_file(example_repo: P
     assert (result.returncode, result.stderr) == (0, "")
     lines = result.stdout.splitlines()
     assert lines[:4] == [
-        "# prod/retool: app https://charts.retool.com retool 6.5.2",
-        f"# chart version 6.5.2 from {RETOOL}:{line_of(RETOOL, 'version: 6.5.2')} (app chart)",
+        "# prod/retool: app https://charts.retool.com retool 6.6.0",
+        f"# chart version 6.6.0 from {RETOOL}:{line_of(RETOOL, 'version: 6.6.0')} (app chart)",
         "# namespace retool, sync wave 4",
         "# application applications/prod/retool.yaml, values rendered/prod/retool/values.yaml",
     ]
@@ -148,13 +148,13 @@ def test_explain_command_prints_every_value_of_the_rendered_file(example_repo: P
 def test_explain_names_the_environment_line_that_sets_the_chart_version(
     example_repo: Path,
 ) -> None:
-    edit(example_repo, PROD, "  retool:\n", "  retool:\n    chart: {version: 6.6.0}\n")
+    edit(example_repo, PROD, "  retool:\n", "  retool:\n    chart: {version: 6.7.0}\n")
 
     lines = invoke_cli(example_repo, "explain", "--env", "prod", "--app", "retool").stdout
 
     assert lines.splitlines()[:2] == [
-        "# prod/retool: app https://charts.retool.com retool 6.6.0",
-        f"# chart version 6.6.0 from {PROD}:{line_of(PROD, '  retool:') + 1} "
+        "# prod/retool: app https://charts.retool.com retool 6.7.0",
+        f"# chart version 6.7.0 from {PROD}:{line_of(PROD, '  retool:') + 1} "
         "(environment override)",
     ]
 

@@ -37,8 +37,14 @@ def source_edits(*edits: tuple[str, str, str]) -> Mutate:
     return mutate
 
 
+def api_resources_line(repo: Path) -> int:
+    """The line of Retool's API `resources:` (the workflows backend has its own, indented)."""
+    lines = (repo / RETOOL).read_text(encoding="utf-8").splitlines()
+    return lines.index("  resources:") + 1
+
+
 def retool_rows(repo: Path, allocatable: str, instance_type: str, requests: str) -> list[Row]:
-    line = line_of(repo, RETOOL, "  resources:")
+    line = api_resources_line(repo)
     message = (
         f"workload 'backend' (Deployment): a pod requests {requests}, more than any node it can "
         f"be scheduled on can allocate: large {instance_type} allocatable {allocatable}"
@@ -53,18 +59,16 @@ def eight_cpus_reported(repo: Path) -> list[Row]:
 
 
 def smaller_nodes_reported(repo: Path) -> list[Row]:
-    return retool_rows(repo, "cpu 3920m, memory 15391Mi", "m6i.xlarge", "cpu 6000m, memory 12288Mi")
+    return retool_rows(repo, "cpu 3920m, memory 15391Mi", "m6i.xlarge", "cpu 5000m, memory 12288Mi")
 
 
 def five_replicas_reported(repo: Path) -> list[Row]:
     message = (
-        "node group 'large': its pods request cpu 30000m, memory 61440Mi in all and need more "
+        "node group 'large': its pods request cpu 25000m, memory 61440Mi in all and need more "
         "than its maxSize of 4 node(s) of m6i.2xlarge (cpu 7910m, memory 31775Mi, 57 pods each "
         "after DaemonSets)"
     )
-    return [
-        (RULE, "error", RETOOL, line_of(repo, RETOOL, "  resources:"), message, "prod", "retool")
-    ]
+    return [(RULE, "error", RETOOL, api_resources_line(repo), message, "prod", "retool")]
 
 
 def four_instances_reported(repo: Path) -> list[Row]:
@@ -79,7 +83,7 @@ def four_instances_reported(repo: Path) -> list[Row]:
 CASES = [
     pytest.param(Case(unchanged, no_findings), id="example-PASSED"),
     pytest.param(
-        Case(source_edits((RETOOL, 'cpu: "6"', 'cpu: "8"')), eight_cpus_reported),
+        Case(source_edits((RETOOL, 'cpu: "5"', 'cpu: "8"')), eight_cpus_reported),
         id="retool-asks-more-cpu-than-a-large-node-has-FAILED",
     ),
     pytest.param(

@@ -68,7 +68,7 @@ def cache_all(repo: Path) -> None:
 
 
 def tamper_retool(repo: Path) -> None:
-    (cache_of(repo) / "retool-6.5.2.tgz").write_bytes(b"another archive")
+    (cache_of(repo) / "retool-6.6.0.tgz").write_bytes(b"another archive")
 
 
 def prod_retool(version: str) -> Callable[[Path], None]:
@@ -125,20 +125,20 @@ def not_in_lock(app: str, elsewhere: str = "") -> Callable[[Path], list[Row]]:
 
 
 def prod_not_in_lock(repo: Path) -> list[Row]:
-    pin = (RETOOL[0], "retool", "6.6.0")
+    pin = (RETOOL[0], "retool", "6.7.0")
     message = (
-        f"{chart(pin)} is not in {LOCK} (it locks retool 6.5.2 from {RETOOL[0]}): run "
+        f"{chart(pin)} is not in {LOCK} (it locks retool 6.6.0 from {RETOOL[0]}): run "
         "`python render.py charts lock`"
     )
-    return [(RULE, "error", PROD, line_of(repo, PROD, "version: 6.6.0"), message, "prod", "retool")]
+    return [(RULE, "error", PROD, line_of(repo, PROD, "version: 6.7.0"), message, "prod", "retool")]
 
 
 def tampered(repo: Path) -> list[Row]:
-    file = (cache_of(repo) / "retool-6.5.2.tgz").as_posix()
+    file = (cache_of(repo) / "retool-6.6.0.tgz").as_posix()
     other = f"sha256:{hashlib.sha256(b'another archive').hexdigest()}"
     message = (
         f"the cached archive {file} of {chart(RETOOL)} has digest {other}, the lock has "
-        f"{digest('retool', '6.5.2')}: run `python render.py charts pull` to fetch the locked "
+        f"{digest('retool', '6.6.0')}: run `python render.py charts pull` to fetch the locked "
         "archive again"
     )
     line = line_of(repo, LOCK, "name: retool") - 1
@@ -164,15 +164,15 @@ CASES = [
         id="lock-has-another-version-FAILED",
     ),
     pytest.param(
-        Case(changes(write_lock(*LOCKED_BUT_RETOOL, (OTHER_REPO, "retool", "6.5.2"))),
-             not_in_lock("retool", f" (it locks retool 6.5.2 from {OTHER_REPO})")),
+        Case(changes(write_lock(*LOCKED_BUT_RETOOL, (OTHER_REPO, "retool", "6.6.0"))),
+             not_in_lock("retool", f" (it locks retool 6.6.0 from {OTHER_REPO})")),
         id="lock-has-another-repository-FAILED",
     ),
-    pytest.param(Case(changes(every_pin_locked, prod_retool("6.6.0")), prod_not_in_lock),
+    pytest.param(Case(changes(every_pin_locked, prod_retool("6.7.0")), prod_not_in_lock),
                  id="environment-override-missing-from-the-lock-FAILED"),
     pytest.param(
-        Case(changes(write_lock(*PINS.values(), (RETOOL[0], "retool", "6.6.0")),
-                     prod_retool("6.6.0")),
+        Case(changes(write_lock(*PINS.values(), (RETOOL[0], "retool", "6.7.0")),
+                     prod_retool("6.7.0")),
              nothing),
         id="environment-override-locked-PASSED",
     ),

@@ -46,9 +46,9 @@ def source_edit(name: str, old: str, new: str) -> Callable[[Path], None]:
 
 
 def unknown_cluster_reported(repo: Path) -> list[Row]:
-    line = line_of(repo, KEYCLOAK, "host: kc-db-rw")
+    line = line_of(repo, KEYCLOAK, "hostname: kc-db-rw")
     message = (
-        "database host 'kc-db-rw.database.svc.cluster.local' at externalDatabase.host "
+        "database host 'kc-db-rw.database.svc.cluster.local' at database.hostname "
         f"names no database cluster of this environment: {EITHER}"
     )
     return [(RULE, "error", KEYCLOAK, line, message, env, "keycloak") for env in ENVS]
@@ -97,7 +97,7 @@ def hand_edit_namespace(repo: Path) -> None:
 def committed_reported(repo: Path) -> list[Row]:
     line = line_of(repo, KEYCLOAK_VALUES, "keycloak-db-rw.keycloak")
     message = (
-        "database host 'keycloak-db-rw.keycloak.svc.cluster.local' at externalDatabase.host "
+        "database host 'keycloak-db-rw.keycloak.svc.cluster.local' at database.hostname "
         f"is not the read-write service of 'keycloak-db': use {KEYCLOAK_HOST!r}"
     )
     return [(RULE, "error", KEYCLOAK_VALUES, line, message, "prod", "keycloak")]

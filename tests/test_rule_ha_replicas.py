@@ -95,7 +95,7 @@ def example_warnings(repo: Path) -> list[Row]:
         in_prod(
             "cert-manager", unspread("Deployment", "webhook", 2), "webhook:", "replicaCount: 2"
         ),
-        in_prod("keycloak", unspread("StatefulSet", "keycloak", 3), "keycloak:", "replicaCount"),
+        in_prod("keycloak", unspread("StatefulSet", "keycloak", 3), "keycloak:", "replicas: 3"),
         in_prod("retool", unspread("Deployment", "backend", 3), "retool:", "replicaCount"),
         in_prod(
             "monitoring", unspread("StatefulSet", "prometheus", 2), "monitoring:", "replicas: 2"
@@ -116,28 +116,30 @@ def without_app_message(app: str, message: str) -> Callable[[Path], list[Row]]:
     return expected
 
 
-KEYCLOAK_SPREAD = (
-    "      replicaCount: 3\n      topologySpreadConstraints:\n        - maxSkew: 1\n"
-    "          topologyKey: {}\n          whenUnsatisfiable: ScheduleAnyway"
+SERVER_SPREAD = (
+    "      server:\n        replicas: 2\n        topologySpreadConstraints:\n"
+    "          - maxSkew: 1\n            topologyKey: {}\n"
+    "            whenUnsatisfiable: ScheduleAnyway\n"
 )
 
 
-def keycloak_spread(key: str) -> Callable[[Path], None]:
+def server_spread(key: str) -> Callable[[Path], None]:
+    """Argo CD's API server in prod spreads its replicas over ``key``."""
+
     def mutate(repo: Path) -> None:
-        anchor = "\n    databases:\n      keycloak-db:"
-        edit(repo, PROD, f"      replicaCount: 3{anchor}", KEYCLOAK_SPREAD.format(key) + anchor)
+        edit(repo, PROD, "      server:\n        replicas: 2\n", SERVER_SPREAD.format(key))
         rerender(repo)
 
     return mutate
 
 
 def spread_over_hostname(repo: Path) -> list[Row]:
-    """Keycloak's constraint is over the wrong key: the finding points at the constraints."""
-    keycloak = unspread("StatefulSet", "keycloak", 3)
+    """The server's constraint is over the wrong key: the finding points at the constraints."""
+    server = unspread("Deployment", "server", 2)
     line = line_of(repo, PROD, "topologySpreadConstraints:")
-    rows = without_app_message("keycloak", keycloak)(repo)
+    rows = without_app_message("argocd", server)(repo)
     return sorted(
-        [*rows, (RULE, "warning", PROD, line, keycloak, "prod", "keycloak")],
+        [*rows, (RULE, "warning", PROD, line, server, "prod", "argocd")],
         key=lambda row: (row[2], row[3], row[4]),
     )
 
@@ -195,14 +197,14 @@ CASES = [
     pytest.param(Case(unchanged, example_warnings), id="example-warnings-FAILED"),
     pytest.param(
         Case(
-            keycloak_spread(ZONE),
-            without_app_message("keycloak", unspread("StatefulSet", "keycloak", 3)),
+            server_spread(ZONE),
+            without_app_message("argocd", unspread("Deployment", "server", 2)),
         ),
-        id="keycloak-spread-over-zones-PASSED",
+        id="server-spread-over-zones-PASSED",
     ),
     pytest.param(
-        Case(keycloak_spread("kubernetes.io/hostname"), spread_over_hostname),
-        id="keycloak-spread-over-hosts-FAILED",
+        Case(server_spread("kubernetes.io/hostname"), spread_over_hostname),
+        id="server-spread-over-hosts-FAILED",
     ),
     pytest.param(Case(one_retool_replica, one_replica_reported), id="one-replica-FAILED"),
     pytest.param(

@@ -1,8 +1,9 @@
 """promotion-order: no environment runs a chart version or a promoted value that the environments
 before it in `promotion` (dev, staging, prod in the example) did not run first.
 
-Retool's chart is 6.5.2 in sources/apps/retool.yaml and no environment overrides it; the cases
-set versions and `image.tag` values per environment, then render again.
+Retool's chart is 6.6.0 and its image tag 3.334.11-stable in sources/apps/retool.yaml, and no
+environment overrides them; the cases set versions and `image.tag` values per environment, then
+render again.
 """
 
 from __future__ import annotations
@@ -40,13 +41,18 @@ def chart(env: str, version: str, app: str = "retool") -> Mutate:
 
 def app_version(version: str) -> Mutate:
     def mutate(repo: Path) -> None:
-        edit(repo, RETOOL, "  version: 6.5.2\n", f"  version: {version}\n")
+        edit(repo, RETOOL, "  version: 6.6.0\n", f"  version: {version}\n")
 
     return mutate
 
 
 def promote_image_tag(repo: Path) -> None:
     edit(repo, RETOOL, "namespace: retool\n", "namespace: retool\npromote: [image.tag]\n")
+
+
+def no_app_image_tag(repo: Path) -> None:
+    """The app file sets no `image.tag`, so an environment that sets none runs none."""
+    edit(repo, RETOOL, "  image:\n    tag: 3.334.11-stable\n", "")
 
 
 def image_tag(env: str, tag: str) -> Mutate:
@@ -62,7 +68,7 @@ def image_tag(env: str, tag: str) -> Mutate:
 
 def remove_keycloak_from_staging(repo: Path) -> None:
     block = (
-        "  keycloak:\n    values:\n      replicaCount: 2\n    databases:\n      keycloak-db:\n"
+        "  keycloak:\n    values:\n      replicas: 2\n    databases:\n      keycloak-db:\n"
         "        instances: 2\n"
     )
     edit(repo, ENV_FILES["staging"], block, "")
@@ -136,41 +142,41 @@ STAGING, PROD = ENV_FILES["staging"], ENV_FILES["prod"]
 CASES = [
     pytest.param(Case(unchanged, no_findings), id="example-PASSED"),
     pytest.param(
-        Case(changes(chart("dev", "6.6.0"), chart("staging", "6.6.0"), chart("prod", "6.6.0")),
+        Case(changes(chart("dev", "6.7.0"), chart("staging", "6.7.0"), chart("prod", "6.7.0")),
              no_findings),
         id="promoted-in-order-PASSED",
     ),
-    pytest.param(Case(changes(chart("dev", "6.6.0")), no_findings), id="older-later-PASSED"),
+    pytest.param(Case(changes(chart("dev", "6.7.0")), no_findings), id="older-later-PASSED"),
     pytest.param(
-        Case(changes(chart("staging", "6.6.0")),
-             expect(newer_row("staging", "6.6.0", "6.5.2", STAGING, "version: 6.6.0"))),
+        Case(changes(chart("staging", "6.7.0")),
+             expect(newer_row("staging", "6.7.0", "6.6.0", STAGING, "version: 6.7.0"))),
         id="newer-in-staging-warning-FAILED",
     ),
     pytest.param(
-        Case(changes(chart("prod", "6.6.0")),
-             expect(newer_row("prod", "6.6.0", "6.5.2", PROD, "version: 6.6.0"))),
+        Case(changes(chart("prod", "6.7.0")),
+             expect(newer_row("prod", "6.7.0", "6.6.0", PROD, "version: 6.7.0"))),
         id="newer-in-prod-error-FAILED",
     ),
     pytest.param(
-        Case(changes(app_version("6.6.0"), chart("dev", "6.5.2"), chart("staging", "6.5.2")),
-             expect(newer_row("prod", "6.6.0", "6.5.2", RETOOL, "version: 6.6.0"))),
+        Case(changes(app_version("6.7.0"), chart("dev", "6.6.0"), chart("staging", "6.6.0")),
+             expect(newer_row("prod", "6.7.0", "6.6.0", RETOOL, "version: 6.7.0"))),
         id="app-file-version-reaches-prod-first-FAILED",
     ),
     pytest.param(
-        Case(changes(chart("dev", "6.6.0-rc.1"), chart("staging", "6.6.0")),
-             expect(newer_row("staging", "6.6.0", "6.6.0-rc.1", STAGING, "version: 6.6.0"))),
+        Case(changes(chart("dev", "6.7.0-rc.1"), chart("staging", "6.7.0")),
+             expect(newer_row("staging", "6.7.0", "6.7.0-rc.1", STAGING, "version: 6.7.0"))),
         id="release-after-its-release-candidate-FAILED",
     ),
     pytest.param(
-        Case(changes(chart("dev", "6.6.0+build.1"), chart("staging", "v6.6.0"),
-                     chart("prod", "6.6.0+build.2")),
+        Case(changes(chart("dev", "6.7.0+build.1"), chart("staging", "v6.7.0"),
+                     chart("prod", "6.7.0+build.2")),
              no_findings),
         id="same-precedence-v-prefix-and-build-metadata-PASSED",
     ),
     pytest.param(
         Case(changes(chart("staging", "latest")),
-             expect(unordered_row("staging", "latest", "6.5.2", STAGING, "version: latest"),
-                    unordered_row("prod", "6.5.2", "latest", RETOOL, "version: 6.5.2"))),
+             expect(unordered_row("staging", "latest", "6.6.0", STAGING, "version: latest"),
+                    unordered_row("prod", "6.6.0", "latest", RETOOL, "version: 6.6.0"))),
         id="not-semver-cannot-be-ordered-FAILED",
     ),
     pytest.param(
@@ -178,12 +184,12 @@ CASES = [
         id="same-non-semver-everywhere-PASSED",
     ),
     pytest.param(
-        Case(changes(remove_keycloak_from_staging, chart("prod", "24.8.0", "keycloak")),
-             expect(newer_row("prod", "24.8.0", "24.7.7", PROD, "version: 24.8.0", "keycloak"))),
+        Case(changes(remove_keycloak_from_staging, chart("prod", "7.2.0", "keycloak")),
+             expect(newer_row("prod", "7.2.0", "7.1.11", PROD, "version: 7.2.0", "keycloak"))),
         id="nearest-earlier-environment-that-runs-the-app-FAILED",
     ),
     pytest.param(
-        Case(changes(promotion("dev, prod"), chart("staging", "6.6.0")), no_findings),
+        Case(changes(promotion("dev, prod"), chart("staging", "6.7.0")), no_findings),
         id="environment-outside-the-order-PASSED",
     ),
     pytest.param(
@@ -193,7 +199,8 @@ CASES = [
         id="promoted-value-in-order-PASSED",
     ),
     pytest.param(
-        Case(changes(promote_image_tag, image_tag("dev", "3.52"), image_tag("prod", "3.52")),
+        Case(changes(promote_image_tag, no_app_image_tag, image_tag("dev", "3.52"),
+                     image_tag("prod", "3.52")),
              no_findings),
         id="promoted-value-an-earlier-environment-ran-PASSED",
     ),
@@ -224,8 +231,8 @@ def test_example_repository(tmp_path: Path, case: Case) -> None:
 
 def test_validating_one_environment_compares_it_with_the_earlier_ones(tmp_path: Path) -> None:
     case = Case(
-        changes(chart("prod", "6.6.0")),
-        expect(newer_row("prod", "6.6.0", "6.5.2", PROD, "version: 6.6.0")),
+        changes(chart("prod", "6.7.0")),
+        expect(newer_row("prod", "6.7.0", "6.6.0", PROD, "version: 6.7.0")),
     )
     _, expected = example_rows(promotion_order, tmp_path, case)
 

@@ -33,7 +33,7 @@ RULE = "secret-reference"
 KEYCLOAK = "sources/apps/keycloak.yaml"
 RETOOL = "sources/apps/retool.yaml"
 MONITORING = "sources/apps/monitoring.yaml"
-KEYCLOAK_PROFILE = "sources/profiles/keycloak.yaml"
+KEYCLOAK_PROFILE = "sources/profiles/keycloakx.yaml"
 ENVS = ("dev", "prod", "staging")
 
 # --- the example's sources, every secret its values name declared provided ------------------------
@@ -76,7 +76,7 @@ def database_app_secret(repo: Path) -> None:
 def database_app_secret_reported(repo: Path) -> list[Row]:
     line = line_of(repo, KEYCLOAK, "existingSecret: keycloak-db-app")
     message = (
-        "app keycloak (externalDatabase.existingSecret): Secret keycloak-db-app is not provided "
+        "app keycloak (database.existingSecret): Secret keycloak-db-app is not provided "
         "in namespace keycloak (provided in namespace database by CloudNativePG Cluster "
         "keycloak-db, not in keycloak)"
     )
@@ -98,8 +98,8 @@ def declared_with_keys(repo: Path) -> None:
 def wrong_key_reported(repo: Path) -> list[Row]:
     line = line_of(repo, KEYCLOAK, "existingSecret: keycloak-admin")
     message = (
-        "app keycloak (auth.existingSecret): Secret keycloak-admin in namespace keycloak has no "
-        "key password (providedSecrets of app keycloak provides admin-password)"
+        "app keycloak (bootstrapAdmin.existingSecret): Secret keycloak-admin in namespace keycloak "
+        "has no key password (providedSecrets of app keycloak provides admin-password)"
     )
     return [(RULE, "error", KEYCLOAK, line, message, env, "keycloak") for env in ENVS]
 
@@ -116,9 +116,9 @@ def undeclared_admin(repo: Path) -> None:
 
 
 NOT_DECLARED = (
-    "app keycloak (auth.existingSecret): Secret keycloak-admin is not provided in namespace "
-    "keycloak: nothing in the environment provides a Secret of that name (declare it under "
-    "providedSecrets if it is created outside the repository)"
+    "app keycloak (bootstrapAdmin.existingSecret): Secret keycloak-admin is not provided in "
+    "namespace keycloak: nothing in the environment provides a Secret of that name (declare it "
+    "under providedSecrets if it is created outside the repository)"
 )
 
 
@@ -169,8 +169,8 @@ def test_a_declared_secret_is_reported_excepted_with_its_reason(tmp_path: Path) 
             True,
         )
         for name, path in (
-            ("keycloak-admin", "auth.existingSecret"),
-            ("keycloak-db-credentials", "externalDatabase.existingSecret"),
+            ("keycloak-db-credentials", "database.existingSecret"),
+            ("keycloak-admin", "bootstrapAdmin.existingSecret"),
         )
         for env in ENVS
     ]

@@ -27,14 +27,14 @@ UPSTREAM = (
     ("cert-manager", "cert-manager", "v1.18.2", "https://charts.jetstack.io"),
     ("cloudnative-pg", "cloudnative-pg", "0.26.0", "https://cloudnative-pg.github.io/charts"),
     ("external-secrets", "external-secrets", "2.9.0", "https://charts.external-secrets.io"),
-    ("keycloak", "keycloak", "24.7.7", "https://charts.bitnami.com/bitnami"),
+    ("keycloak", "keycloakx", "7.1.11", "https://codecentric.github.io/helm-charts"),
     (
         "monitoring",
         "kube-prometheus-stack",
         "77.5.0",
         "https://prometheus-community.github.io/helm-charts",
     ),
-    ("retool", "retool", "6.5.2", "https://charts.retool.com"),
+    ("retool", "retool", "6.6.0", "https://charts.retool.com"),
     ("traefik-ingress", "traefik", "37.1.1", "https://traefik.github.io/charts"),
 )
 
@@ -412,11 +412,11 @@ def test_skipped_charts_are_listed_in_text_too(repo: Path, helm_path: str) -> No
     line = line_of(repo, "sources/apps/retool.yaml", "chart:")
     assert result.returncode == 0
     assert (
-        f"sources/apps/retool.yaml:{line}:1: warning helm-skipped: chart retool 6.5.2"
-        " (https://charts.retool.com) not checked with helm: retool-6.5.2.tgz is not in the"
+        f"sources/apps/retool.yaml:{line}:1: warning helm-skipped: chart retool 6.6.0"
+        " (https://charts.retool.com) not checked with helm: retool-6.6.0.tgz is not in the"
         f" chart cache {cache.as_posix()}: run `python render.py charts pull --cache"
         f" {cache.as_posix()}` (the charts sources/charts.lock holds) or fetch it with `helm pull"
-        f" retool --repo https://charts.retool.com --version 6.5.2 -d {cache.as_posix()}`"
+        f" retool --repo https://charts.retool.com --version 6.6.0 -d {cache.as_posix()}`"
         " [dev/retool]"
     ) in result.stdout.splitlines()
 
