@@ -198,9 +198,9 @@ def sso_source(app: App) -> dict[str, Yaml]:
     return {
         "description": f"Synthetic Keycloak-style app {app.number}: an ingress and a database.",
         "chart": {
-            "repo": "https://charts.bitnami.com/bitnami",
-            "name": "keycloak",
-            "version": "24.7.7",
+            "repo": "https://codecentric.github.io/helm-charts",
+            "name": "keycloakx",
+            "version": "7.1.11",
         },
         "namespace": app.name,
         "dependsOn": list(EDGE),
@@ -216,30 +216,34 @@ def sso_source(app: App) -> dict[str, Yaml]:
         },
         "providedSecrets": provided(f"{app.name}-admin", f"{db}-credentials"),
         "values": {
-            "proxyHeaders": "xforwarded",
-            "auth": {
-                "adminUser": "admin",
-                "existingSecret": f"{app.name}-admin",
-                "passwordSecretKey": "password",
-            },
-            "postgresql": {"enabled": False},
-            "externalDatabase": {
-                "host": f"${{db.{db}.host}}",
+            "args": ["start", "--hostname=${ingress.main.url}"],
+            "http": {"relativePath": "/"},
+            "proxy": {"mode": "xforwarded"},
+            "database": {
+                "vendor": "postgres",
+                "hostname": f"${{db.{db}.host}}",
                 "port": 5432,
                 "database": f"${{db.{db}.database}}",
-                "user": f"${{db.{db}.owner}}",
+                "username": f"${{db.{db}.owner}}",
                 "existingSecret": f"{db}-credentials",
-                "existingSecretPasswordKey": "password",
+                "existingSecretKey": "password",
+            },
+            "bootstrapAdmin": {
+                "username": "admin",
+                "existingSecret": f"{app.name}-admin",
+                "passwordKey": "password",
             },
         },
     }
 
 
 def sso_override(app: App, env: Environment) -> Override:
-    return _replicated_with_database(app, env, production_storage="20Gi")
+    return _replicated_with_database(app, env, production_storage="20Gi", replicas_key="replicas")
 
 
-def _replicated_with_database(app: App, env: Environment, production_storage: str) -> Override:
+def _replicated_with_database(
+    app: App, env: Environment, production_storage: str, replicas_key: str = "replicaCount"
+) -> Override:
     """More replicas and database instances per tier, more storage in production."""
     replicas = REPLICAS.get(env.tier)
     if replicas is None:
@@ -247,7 +251,7 @@ def _replicated_with_database(app: App, env: Environment, production_storage: st
     instances: dict[str, Yaml] = {"instances": replicas}
     if env.tier == "production":
         instances["storage"] = production_storage
-    return {"values": {"replicaCount": replicas}, "databases": {app.database: instances}}
+    return {"values": {replicas_key: replicas}, "databases": {app.database: instances}}
 
 
 def tool_source(app: App) -> dict[str, Yaml]:
