@@ -30,7 +30,7 @@ RUFF_CHECK = "ruff check"
 RUFF_FORMAT = "ruff format"
 STATUS_LINE = re.compile(r"^(?P<hook>.+?)\.{3,}(?:\(no files to check\))?(?P<status>\w+)$")
 
-NGINX_VALUES = "values:\n  replicaCount: 1\n  ingress: {ingressClassName: nginx}\n"
+NGINX_VALUES = "  replicaCount: 1\n  ingress: {ingressClassName: nginx}\n"
 INGRESS_CLASS_MESSAGE = (
     "error ingress-class: ingress 'main' uses class 'nginx', not the platform's 'traefik-ingress'"
 )
@@ -184,7 +184,7 @@ def add_notes(repo: Path) -> None:
 
 
 def nginx_class_and_render(repo: Path) -> None:
-    edit(repo, "sources/apps/retool.yaml", "values:\n  replicaCount: 1\n", NGINX_VALUES)
+    edit(repo, "sources/apps/retool.yaml", "  replicaCount: 1\n", NGINX_VALUES)
     rerender(repo)
 
 

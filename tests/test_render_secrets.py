@@ -136,13 +136,14 @@ def test_the_app_syncs_after_its_secrets_and_they_after_the_store() -> None:
 def test_db_variables_name_the_secret_delivered_into_the_apps_namespace() -> None:
     apps = project_rendering().environments["prod"].apps
 
-    assert apps["keycloak"].values.data["externalDatabase"] == {
-        "host": "keycloak-db-rw.database.svc.cluster.local",
+    assert apps["keycloak"].values.data["database"] == {
+        "vendor": "postgres",
+        "hostname": "keycloak-db-rw.database.svc.cluster.local",
         "port": 5432,
         "database": "keycloak",
-        "user": "keycloak",
+        "username": "keycloak",
         "existingSecret": "keycloak-db-credentials",
-        "existingSecretPasswordKey": "password",
+        "existingSecretKey": "password",
     }
     postgresql = apps["retool"].values.data["config"]["postgresql"]
     assert (postgresql["passwordSecretName"], postgresql["passwordSecretKey"]) == (
@@ -157,12 +158,12 @@ def test_without_a_secret_store_databases_keep_cloudnative_pgs_own_secret(
     for file in (PLATFORM, KEYCLOAK, MONITORING, RETOOL):
         _remove_block(example_repo, file, "secrets")
     _replace(example_repo, "sources/environments/dev.yaml", "  secret-store:\n", "")
-    probe = "    user: ${db.keycloak-db.usernameKey}/${db.keycloak-db.secret}\n"
-    _replace(example_repo, KEYCLOAK, "    user: ${db.keycloak-db.owner}\n", probe)
+    probe = "    username: ${db.keycloak-db.usernameKey}/${db.keycloak-db.secret}\n"
+    _replace(example_repo, KEYCLOAK, "    username: ${db.keycloak-db.owner}\n", probe)
 
     apps = load_and_render(example_repo, ["dev"]).environments["dev"].apps
 
-    assert apps["keycloak"].values.data["externalDatabase"]["user"] == "username/keycloak-db-app"
+    assert apps["keycloak"].values.data["database"]["username"] == "username/keycloak-db-app"
     assert [name for name, app in apps.items() if app.unit.kind == "secrets"] == []
     assert "credentials" not in apps["keycloak-db"].values.data
 
@@ -442,7 +443,7 @@ INVALID = [
         "  keycloak-db-credentials:\n",
         3,
         f"{KEYCLOAK}:%d:%d: secret 'keycloak-db-credentials' is delivered into namespace "
-        f"'keycloak' twice (also by {KEYCLOAK}:14): two ExternalSecrets would own one Secret; "
+        f"'keycloak' twice (also by {KEYCLOAK}:16): two ExternalSecrets would own one Secret; "
         "rename one",
         id="same-secret-as-a-database",
     ),

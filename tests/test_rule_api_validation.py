@@ -608,15 +608,15 @@ def retool_limit_below_request(repo: Path) -> list[Outcome]:
     edit(
         repo,
         RETOOL,
-        "    limits:\n      memory: 14Gi\n",
-        "    limits:\n      cpu: 4096m\n      memory: 14Gi\n",
+        '    limits:\n      cpu: "7"\n',
+        "    limits:\n      cpu: 4096m\n",
     )
     rerender(repo)
     message = (
-        f'{RETOOL_WORKLOAD}: resources.requests.cpu: Invalid value: "6": must be less than or'
+        f'{RETOOL_WORKLOAD}: resources.requests.cpu: Invalid value: "5": must be less than or'
         " equal to cpu limit of 4096m"
     )
-    return in_every_env("retool", RETOOL, line_of(repo, RETOOL, 'cpu: "6"'), message)
+    return in_every_env("retool", RETOOL, line_of(repo, RETOOL, 'cpu: "5"'), message)
 
 
 def retool_memory_in_megabytes(repo: Path) -> list[Outcome]:

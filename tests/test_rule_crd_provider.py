@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from gitopsctl.findings import Severity
 from gitopsctl.render.helm import find_helm
@@ -51,6 +52,18 @@ KEYCLOAK = "sources/apps/keycloak.yaml"
 RETOOL = "sources/apps/retool.yaml"
 PLATFORM = "sources/platform.yaml"
 DEV = "sources/environments/dev.yaml"
+
+
+def _committed_wave(app: str) -> int:
+    """An app's sync wave in the shipped example's prod Applications."""
+    text = (PROJECT / "applications" / "prod" / f"{app}.yaml").read_text(encoding="utf-8")
+    return int(yaml.safe_load(text)["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"])
+
+
+# The example's monitoring app (kube-prometheus-stack) provides monitoring.coreos.com; retool,
+# after its own dependencies, can sync in the wave just before it.
+MONITORING_WAVE = _committed_wave("monitoring")
+BEFORE_MONITORING = f"syncWave: {MONITORING_WAVE - 1}\n"
 
 
 def _finding(env: str | None, app: str | None, file: str, line: int, message: str) -> Outcome:
@@ -149,7 +162,7 @@ EXAMPLE_CASES = [
         id="provider-not-enabled-in-the-environment-FAILED",
     ),
     pytest.param(
-        _retool_uses("monitoring.coreos.com", "syncWave: 3\n"),
+        _retool_uses("monitoring.coreos.com", BEFORE_MONITORING),
         no_outcomes,
         id="provider-in-later-wave-left-to-sync-order-PASSED",
     ),
@@ -531,7 +544,7 @@ HELM_CASES = [
         id="helm-service-monitor-in-operator-wave-FAILED",
     ),
     pytest.param(
-        [(SCRAPED_CHART, 5)],
+        [(SCRAPED_CHART, MONITORING_WAVE + 1)],
         True,
         (0, []),
         id="helm-service-monitor-after-declared-provider-chart-not-rendered-PASSED",
@@ -545,7 +558,7 @@ HELM_CASES = [
                 _monitor_finding(
                     "ServiceMonitor/scraped-app/scraped-app: scraped-app (wave 2) uses "
                     "ServiceMonitor (monitoring.coreos.com), whose CRD monitoring installs in "
-                    "wave 4: give scraped-app a later syncWave than monitoring"
+                    f"wave {MONITORING_WAVE}: give scraped-app a later syncWave than monitoring"
                 )
             ],
         ),
@@ -562,8 +575,9 @@ def test_validate_helm(
     monitoring: bool,
     expected: tuple[int, list[tuple[Any, ...]]],
 ) -> None:
-    """Prod with or without the example's monitoring app (kube-prometheus-stack, wave 4, whose
-    chart is not in a cache here: only its `apis.provides` says it installs the CRDs)."""
+    """Prod with or without the example's monitoring app (kube-prometheus-stack, in
+    MONITORING_WAVE, whose chart is not in a cache here: only its `apis.provides` says it installs
+    the CRDs)."""
     repo = copy_example(tmp_path / "repo")
     if not monitoring:
         text = (repo / PROD).read_text(encoding="utf-8")
@@ -589,13 +603,13 @@ def test_one_defect_one_finding_between_crd_provider_and_sync_order(tmp_path: Pa
     """A declared use synced before its provider is sync-order's; a group nobody provides is
     crd-provider's: each reported by one rule only."""
     repo = copy_example(tmp_path)
-    _retool_uses("monitoring.coreos.com", "syncWave: 3\n")(repo)
+    _retool_uses("monitoring.coreos.com", BEFORE_MONITORING)(repo)
     edit_uses = "  uses: [monitoring.coreos.com, keda.sh]\n"
     source_edit(RETOOL, "  uses: [monitoring.coreos.com]\n", edit_uses)(repo)
 
     result = _run(repo, os.environ["PATH"], "validate", "--env", "prod", "--format", "json")
 
-    line = line_of(repo, RETOOL, "syncWave: 3")
+    line = line_of(repo, RETOOL, BEFORE_MONITORING.rstrip("\n"))
     uses = line_of(repo, RETOOL, edit_uses.rstrip("\n"))
     found = [
         (f["rule"], f["file"], f["line"], f["message"])
@@ -617,8 +631,8 @@ def test_one_defect_one_finding_between_crd_provider_and_sync_order(tmp_path: Pa
                 "sync-order",
                 RETOOL,
                 line,
-                "retool (wave 3) uses monitoring.coreos.com, provided by monitoring (wave 4): "
-                "give it a later syncWave",
+                f"retool (wave {MONITORING_WAVE - 1}) uses monitoring.coreos.com, provided by "
+                f"monitoring (wave {MONITORING_WAVE}): give it a later syncWave",
             ),
         ],
     )

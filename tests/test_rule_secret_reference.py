@@ -27,6 +27,7 @@ from tests.support import (
     rerender,
     rows,
     rule_findings,
+    unchanged,
 )
 
 RULE = "secret-reference"
@@ -36,62 +37,65 @@ MONITORING = "sources/apps/monitoring.yaml"
 KEYCLOAK_PROFILE = "sources/profiles/keycloakx.yaml"
 ENVS = ("dev", "prod", "staging")
 
-# --- the example's sources, every secret its values name declared provided ------------------------
+# --- the example's sources: External Secrets delivers every secret its values name ---------------
 
-DECLARED = {
-    KEYCLOAK: ("keycloak-admin", "keycloak-db-credentials"),
-    RETOOL: ("retool-license", "retool-encryption-key", "retool-jwt", "retool-db-credentials"),
+ADMIN_SECRET_ENTRY = """\
+  keycloak-admin:
+    keys:
+      password: {key: "${env.name}/keycloak/admin", property: password}
+"""
+DELIVERED = {
+    KEYCLOAK: ("keycloak-admin",),
+    RETOOL: ("retool-license", "retool-encryption-key", "retool-jwt"),
     MONITORING: ("grafana-admin", "grafana-oidc"),
 }
 
 
-def declare(repo: Path, file: str, names: tuple[str, ...]) -> None:
+def declare_outside(repo: Path, file: str, names: tuple[str, ...]) -> None:
+    """The app's `secrets:` taken out: its Secrets are declared created outside the repository."""
     entries = "".join(
         f"  - name: {name}\n    reason: created by the platform team's vault sync\n"
         for name in names
     )
     text = (repo / file).read_text(encoding="utf-8")
-    (repo / file).write_text(text + "providedSecrets:\n" + entries, encoding="utf-8")
+    before, after = text.split("\nsecrets:\n")
+    kept = after[after.index("\nvalues:\n") :]
+    (repo / file).write_text(before + kept + "providedSecrets:\n" + entries, encoding="utf-8")
 
 
 def all_declared(repo: Path) -> None:
-    for file, names in DECLARED.items():
-        declare(repo, file, names)
+    for file, names in DELIVERED.items():
+        declare_outside(repo, file, names)
     rerender(repo)
 
 
-def keycloak_reads(repo: Path, old: str, new: str) -> None:
-    all_declared(repo)
-    edit(repo, KEYCLOAK, old, new)
+def undelivered_admin(repo: Path) -> None:
+    """Keycloak's `secrets:` no longer delivers the admin secret (it was its only entry)."""
+    edit(repo, KEYCLOAK, "secrets:\n" + ADMIN_SECRET_ENTRY, "")
     rerender(repo)
 
 
-def database_app_secret(repo: Path) -> None:
-    """The values name CloudNativePG's own secret, which lives in the database namespace."""
-    keycloak_reads(
-        repo, "existingSecret: keycloak-db-credentials", "existingSecret: keycloak-db-app"
-    )
+def admin_secret_of_monitoring(repo: Path) -> None:
+    """The admin secret is declared in the monitoring app's `secrets:`, so External Secrets
+    delivers it into namespace monitoring, not keycloak."""
+    edit(repo, KEYCLOAK, "secrets:\n" + ADMIN_SECRET_ENTRY, "")
+    edit(repo, MONITORING, "secrets:\n", "secrets:\n" + ADMIN_SECRET_ENTRY)
+    rerender(repo)
 
 
-def database_app_secret_reported(repo: Path) -> list[Row]:
-    line = line_of(repo, KEYCLOAK, "existingSecret: keycloak-db-app")
+def cross_namespace_reported(repo: Path) -> list[Row]:
+    line = line_of(repo, KEYCLOAK, "existingSecret: keycloak-admin")
     message = (
-        "app keycloak (database.existingSecret): Secret keycloak-db-app is not provided "
-        "in namespace keycloak (provided in namespace database by CloudNativePG Cluster "
-        "keycloak-db, not in keycloak)"
+        "app keycloak (bootstrapAdmin.existingSecret): Secret keycloak-admin is not provided "
+        "in namespace keycloak (provided in namespace monitoring by ExternalSecret "
+        "monitoring/keycloak-admin, not in keycloak)"
     )
     return [(RULE, "error", KEYCLOAK, line, message, env, "keycloak") for env in ENVS]
 
 
-def declared_with_keys(repo: Path) -> None:
-    """The admin secret is declared with its keys, and the values read another."""
-    all_declared(repo)
-    edit(
-        repo,
-        KEYCLOAK,
-        "  - name: keycloak-admin\n",
-        "  - name: keycloak-admin\n    keys: [admin-password]\n",
-    )
+def delivered_with_another_key(repo: Path) -> None:
+    """The admin secret is delivered with the key admin-password, and the values read another."""
+    edit(repo, KEYCLOAK, "      password: {key:", "      admin-password: {key:")
     rerender(repo)
 
 
@@ -99,20 +103,9 @@ def wrong_key_reported(repo: Path) -> list[Row]:
     line = line_of(repo, KEYCLOAK, "existingSecret: keycloak-admin")
     message = (
         "app keycloak (bootstrapAdmin.existingSecret): Secret keycloak-admin in namespace keycloak "
-        "has no key password (providedSecrets of app keycloak provides admin-password)"
+        "has no key password (ExternalSecret keycloak/keycloak-admin provides admin-password)"
     )
     return [(RULE, "error", KEYCLOAK, line, message, env, "keycloak") for env in ENVS]
-
-
-def undeclared_admin(repo: Path) -> None:
-    all_declared(repo)
-    edit(
-        repo,
-        KEYCLOAK,
-        "  - name: keycloak-admin\n    reason: created by the platform team's vault sync\n",
-        "",
-    )
-    rerender(repo)
 
 
 NOT_DECLARED = (
@@ -122,27 +115,28 @@ NOT_DECLARED = (
 )
 
 
-def undeclared_reported(repo: Path) -> list[Row]:
+def undelivered_reported(repo: Path) -> list[Row]:
     line = line_of(repo, KEYCLOAK, "existingSecret: keycloak-admin")
     return [(RULE, "error", KEYCLOAK, line, NOT_DECLARED, env, "keycloak") for env in ENVS]
 
 
 def created_by_the_chart(repo: Path) -> None:
     """The chart's profile says its own job creates the admin secret."""
-    undeclared_admin(repo)
+    undelivered_admin(repo)
     text = (repo / KEYCLOAK_PROFILE).read_text(encoding="utf-8")
     created = "creates:\n  secrets:\n    - {name: keycloak-admin, keys: [password]}\n"
     (repo / KEYCLOAK_PROFILE).write_text(text + created, encoding="utf-8")
 
 
 CASES = [
+    pytest.param(Case(unchanged, no_findings), id="delivered-PASSED"),
     pytest.param(Case(all_declared, no_findings), id="declared-PASSED"),
     pytest.param(Case(created_by_the_chart, no_findings), id="created-by-the-chart-PASSED"),
-    pytest.param(Case(undeclared_admin, undeclared_reported), id="nothing-provides-FAILED"),
+    pytest.param(Case(undelivered_admin, undelivered_reported), id="nothing-provides-FAILED"),
     pytest.param(
-        Case(database_app_secret, database_app_secret_reported), id="cross-namespace-FAILED"
+        Case(admin_secret_of_monitoring, cross_namespace_reported), id="cross-namespace-FAILED"
     ),
-    pytest.param(Case(declared_with_keys, wrong_key_reported), id="declared-keys-FAILED"),
+    pytest.param(Case(delivered_with_another_key, wrong_key_reported), id="declared-keys-FAILED"),
 ]
 
 
@@ -162,15 +156,11 @@ def test_a_declared_secret_is_reported_excepted_with_its_reason(tmp_path: Path) 
     expected = [
         (
             KEYCLOAK,
-            line_of(repo, KEYCLOAK, f"existingSecret: {name}"),
-            f"app keycloak ({path}): Secret {name} in namespace keycloak is provided outside the "
-            f"repository ({declared})",
+            line_of(repo, KEYCLOAK, "existingSecret: keycloak-admin"),
+            "app keycloak (bootstrapAdmin.existingSecret): Secret keycloak-admin in namespace "
+            f"keycloak is provided outside the repository ({declared})",
             env,
             True,
-        )
-        for name, path in (
-            ("keycloak-db-credentials", "database.existingSecret"),
-            ("keycloak-admin", "bootstrapAdmin.existingSecret"),
         )
         for env in ENVS
     ]
@@ -471,8 +461,8 @@ values:
 
 def reader_app(repo: Path) -> None:
     """An app whose chart reads two secrets, and renders Keycloak's admin secret, which the
-    sources no longer declare."""
-    undeclared_admin(repo)
+    sources no longer deliver."""
+    undelivered_admin(repo)
     chart = {**READER_CHART, "templates/secret.yaml": ADMIN_SECRET}
     for relative, text in chart.items():
         (repo / "charts/reader" / relative).parent.mkdir(parents=True, exist_ok=True)
@@ -535,7 +525,8 @@ def test_helm_reports_rendered_references_at_their_source_and_template_lines(
 def test_manifests_with_env_count_what_the_sources_declare(tmp_path: Path) -> None:
 
     repo = copy_example(tmp_path / "repo")
-    all_declared(repo)
+    declare_outside(repo, KEYCLOAK, DELIVERED[KEYCLOAK])
+    rerender(repo)
     text = deployment("keycloak", reads("keycloak-admin", "password")) + deployment(
         "keycloak", reads("retool-license", "license-key")
     ).replace("name: app,", "name: other,")
@@ -560,8 +551,8 @@ def test_manifests_with_env_count_what_the_sources_declare(tmp_path: Path) -> No
         (
             line_in(text, "name: retool-license"),
             "Deployment/keycloak/other: Secret retool-license is not provided in namespace "
-            "keycloak (provided in namespace retool by providedSecrets of app retool, not in "
-            "keycloak)",
+            "keycloak (provided in namespace retool by ExternalSecret retool/retool-license, not "
+            "in keycloak)",
             False,
         ),
     ]
