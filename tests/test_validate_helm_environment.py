@@ -98,7 +98,8 @@ PROFILE = """\
 description: web-kit chart; the web tier scales, the leader runs once.
 workloads:
   web: {path: web, kind: Deployment, replicas: web.replicas, rendered: "*-web"}
-  leader: {path: leader, kind: Deployment, singleton: true, rendered: "*-leader"}
+  # Known by its rendered name only: it takes the chart's placement, the values hold nothing.
+  leader: {kind: Deployment, singleton: true, rendered: "*-leader"}
 """
 SOURCE = """\
 chart:
@@ -106,6 +107,8 @@ chart:
   name: web-kit
   version: 1.0.0
 profile: web-kit
+placement:
+  nodeGroup: large
 """
 VALUES = """\
 values:
@@ -146,6 +149,8 @@ def test_one_defect_is_one_finding_at_the_source_line_and_singletons_stay_single
     code, findings = validate(repo, helm_path, cache)
 
     line = line_of(repo, "sources/apps/web-kit.yaml", "replicas: 1")
+    values = (repo / "rendered/prod/web-kit/values.yaml").read_text(encoding="utf-8")
+    assert ("leader" in values, "nodeSelector" in values) == (False, True)
     assert (code, rows(findings, "web-kit")) == (
         0,
         [

@@ -78,7 +78,8 @@ def database_values(model: Model, env: EnvironmentDef, app: AppDef, db: Database
     if profile is not None:
         placement = origin_of(platform.source, ("databases", "nodeGroup"), LAYER_PLACEMENT)
         for spot in profile.workloads.values():
-            _place(values, model, spot, platform.database_node_group, placement)
+            if not spot.named_only:
+                _place(values, model, spot, platform.database_node_group, placement)
     _set_field(values, db, "database", db.database)
     _set_field(values, db, "owner", db.owner)
     _set_field(values, db, "instances", db.instances)
@@ -196,6 +197,8 @@ def _profile_defaults(profile: Profile | None) -> Tracked:
 
 def _inject_placement(values: Tracked, model: Model, app: AppDef, profile: Profile) -> None:
     for spot in profile.workloads.values():
+        if spot.named_only:
+            continue  # it takes another workload's placement
         group, origin = _group_for(app, spot)
         if group is not None:
             _place(values, model, spot, group, origin)

@@ -159,6 +159,9 @@ class WorkloadSpot(NamedTuple):
     singleton: bool = False
     rendered: str | None = None  # a glob of the name of the object the chart renders for it
     resources: tuple[str, ...] | None = None  # its containers' requests and limits
+    # Known only by the name of the object the chart renders (no `path`): it takes another
+    # workload's placement, and only `validate --helm` sees it.
+    named_only: bool = False
 
 
 class IngressSpot(NamedTuple):
@@ -402,7 +405,7 @@ def _profile(name: str, source: SourceFile) -> Profile:
     workloads = {
         key: WorkloadSpot(
             key,
-            split_path(spot["path"]),
+            split_path(spot.get("path", "")),
             spot["kind"],
             split_path(spot["replicas"]) if "replicas" in spot else None,
             split_path(spot["topologySpread"]) if "topologySpread" in spot else None,
@@ -410,7 +413,8 @@ def _profile(name: str, source: SourceFile) -> Profile:
             spot.get("rendered"),
             split_path(spot["resources"])
             if "resources" in spot
-            else (*split_path(spot["path"]), "resources"),
+            else (*split_path(spot.get("path", "")), "resources"),
+            "path" not in spot,
         )
         for key, spot in node.get("workloads", {}).items()
     }

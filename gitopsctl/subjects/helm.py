@@ -215,7 +215,7 @@ def _common_suffix(one: ValuePath, other: ValuePath) -> int:
 
 def _with_sources(rendered: Sequence[Workload], sourced: Environment, app: str) -> list[Workload]:
     """The release's workloads, each joined with the profile workload it is, if any."""
-    spots = [w for w in sourced.workloads if w.app == app]
+    spots = [w for w in (*sourced.workloads, *sourced.named_workloads) if w.app == app]
     values = next((v.values for v in sourced.values if v.app == app), {})
     matches = _matches(rendered, spots)
     return [_joined(w, matches.get(i), values) for i, w in enumerate(rendered)]

@@ -286,6 +286,9 @@ class Environment:
     # Secrets the sources say the environment's apps get (generated ExternalSecrets, secrets
     # provided out of band); the reference rules add what the objects themselves provide.
     provided_secrets: list[ProvidedSecret] = field(default_factory=list)
+    # Workloads a chart profile knows only by the name of the object the chart renders; only
+    # the rendered objects are checked, with these facts (`validate --helm`).
+    named_workloads: list[Workload] = field(default_factory=list)
     # Database clusters the environment's sources render, whether or not among the subjects:
     # manifests of one app still connect to the clusters of others.
     rendered_databases: frozenset[str] = frozenset()

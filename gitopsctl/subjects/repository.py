@@ -334,6 +334,7 @@ def _add_app(output: Output, subjects: Environment, app: RenderedApp) -> None:
         return
     profile = model.profiles.get(app.unit.app.profile)
     subjects.workloads.extend(_workloads(app.name, profile, values, locate))
+    subjects.named_workloads.extend(_named_workloads(app.name, profile, locate))
     subjects.ingresses.extend(_ingresses(app.name, profile, values, locate))
     if profile is not None:
         namespace = _namespace(app)
@@ -557,7 +558,35 @@ def _workloads(
 ) -> Iterator[Workload]:
     spots = profile.workloads.values() if profile else _conventional_workloads(values)
     for spot in spots:
-        yield _workload(app, spot, values, locate)
+        if not spot.named_only:
+            yield _workload(app, spot, values, locate)
+
+
+def _named_workloads(app: str, profile: Profile | None, locate: Locate) -> Iterator[Workload]:
+    """The profile's workloads known only by their rendered names: what `validate --helm` knows
+    of those objects (a singleton), nothing the values hold."""
+    for spot in profile.workloads.values() if profile else ():
+        if spot.named_only:
+            yield Workload(
+                app,
+                spot.name,
+                spot.kind,
+                None,
+                None,
+                None,
+                (),
+                _at(locate(())),
+                {},
+                spot.singleton,
+                spot.rendered,
+            )
+
+
+def _at(location: Location) -> Locate:
+    def locate(path: ValuePath) -> Location:
+        return location
+
+    return locate
 
 
 def _workload(app: str, spot: WorkloadSpot, values: Mapping[str, Any], locate: Locate) -> Workload:
