@@ -478,69 +478,50 @@ def test_declared_exceptions_cover_helm_findings(repo: Path, helm_path: str) -> 
 # -- unusable: a chart helm cannot render, no helm, wrong options --------------------------------
 
 
-def test_a_release_helm_cannot_render_is_one_error_and_the_others_are_checked(
-    repo: Path, helm_path: str
-) -> None:
-    cache = cached_edge_kit(repo, helm_path)
-    package(write_chart(repo.parent / "src", BROKEN_CHART), cache, helm_path)
-    add_app(repo, "broken", UPSTREAM_SOURCE.format(name="broken", version="0.1.0"), helm_path)
-
-    result = run(
-        repo, helm_path, "validate", "--helm", "--chart-cache", str(cache), "--format", "json"
-    )
-
-    findings = report(result)
-    assert (result.returncode, result.stderr) == (1, "")
-    assert rows(findings, "broken") == [
-        (
-            "helm-template",
-            "error",
-            "prod",
-            "sources/apps/broken.yaml",
-            line_of(repo, "sources/apps/broken.yaml", "chart:"),
-            1,
-            "helm cannot render chart broken 0.1.0 for prod/broken: Error: execution error at"
-            " (broken/templates/secret.yaml:4:11): broken needs .Values.token\n\n"
-            "Use --debug flag to render out invalid YAML",
-        )
-    ]
-    assert rows(findings, "edge-kit") == edge_kit_findings(
-        f"{cache.as_posix()}/edge-kit-0.3.0.tgz:"
-    )
-
-
 JUNK_CHART = {
     "Chart.yaml": "apiVersion: v2\nname: junk\nversion: 0.1.0\n",
     "templates/settings.yaml": "# settings, not an object\nlevel: debug\n",
 }
 
 
-def test_output_that_is_not_kubernetes_objects_is_refused_like_a_failed_release(
-    repo: Path, helm_path: str
+@pytest.mark.parametrize(
+    ("chart", "said"),
+    [
+        pytest.param(
+            BROKEN_CHART,
+            "Error: execution error at (broken/templates/secret.yaml:4:11): broken needs"
+            " .Values.token\n\nUse --debug flag to render out invalid YAML",
+            id="helm-fails",
+        ),
+        pytest.param(
+            JUNK_CHART,
+            "{archive}:templates/settings.yaml:2:1: not a Kubernetes object (a mapping with"
+            " apiVersion, kind and metadata.name): apiVersion is missing (rendered by helm for"
+            " prod/junk)",
+            id="output-not-objects",
+        ),
+    ],
+)
+def test_a_release_helm_cannot_render_is_one_error_and_the_others_are_checked(
+    repo: Path, helm_path: str, chart: Mapping[str, str], said: str
 ) -> None:
     cache = cached_edge_kit(repo, helm_path)
-    archive = package(write_chart(repo.parent / "src", JUNK_CHART), cache, helm_path)
-    add_app(repo, "junk", UPSTREAM_SOURCE.format(name="junk", version="0.1.0"), helm_path)
+    archive = package(write_chart(repo.parent / "src", chart), cache, helm_path)
+    name = chart["Chart.yaml"].split("name: ")[1].split("\n")[0]
+    add_app(repo, name, UPSTREAM_SOURCE.format(name=name, version="0.1.0"), helm_path)
+    app = f"sources/apps/{name}.yaml"
 
     result = run(
         repo, helm_path, "validate", "--helm", "--chart-cache", str(cache), "--format", "json"
     )
 
     findings = report(result)
+    message = f"helm cannot render chart {name} 0.1.0 for prod/{name}: " + said.format(
+        archive=archive.as_posix()
+    )
     assert (result.returncode, result.stderr) == (1, "")
-    assert rows(findings, "junk") == [
-        (
-            "helm-template",
-            "error",
-            "prod",
-            "sources/apps/junk.yaml",
-            line_of(repo, "sources/apps/junk.yaml", "chart:"),
-            1,
-            f"helm cannot render chart junk 0.1.0 for prod/junk: {archive.as_posix()}:"
-            "templates/settings.yaml:2:1: not a Kubernetes object (a mapping with apiVersion,"
-            " kind and metadata.name): apiVersion is missing (rendered by helm for prod/junk)",
-        )
-    ]
+    line = line_of(repo, app, "chart:")
+    assert rows(findings, name) == [("helm-template", "error", "prod", app, line, 1, message)]
     assert rows(findings, "edge-kit") == edge_kit_findings(
         f"{cache.as_posix()}/edge-kit-0.3.0.tgz:"
     )
