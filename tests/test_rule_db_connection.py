@@ -64,7 +64,8 @@ def read_only_reported(repo: Path) -> list[Row]:
 
 
 GRAFANA_DATABASE = (
-    "      grafana:\n        replicas: 2\n        grafana.ini:\n          database:\n"
+    "        alertmanagerSpec:\n          replicas: 2\n"
+    "      grafana:\n        grafana.ini:\n          database:\n"
     "            url: postgres://grafana@grafana-db-rw.database.svc.cluster.local:5432/grafana"
 )
 
@@ -121,7 +122,9 @@ CASES = [
     ),
     pytest.param(
         Case(
-            source_edit(PROD, "      grafana:\n        replicas: 2", GRAFANA_DATABASE),
+            source_edit(
+                PROD, "        alertmanagerSpec:\n          replicas: 2\n", GRAFANA_DATABASE
+            ),
             url_reported,
         ),
         id="host-inside-url-FAILED",

@@ -80,7 +80,7 @@ def grafana_tolerates_database(repo: Path) -> list[Outcome]:
 
 def grafana_database_toleration_hand_edited(repo: Path) -> list[Outcome]:
     tolerations = f"  tolerations: [{TOLERATE_DATABASE_FLOW}]\n"
-    edit(repo, PROD_MONITORING, "  replicas: 2\nprometheus:\n", f"{tolerations}prometheus:\n")
+    edit(repo, PROD_MONITORING, "  replicas: 1\nprometheus:\n", f"{tolerations}prometheus:\n")
     line = line_of(repo, PROD_MONITORING, "tolerations: [")
     message = squats("grafana", "database")
     return [(rule.ID, "prod", "monitoring", PROD_MONITORING, line, message)]
@@ -88,7 +88,7 @@ def grafana_database_toleration_hand_edited(repo: Path) -> list[Outcome]:
 
 def grafana_tolerates_everything(repo: Path) -> list[Outcome]:
     tolerations = "  tolerations: [{operator: Exists}]\n"
-    edit(repo, PROD_MONITORING, "  replicas: 2\nprometheus:\n", f"{tolerations}prometheus:\n")
+    edit(repo, PROD_MONITORING, "  replicas: 1\nprometheus:\n", f"{tolerations}prometheus:\n")
     line = line_of(repo, PROD_MONITORING, "tolerations: [")
     return [
         (rule.ID, "prod", "monitoring", PROD_MONITORING, line, squats("grafana", group))

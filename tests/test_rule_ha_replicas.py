@@ -48,6 +48,14 @@ def unset(kind: str, name: str) -> str:
     )
 
 
+MONITORING = "sources/apps/monitoring.yaml"
+# Grafana runs one replica on its SQLite volume, on purpose (the example's monitoring app).
+GRAFANA_ONE = (
+    "Deployment 'grafana' runs 1 replica(s) in production: set it to at least 2, spread over "
+    "topology.kubernetes.io/zone"
+)
+
+
 def unspread(kind: str, name: str, replicas: int) -> str:
     return (
         f"{kind} {name!r} has {replicas} replicas but no topology spread constraint over "
@@ -100,7 +108,15 @@ def example_warnings(repo: Path) -> list[Row]:
         in_prod(
             "monitoring", unspread("StatefulSet", "prometheus", 2), "monitoring:", "replicas: 2"
         ),
-        in_prod("monitoring", unspread("Deployment", "grafana", 2), "grafana:", "replicas: 2"),
+        (
+            RULE,
+            "warning",
+            MONITORING,
+            line_in(repo, MONITORING, "replicas: 1"),
+            GRAFANA_ONE,
+            "prod",
+            "monitoring",
+        ),
     )
 
 
@@ -164,18 +180,18 @@ def one_replica_reported(repo: Path) -> list[Row]:
 
 
 def hand_edit_grafana(repo: Path) -> None:
-    edit(repo, MONITORING_VALUES, "  replicas: 2\nprometheus:", "  replicas: 1\nprometheus:")
+    """A hand edit of the committed values: Grafana's one replica becomes two, unspread."""
+    edit(repo, MONITORING_VALUES, "  replicas: 1\nprometheus:", "  replicas: 2\nprometheus:")
 
 
 def committed_grafana_reported(repo: Path) -> list[Row]:
+    lines = (repo / MONITORING_VALUES).read_text(encoding="utf-8").splitlines()
+    line = lines.index("prometheus:")  # Grafana's replicas, the line before it
+    rows = without_app_message("monitoring", GRAFANA_ONE)(repo)
     grafana = unspread("Deployment", "grafana", 2)
-    message = (
-        f"Deployment 'grafana' runs 1 replica(s) in production: set it to at least 2, "
-        f"spread over {ZONE}"
+    return sorted_rows(
+        (RULE, "warning", MONITORING_VALUES, line, grafana, "prod", "monitoring"), *rows
     )
-    line = line_of(repo, MONITORING_VALUES, "replicas: 1")
-    rows = without_app_message("monitoring", grafana)(repo)
-    return [(RULE, "warning", MONITORING_VALUES, line, message, "prod", "monitoring"), *rows]
 
 
 def hand_edit_instances(repo: Path) -> None:

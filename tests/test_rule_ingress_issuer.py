@@ -66,8 +66,9 @@ def dev_issuer_in_prod(repo: Path) -> None:
     edit(
         repo,
         PROD,
-        "      grafana:\n        replicas: 2",
-        "      grafana:\n        replicas: 2\n        ingress:\n          annotations:\n"
+        "        alertmanagerSpec:\n          replicas: 2\n",
+        "        alertmanagerSpec:\n          replicas: 2\n"
+        "      grafana:\n        ingress:\n          annotations:\n"
         "            cert-manager.io/cluster-issuer: selfsigned-cluster-issuer",
     )
     rerender(repo)

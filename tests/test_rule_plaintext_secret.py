@@ -35,8 +35,8 @@ def client_secret_in_prod(repo: Path) -> None:
     edit(
         repo,
         PROD,
-        "      grafana:\n        replicas: 2",
-        "      grafana:\n        replicas: 2\n        grafana.ini:\n"
+        "        alertmanagerSpec:\n          replicas: 2\n",
+        "        alertmanagerSpec:\n          replicas: 2\n      grafana:\n        grafana.ini:\n"
         "          auth.generic_oauth:\n            client_secret: s3cr3t",
     )
     rerender(repo)
