@@ -46,12 +46,10 @@ def exclusive(repo: Path, timeout: float, on_wait: OnWait) -> Iterator[None]:
 
 @contextmanager
 def shared(repo: Path, timeout: float, on_wait: OnWait) -> Iterator[None]:
-    """Hold the lock shared for reading; without a lock file no render ever ran here."""
-    folder = workspace.existing(repo)
-    if folder is None or not os.path.lexists(folder / LOCK):
-        yield
-        return
-    descriptor = _open(repo, folder / LOCK, os.O_RDONLY)
+    """Hold the lock shared for reading. The lock file is made when missing: a render that
+    starts at the same moment as the first check must not be seen half done."""
+    path = workspace.create(repo) / LOCK
+    descriptor = _open(repo, path, os.O_RDWR | os.O_CREAT)
     try:
         _acquire(repo, descriptor, fcntl.LOCK_SH, timeout, on_wait)
         yield
