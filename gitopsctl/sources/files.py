@@ -83,7 +83,7 @@ def terraform_folder(platform: SourceFile) -> str | None:
 def terraform_node_groups(repo: Path, platform: SourceFile) -> tuple[NodeGroup, ...] | None:
     """The node groups of the Terraform folder the platform file names (None when it lists
     them itself). The folder and its files are read only inside the repository."""
-    from gitopsctl.sources import terraform
+    from gitopsctl.sources import terraform_cache
 
     folder = terraform_folder(platform)
     if folder is None:
@@ -96,7 +96,7 @@ def terraform_node_groups(repo: Path, platform: SourceFile) -> tuple[NodeGroup, 
         raise InputError(escaping)
     if not (repo / name).is_dir():
         raise _terraform_problem(platform, f"no folder {name} in the repository")
-    return tuple(terraform.read_node_groups(repo / name, name))
+    return tuple(terraform_cache.node_groups(repo, name))
 
 
 def _terraform_problem(platform: SourceFile, message: str) -> InputError:
