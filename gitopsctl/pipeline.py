@@ -212,20 +212,36 @@ class _Checked(NamedTuple):
 
 
 def _checked_repository(
-    repo: Path, rendering: Rendering, envs: Sequence[str], today: date, charts: ChartFacts
+    repo: Path,
+    rendering: Rendering,
+    envs: Sequence[str],
+    today: date,
+    charts: ChartFacts,
+    keep_subjects: bool = False,
 ) -> _Checked:
+    """The findings; with ``keep_subjects``, the subjects of every environment too (else the
+    environments are checked in parallel, and their subjects are not kept)."""
+    from gitopsctl import parallel
     from gitopsctl.render import output
     from gitopsctl.report.catalog import CHECKS
     from gitopsctl.report.exceptions import Scope, apply_exceptions, declared_exceptions
     from gitopsctl.report.pipeline_findings import render_drift
     from gitopsctl.rules import RULES
-    from gitopsctl.subjects.repository import repository_environments
+    from gitopsctl.subjects.repository import environment_subjects
 
     plan = output.plan(repo, rendering.files, list(envs) or None)
     found = list(render_drift.findings(repo, plan))
     on_disk = plan.on_disk if not envs else None  # the scan covered every environment
-    environments = list(repository_environments(repo, rendering, on_disk, charts))
-    found += run_rules(environments, RULES.values())
+    subjects = environment_subjects(repo, rendering, on_disk, charts)
+    rules = list(RULES.values())
+    environments = []
+    if keep_subjects:
+        environments = [subjects(name) for name in rendering.environments]
+        found += run_rules(environments, rules)
+    else:
+        found += parallel.shared_out(
+            lambda name: run_rules([subjects(name)], rules), list(rendering.environments)
+        )
     exceptions = declared_exceptions(rendering.model.platform)
     scope = Scope.of(rendering.model, CHECKS, list(envs) or list(rendering.environments))
     findings = sort_findings(apply_exceptions(found, exceptions, today, scope))
@@ -415,7 +431,9 @@ def validate_with_helm(
     crds = load_crds([*options.crds, *sorted(repo.glob("charts/*/crds"))])
     releases, skipped = helm.plan_releases(repo, rendering, cache)
     with helm.rendering_all(binary, releases, version) as finished:
-        found, environments, _ = _checked_repository(repo, rendering, envs, today, charts)
+        found, environments, _ = _checked_repository(
+            repo, rendering, envs, today, charts, keep_subjects=True
+        )
         outputs = _read_releases(releases, finished)
     checked: list[Finding] = []
     for env in environments:

@@ -275,7 +275,7 @@ def test_environment_without_databases() -> None:
     ],
 )
 def test_words(key: str, expected: list[str]) -> None:
-    assert words(key) == expected
+    assert list(words(key)) == expected
 
 
 # --- manifests of one app, checked against the environment's databases ---------------------------

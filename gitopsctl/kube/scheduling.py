@@ -432,7 +432,35 @@ def _requirement(raw: object, where: str) -> Requirement:
 
 
 def misfit_reasons(placement: Placement, group: NodeGroup) -> list[str]:
-    """Why a pod with this placement cannot run on the group's nodes; empty when it can."""
+    """Why a pod with this placement cannot run on the group's nodes; empty when it can.
+
+    Every rule judges every workload against every group, and most workloads of a platform share
+    a few placements: a verdict is kept for the same placement and group (a small table, emptied
+    when full)."""
+    try:
+        key = (
+            tuple(placement.node_selector.items()),
+            placement.required_terms,
+            placement.tolerations,
+            group.name,
+            tuple(group.labels.items()),
+            *group[2:],
+        )
+        found = _MISFITS.get(key)
+    except TypeError:  # an unhashable value in a placement read from anywhere: judged afresh
+        return _misfit_reasons(placement, group)
+    if found is None:
+        if len(_MISFITS) >= _MISFITS_KEPT:
+            _MISFITS.clear()
+        found = _MISFITS[key] = tuple(_misfit_reasons(placement, group))
+    return list(found)
+
+
+_MISFITS: dict[tuple[object, ...], tuple[str, ...]] = {}
+_MISFITS_KEPT = 4096
+
+
+def _misfit_reasons(placement: Placement, group: NodeGroup) -> list[str]:
     reasons, selected = _apply_node_selector(placement.node_selector, node_label_values(group))
     affinity = _affinity_mismatch(placement.required_terms, selected)
     if affinity:

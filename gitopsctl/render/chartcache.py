@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -52,12 +53,14 @@ def cached_digest(cache: Path, key: ChartKey) -> str | None:
 
 def pins(rendering: Rendering) -> list[Pin]:
     """Every upstream chart pin of every rendered environment, in environment and app order."""
-    found = []
-    for env_name, rendered in sorted(rendering.environments.items()):
-        for app in rendered.apps.values():
-            chart, origin = app.unit.chart, app.unit.chart_origin
-            if chart.local or chart.repo is None or chart.version is None or origin is None:
-                continue
-            key = ChartKey(chart.repo, chart.name, chart.version)
-            found.append(Pin(key, env_name, app.name, origin))
-    return found
+    return [pin for name in sorted(rendering.environments) for pin in env_pins(rendering, name)]
+
+
+def env_pins(rendering: Rendering, env_name: str) -> Iterator[Pin]:
+    """Every upstream chart pin of one rendered environment, in app order."""
+    for app in rendering.environments[env_name].apps.values():
+        chart, origin = app.unit.chart, app.unit.chart_origin
+        if chart.local or chart.repo is None or chart.version is None or origin is None:
+            continue
+        key = ChartKey(chart.repo, chart.name, chart.version)
+        yield Pin(key, env_name, app.name, origin)

@@ -28,6 +28,7 @@ Failing (no cluster `kc-db` is rendered in the environment):
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -70,9 +71,10 @@ def check(env: Environment, options: Mapping[str, Any]) -> Iterator[Hit]:
                 yield Hit(document.locate(path), message, document.app)
 
 
-def words(key: str) -> list[str]:
+@functools.lru_cache(maxsize=4096)
+def words(key: str) -> tuple[str, ...]:
     """The lower-case words of a key: camelCase, snake_case, kebab-case and dotted alike."""
-    return [word.lower() for word in _WORDS.findall(key)]
+    return tuple(word.lower() for word in _WORDS.findall(key))
 
 
 def _database_hosts(values: Any, path: ValuePath = ()) -> Iterator[tuple[ValuePath, Any]]:
@@ -100,6 +102,7 @@ def _host_in(value: str, path: ValuePath) -> str | None:
     return match.group() if match else None
 
 
+@functools.lru_cache(maxsize=8192)  # the same paths come again in every environment
 def _is_database_host_key(path: ValuePath) -> bool:
     if not path or not isinstance(path[-1], str):
         return False

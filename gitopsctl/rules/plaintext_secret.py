@@ -28,6 +28,7 @@ Failing:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -87,6 +88,7 @@ def check(env: Environment, options: Mapping[str, Any]) -> Iterator[Hit]:
             yield Hit(document.locate(path), message, document.app)
 
 
+@functools.lru_cache(maxsize=4096)  # the same keys come again in every app and environment
 def names_secret(key: str) -> bool:
     """Whether a key names a secret value, rather than where one is kept."""
     name = _SEPARATORS.sub("", key.lower())

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gitopsctl.render.chartcache import cached_digest, default_cache, pins
+from gitopsctl.render.chartcache import cached_digest, default_cache, env_pins
 from gitopsctl.sources.chartlock import LOCK_FILE, ChartKey, ChartLock, read_lock
 from gitopsctl.subjects.records import ChartPin, Location
 
@@ -40,8 +40,7 @@ def environment_pins(rendering: Rendering, env: str, facts: ChartFacts) -> list[
     """Every upstream chart the environment's apps pin."""
     return [
         _pin(pin.key, pin.app, pin.origin.file, pin.origin.line, pin.origin.column, facts)
-        for pin in pins(rendering)
-        if pin.env == env
+        for pin in env_pins(rendering, env)
     ]
 
 

@@ -7,7 +7,8 @@ differs (edited by hand, stale) points at its line in the committed file.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Mapping
+import os
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -152,6 +153,17 @@ def repository_environments(
     """The subjects of each rendered environment. ``on_disk`` holds the generated files of those
     environments as the drift check read them; without it they are read here. ``charts`` are
     the chart lock and cache (default: the repository's lock and the user's chart cache)."""
+    return map(environment_subjects(repo, rendering, on_disk, charts), rendering.environments)
+
+
+def environment_subjects(
+    repo: Path,
+    rendering: Rendering,
+    on_disk: Mapping[str, str] | None = None,
+    charts: ChartFacts | None = None,
+) -> Callable[[str], Environment]:
+    """What the environments share read once (as `repository_environments` does), and a function
+    building the subjects of one rendered environment by name."""
     if on_disk is None:
         from gitopsctl.render.output import generated_on_disk
 
@@ -160,9 +172,12 @@ def repository_environments(
     files = frozenset(_repo_files(repo))
     stages = promotion_stages(rendering)
     facts = charts or chart_facts(repo)
-    for rendered in rendering.environments.values():
-        env = with_promotion(_environment(output, rendered, files), stages)
-        yield _with_charts(env, rendering, rendered.env.name, facts)
+
+    def subjects(name: str) -> Environment:
+        env = with_promotion(_environment(output, rendering.environments[name], files), stages)
+        return _with_charts(env, rendering, name, facts)
+
+    return subjects
 
 
 def _with_charts(
@@ -174,9 +189,22 @@ def _with_charts(
 
 def _repo_files(repo: Path) -> Iterator[str]:
     for top in SCANNED:
-        for path in (repo / top).rglob("*"):
-            if path.is_file():
-                yield path.relative_to(repo).as_posix()
+        yield from _files_below(os.fspath(repo), top)
+
+
+def _files_below(root: str, folder: str) -> Iterator[str]:
+    """The files below ``folder`` (a link to a file counts, a linked folder is not entered), as
+    repository paths; strings, since path objects for thousands of files cost more."""
+    try:
+        listing = list(os.scandir(f"{root}/{folder}"))
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for entry in listing:
+        name = f"{folder}/{entry.name}"
+        if entry.is_dir(follow_symlinks=False):
+            yield from _files_below(root, name)
+        elif entry.is_file():
+            yield name
 
 
 def _environment(
