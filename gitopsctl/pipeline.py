@@ -28,11 +28,12 @@ if TYPE_CHECKING:
 
 def load_and_render(repo: Path, envs: Sequence[str] = ()) -> Rendering:
     """The sources read, checked and rendered in memory; unusable sources are an InputError."""
+    from gitopsctl.render import terraform_cache
     from gitopsctl.render.rendering import render
     from gitopsctl.sources.files import read_sources
     from gitopsctl.sources.model import build_model
 
-    return render(build_model(read_sources(repo)), envs)
+    return render(build_model(read_sources(repo, terraform_cache.node_groups)), envs)
 
 
 class OutputCheck(NamedTuple):

@@ -17,7 +17,7 @@ from tests.support import PROJECT
 
 # Lowest first: a module may import its own stage and the stages before it.
 STAGES = [
-    {"errors", "paths", "findings", "resources", "repofiles"},
+    {"errors", "paths", "findings", "resources", "repofiles", "parallel"},
     {"yaml"},
     {"kube"},
     {"sources"},

@@ -12,8 +12,7 @@ import pytest
 
 from gitopsctl.errors import InputError
 from gitopsctl.kube.scheduling import Taint
-from gitopsctl.render import cache
-from gitopsctl.sources import terraform_cache
+from gitopsctl.render import cache, terraform_cache
 from gitopsctl.sources.files import read_sources
 from tests.support import copy_example, edit
 
@@ -28,7 +27,7 @@ def _cache_on(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def large_taints(repo: Path) -> tuple[Taint, ...]:
-    groups = read_sources(repo).terraform_node_groups
+    groups = read_sources(repo, terraform_cache.node_groups).terraform_node_groups
     assert groups is not None
     return next(group.taints for group in groups if group.name == "large")
 
@@ -37,14 +36,14 @@ def test_groups_read_once_are_found_again_without_parsing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     repo = copy_example(tmp_path)
-    first = read_sources(repo).terraform_node_groups
+    first = read_sources(repo, terraform_cache.node_groups).terraform_node_groups
     assert (repo / ENTRY).is_file()
 
     def no_parse(folder: Path, shown: str) -> None:
         raise AssertionError(f"{shown} parsed again")
 
     monkeypatch.setattr("gitopsctl.sources.terraform.read_node_groups", no_parse)
-    assert read_sources(repo).terraform_node_groups == first
+    assert read_sources(repo, terraform_cache.node_groups).terraform_node_groups == first
     assert large_taints(repo) == (Taint("workload-type", "large", "NoSchedule"),)
 
 
@@ -61,7 +60,7 @@ def test_a_folder_that_does_not_read_is_diagnosed_every_time(tmp_path: Path) -> 
     edit(repo, "infrastructure/main.tf", LARGE_TAINT, '          value  = "large\n')
     for _ in range(2):
         with pytest.raises(InputError) as raised:
-            read_sources(repo)
+            read_sources(repo, terraform_cache.node_groups)
         assert [(p.file, p.message[:14]) for p in raised.value.problems] == [
             ("infrastructure/main.tf", "not valid HCL:")
         ]
@@ -109,8 +108,8 @@ def test_the_parser_is_not_imported_when_the_groups_are_cached(tmp_path: Path) -
     repo = copy_example(tmp_path)
     large_taints(repo)
     program = (
-        "import sys; from pathlib import Path; from gitopsctl.sources.files import read_sources; "
-        f"read_sources(Path({str(repo)!r})); print('hcl2' in sys.modules)"
+        "import sys; from pathlib import Path; from gitopsctl.pipeline import load_and_render; "
+        f"load_and_render(Path({str(repo)!r})); print('hcl2' in sys.modules)"
     )
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
     found = subprocess.run(

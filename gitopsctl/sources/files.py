@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,8 +44,13 @@ class SourceFiles:
     terraform_node_groups: tuple[NodeGroup, ...] | None = None
 
 
-def read_sources(repo: Path) -> SourceFiles:
-    """Parse and schema-check every source file; all problems are reported together."""
+# How a Terraform folder's node groups are read: (repository, folder in it) -> groups.
+NodeGroupReader = Callable[[Path, str], list[NodeGroup]]
+
+
+def read_sources(repo: Path, read_node_groups: NodeGroupReader | None = None) -> SourceFiles:
+    """Parse and schema-check every source file; all problems are reported together.
+    ``read_node_groups`` reads a Terraform folder's node groups (default: parse it)."""
     if not (repo / SOURCES).is_dir():
         raise InputError(
             Problem(
@@ -59,7 +64,7 @@ def read_sources(repo: Path) -> SourceFiles:
         problems.append(Problem(f"no environments: add a file under {SOURCES}/environments/"))
     if problems or platform is None:
         raise InputError(list(dict.fromkeys(problems)))  # a linked folder: once, not per file
-    node_groups = terraform_node_groups(repo, platform)
+    node_groups = terraform_node_groups(repo, platform, read_node_groups)
     return SourceFiles(
         platform, groups["environment"], groups["app"], groups["profile"], node_groups
     )
@@ -80,11 +85,11 @@ def terraform_folder(platform: SourceFile) -> str | None:
     return str(declared["terraform"]) if isinstance(declared, Mapping) else None
 
 
-def terraform_node_groups(repo: Path, platform: SourceFile) -> tuple[NodeGroup, ...] | None:
+def terraform_node_groups(
+    repo: Path, platform: SourceFile, read_node_groups: NodeGroupReader | None = None
+) -> tuple[NodeGroup, ...] | None:
     """The node groups of the Terraform folder the platform file names (None when it lists
     them itself). The folder and its files are read only inside the repository."""
-    from gitopsctl.sources import terraform_cache
-
     folder = terraform_folder(platform)
     if folder is None:
         return None
@@ -96,7 +101,13 @@ def terraform_node_groups(repo: Path, platform: SourceFile) -> tuple[NodeGroup, 
         raise InputError(escaping)
     if not (repo / name).is_dir():
         raise _terraform_problem(platform, f"no folder {name} in the repository")
-    return tuple(terraform_cache.node_groups(repo, name))
+    return tuple((read_node_groups or _parsed_node_groups)(repo, name))
+
+
+def _parsed_node_groups(repo: Path, name: str) -> list[NodeGroup]:
+    from gitopsctl.sources import terraform
+
+    return terraform.read_node_groups(repo / name, name)
 
 
 def _terraform_problem(platform: SourceFile, message: str) -> InputError:
