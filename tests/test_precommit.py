@@ -124,8 +124,8 @@ def exported_config(tmp_path_factory: pytest.TempPathFactory, pre_commit_home: P
         f"  - repo: {hook_repo}\n"
         f"    rev: {sha}\n"
         "    hooks:\n"
-        "      - id: gitops-render-check\n"
         "      - id: gitops-validate\n"
+        "      - id: gitops-render-check\n"
     )
     scratch = tmp_path_factory.mktemp("install-hooks")
     (scratch / ".pre-commit-config.yaml").write_text(config, encoding="utf-8")
