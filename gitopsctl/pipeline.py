@@ -321,6 +321,7 @@ def _platform_environment(
     """The platform's settings (and the environment's, when named, with the databases and the
     Secrets its sources deliver), and its Kubernetes version; without ``platform_groups`` a
     platform file's Terraform is not read (other groups apply)."""
+    from gitopsctl.render import terraform_cache
     from gitopsctl.sources.files import read_platform, terraform_node_groups
     from gitopsctl.sources.model import platform_of
     from gitopsctl.subjects.repository import (
@@ -332,7 +333,11 @@ def _platform_environment(
 
     if env_name is None:
         source = read_platform(repo)
-        groups = terraform_node_groups(repo, source) if platform_groups else None
+        groups = (
+            terraform_node_groups(repo, source, terraform_cache.node_groups)
+            if platform_groups
+            else None
+        )
         platform = platform_of(source, groups)
         classes = frozenset([platform.ingress_class])
         env = environment_of(platform, None, providers=classes, issuers=frozenset())
@@ -381,6 +386,7 @@ def _with_settings(env: Environment, options: ManifestOptions) -> Environment:
 def node_groups(repo: Path, terraform: Path | None = None) -> list[NodeGroup]:
     """The node groups the checks use: the platform file's (listed, or read from the Terraform
     folder it names), or those of the Terraform folder ``terraform``."""
+    from gitopsctl.render import terraform_cache
     from gitopsctl.sources.files import read_platform, terraform_node_groups
     from gitopsctl.sources.model import platform_of
     from gitopsctl.sources.terraform import read_node_groups
@@ -388,7 +394,8 @@ def node_groups(repo: Path, terraform: Path | None = None) -> list[NodeGroup]:
     if terraform is not None:
         return read_node_groups(terraform, terraform.as_posix())
     source = read_platform(repo)
-    return list(platform_of(source, terraform_node_groups(repo, source)).node_groups.values())
+    groups = terraform_node_groups(repo, source, terraform_cache.node_groups)
+    return list(platform_of(source, groups).node_groups.values())
 
 
 # -- every chart through Helm --------------------------------------------------------------------

@@ -317,9 +317,12 @@ def unresolved(env: Environment, kind: str) -> Iterator[Unresolved]:
             problem = _not_provided(reference, named.get(reference.name, []))
         else:
             problem = None
-        # A value the sources set is one reference, rendered or not: reported once at its line.
+        if problem is None:
+            continue
+        # A value the sources set is one reference, rendered or not: reported once at its line
+        # (located only now: a position in a manifest stream is composed again when asked for).
         seen = (reference.namespace, reference.name, reference.location)
-        if problem is not None and seen not in reported:
+        if seen not in reported:
             reported.add(seen)
             yield Unresolved(reference, problem, excepted)
 

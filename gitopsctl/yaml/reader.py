@@ -178,13 +178,15 @@ class _Text:
 def _recomposer(text: _Text, name: str, span: tuple[int, int, int, int]) -> Callable[[], Any]:
     def recompose() -> Any:
         line, column, start, end = span
-        # The document alone, at the same line and column: blank lines before it, and spaces
-        # for what precedes it on its first line (a `--- ` marker).
-        alone = "\n" * line + " " * column + text.value[start:end]
+        # The document alone, at the same column (spaces for what precedes it on its first line,
+        # a `--- ` marker), its positions then moved down to its line: blank lines before it
+        # would be scanned again for each document located, n² over a stream.
+        alone = " " * column + text.value[start:end]
         with _reading(alone, name) as loader, _paused_collector():
             node = _next_node(loader)
             assert node is not None  # the same text composed to this document before
-            return _Builder(name, alone, positions=True, strict_tags=False).document(node)
+            builder = _Builder(name, alone, positions=True, strict_tags=False, lines=line)
+            return builder.document(node)
 
     return recompose
 
@@ -256,9 +258,10 @@ class _Builder:
     time, checking the limits on the way."""
 
     def __init__(
-        self, name: str, source: str | bytes, *, positions: bool, strict_tags: bool
+        self, name: str, source: str | bytes, *, positions: bool, strict_tags: bool, lines: int = 0
     ) -> None:
         self.name = name
+        self.lines = lines  # how far below the composed text's lines the positions are
         # No anchor, no alias: skip the alias budget.
         self.may_alias = "&" in source if isinstance(source, str) else b"&" in source
         self.positions = positions
@@ -269,8 +272,12 @@ class _Builder:
             _check_aliases(node, self.name)
         return self.construct(node, 0)
 
+    def at(self, node: Node) -> Position:
+        line, column = _at(node)
+        return line + self.lines, column
+
     def fail(self, message: str, node: Node) -> InputError:
-        return InputError(Problem(message, self.name, *_at(node)))
+        return InputError(Problem(message, self.name, *self.at(node)))
 
     def construct(self, node: Node, depth: int) -> Any:
         if type(node) is ScalarNode:
@@ -287,13 +294,13 @@ class _Builder:
         construct = self.construct
         if not self.positions:
             return [construct(item, depth) for item in node.value]
-        items = PosSeq(_at(node))
+        items = PosSeq(self.at(node))
         items.extend(construct(item, depth) for item in node.value)
-        items.marks.extend(_at(item) for item in node.value)
+        items.marks.extend(self.at(item) for item in node.value)
         return items
 
     def mapping(self, node: Node, depth: int) -> Any:
-        mapping = PosMap(_at(node)) if self.positions else ReadMap()
+        mapping = PosMap(self.at(node)) if self.positions else ReadMap()
         merged: list[tuple[Any, ReadMap]] = []
         for key_node, value_node in node.value:
             if type(key_node) is not ScalarNode:
@@ -306,7 +313,7 @@ class _Builder:
                 raise self.fail(self.duplicate_message(node, key, value_node), key_node)
             mapping[key] = self.construct(value_node, depth)
             if isinstance(mapping, PosMap):
-                mapping.marks[key] = (*_at(key_node), *_at(value_node))
+                mapping.marks[key] = (*self.at(key_node), *self.at(value_node))
         return _with_merged(mapping, merged) if merged else mapping
 
     def duplicate_message(self, node: Node, key: Any, value_node: Node) -> str:
