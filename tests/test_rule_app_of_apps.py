@@ -18,8 +18,8 @@ import pytest
 from gitopsctl.findings import Severity
 from gitopsctl.rules import app_of_apps
 from gitopsctl.rules.base import rule_from_module
+from gitopsctl.subjects.locate import node_locator
 from gitopsctl.subjects.records import Application, Environment, Location
-from gitopsctl.subjects.repository import node_locator
 from gitopsctl.yaml import reader
 from tests.support import (
     Expect,

@@ -7,11 +7,13 @@ import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from gitopsctl.render.rendering import Rendering
 from gitopsctl.sources.chartlock import ChartKey
-from gitopsctl.sources.layering import Origin
+
+if TYPE_CHECKING:
+    from gitopsctl.render.rendering import Rendering
+    from gitopsctl.sources.layering import Origin
 
 CACHE_SUBDIR = Path("gitopsctl") / "charts"
 

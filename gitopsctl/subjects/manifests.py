@@ -30,6 +30,7 @@ from gitopsctl.kube.workloads import (
 from gitopsctl.paths import ValuePath, describe, lookup
 from gitopsctl.sources import schemas
 from gitopsctl.subjects import ingresses, references
+from gitopsctl.subjects.locate import node_locator
 from gitopsctl.subjects.records import (
     DatabaseCluster,
     DefinedKind,
@@ -42,7 +43,6 @@ from gitopsctl.subjects.records import (
     ValuesDocument,
     Workload,
 )
-from gitopsctl.subjects.repository import node_locator
 from gitopsctl.yaml import reader
 
 if TYPE_CHECKING:

@@ -36,6 +36,7 @@ from gitopsctl.sources.model import (
 )
 from gitopsctl.subjects import ingresses, references
 from gitopsctl.subjects.charts import ChartFacts, chart_facts, environment_pins
+from gitopsctl.subjects.locate import node_locator
 from gitopsctl.subjects.promotion import promotion_stages, with_promotion
 from gitopsctl.subjects.records import (
     Application,
@@ -113,17 +114,6 @@ class Committed:
             return node_locator(self.node, self.name, rendered)(path)
 
         return locate
-
-
-def node_locator(node: Any, file: str, rendered: str | None = None) -> Locate:
-    """Positions inside one parsed document: the deepest existing part of a path."""
-
-    def locate(path: ValuePath) -> Location:
-        start = reader.node_position(node) or (1, 1)
-        line, column = reader.deepest_position(node, path, start)
-        return Location(file, line, column, rendered)
-
-    return locate
 
 
 def values_locator(
