@@ -173,22 +173,23 @@ def _model(repo: Path) -> Model:
     return build_model(read_sources(repo))
 
 
-@pytest.mark.parametrize("processes", ["1", "2"])
-def test_rendered_files_are_the_rendering_s_files(
-    many_environments: Path, monkeypatch: pytest.MonkeyPatch, processes: str
-) -> None:
-    monkeypatch.setenv(parallel.JOBS_VARIABLE, processes)
+@pytest.fixture(params=["1", "2"])
+def processes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The number of processes the environments are shared among."""
+    monkeypatch.setenv(parallel.JOBS_VARIABLE, request.param)
+    return str(request.param)
+
+
+@pytest.mark.usefixtures("processes")
+def test_rendered_files_are_the_rendering_s_files(many_environments: Path) -> None:
     model = _model(many_environments)
     rendering = render(model)
     assert render_files(model) == (rendering.files, 6)
     assert render_files(model, ["prod-2", "dev"]) == (render(model, ["prod-2", "dev"]).files, 2)
 
 
-@pytest.mark.parametrize("processes", ["1", "2"])
-def test_rendered_files_raise_the_rendering_s_problems_in_order(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, processes: str
-) -> None:
-    monkeypatch.setenv(parallel.JOBS_VARIABLE, processes)
+@pytest.mark.usefixtures("processes")
+def test_rendered_files_raise_the_rendering_s_problems_in_order(tmp_path: Path) -> None:
     repo = copy_example(tmp_path)
     # The same problem in every environment (reported once), then one of production's alone.
     edit(
