@@ -29,6 +29,9 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 JOBS_VARIABLE = "GITOPSCTL_JOBS"
+# Workers are forked one after another, each a few milliseconds, and one environment is little
+# work: past a few processes, forking costs more than it shares (more only when asked for).
+DEFAULT_MOST = 4
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
@@ -39,14 +42,15 @@ class WorkerLost(RuntimeError):
 
 def jobs() -> int:
     """How many processes share the work: `GITOPSCTL_JOBS` when it is a positive number (at most
-    the usable cores), else the usable cores; 1 where workers are not forked."""
+    the usable cores), else the usable cores up to `DEFAULT_MOST`; 1 where workers are not
+    forked."""
     if sys.platform != "linux" or threading.active_count() > 1:
         return 1
     cores = len(os.sched_getaffinity(0))
     wanted = os.environ.get(JOBS_VARIABLE, "").strip()
     if wanted.isdigit() and int(wanted) > 0:
         return min(int(wanted), cores)
-    return cores
+    return min(cores, DEFAULT_MOST)
 
 
 def shared_out(

@@ -91,7 +91,15 @@ def test_jobs_follow_the_variable_and_the_cores(monkeypatch: pytest.MonkeyPatch)
     assert parallel.jobs() == cores
     for ignored in ("0", "two", ""):
         monkeypatch.setenv(parallel.JOBS_VARIABLE, ignored)
-        assert parallel.jobs() == cores
+        assert parallel.jobs() == min(cores, parallel.DEFAULT_MOST)
+
+
+def test_by_default_a_few_processes_at_most(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(parallel.JOBS_VARIABLE, raising=False)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(64)))
+    assert parallel.jobs() == 4
+    monkeypatch.setenv(parallel.JOBS_VARIABLE, "16")
+    assert parallel.jobs() == 16
 
 
 def test_no_worker_is_forked_beside_other_threads() -> None:
