@@ -18,6 +18,7 @@ without other threads, and never more than the processes this one may run on.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gc
 import os
 import pickle
@@ -105,12 +106,29 @@ def _fork(work: Callable[[Item], list[Result]], items: Sequence[Item], share: li
     sys.stdout.flush()
     sys.stderr.flush()
     read, write = os.pipe()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # the worker: never returns
         os.close(read)
+        _die_with(parent)
         _serve(write, work, items, share)
     os.close(write)
     return _Worker(pid, read)
+
+
+def _die_with(parent: int) -> None:
+    """Ask Linux to kill this worker when the process that forked it ends (killed, say), so no
+    worker outlives its command; if that process is already gone, end now."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass  # without it, a worker only finishes its share and exits on the closed pipe
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def _serve(

@@ -218,3 +218,47 @@ def test_rendered_files_raise_the_rendering_s_problems_in_order(tmp_path: Path) 
         InputError, match=r"^unknown environment nope \(known: dev, prod, staging\)"
     ):
         render_files(model, ["nope"])
+
+
+def test_no_worker_outlives_a_killed_command(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    pids = tmp_path / "worker.pid"
+    program = f"""
+import os, time
+from gitopsctl import parallel
+def work(item):
+    if os.getpid() != parent:
+        open({str(pids)!r}, "w").write(str(os.getpid()))
+    time.sleep(60)
+    return [item]
+parent = os.getpid()
+parallel.shared_out(work, [0, 1], 2)
+"""
+    command = subprocess.Popen([sys.executable, "-c", program])
+    try:
+        deadline = time.monotonic() + 30
+        while not (pids.exists() and pids.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        worker = int(pids.read_text())
+        os.kill(command.pid, signal.SIGKILL)
+        command.wait()
+        deadline = time.monotonic() + 10
+        while _alive(worker) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(worker)
+    finally:
+        command.kill()
+        command.wait()
+
+
+def _alive(pid: int) -> bool:
+    """Whether the process runs (a zombie waiting for its reaper does not)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
