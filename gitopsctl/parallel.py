@@ -63,12 +63,10 @@ def shared_out(
     if count <= 1:
         return [result for item in items for result in work(item)]
     shares = [list(range(index, len(items), count)) for index in range(count)]
-    gc.freeze()  # no collection in a worker touches (and so copies) the objects it shares
+    workers: list[_Worker] = []
     try:
-        workers = [_fork(work, items, share) for share in shares[1:]]
-    finally:
-        gc.unfreeze()
-    try:
+        if not _forked(workers, work, items, shares[1:]):
+            return [result for item in items for result in work(item)]
         by_index = {index: work(items[index]) for index in shares[0]}
         for worker, share in zip(workers, shares[1:], strict=True):
             by_index.update(zip(share, _results(worker), strict=True))
@@ -76,6 +74,27 @@ def shared_out(
         for worker in workers:
             worker.stop()
     return [result for index in range(len(items)) for result in by_index[index]]
+
+
+def _forked(
+    workers: list[_Worker],
+    work: Callable[[Item], list[Result]],
+    items: Sequence[Item],
+    shares: list[list[int]],
+) -> bool:
+    """A worker forked into ``workers`` for each share; False when no process could be had (a
+    limit reached: the work is then done here), the workers already forked stopped."""
+    gc.freeze()  # no collection in a worker touches (and so copies) the objects it shares
+    try:
+        for share in shares:
+            workers.append(_fork(work, items, share))
+    except OSError:
+        for worker in workers:
+            worker.stop()
+        return False
+    finally:
+        gc.unfreeze()
+    return True
 
 
 class _Worker:

@@ -262,3 +262,20 @@ def _alive(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_without_a_process_to_fork_the_work_is_done_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    forks = []
+    real_fork = os.fork
+
+    def limited_fork() -> int:
+        forks.append(1)
+        if len(forks) > 1:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        return real_fork()
+
+    monkeypatch.setattr(os, "fork", limited_fork)
+    assert parallel.shared_out(squares, [0, 1, 2, 3], 3) == [0, 0, 1, 1, 2, 4, 3, 9]
+    assert len(forks) == 2
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # the one worker forked was stopped and reaped
