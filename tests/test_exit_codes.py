@@ -100,3 +100,16 @@ def test_main_catches_what_escapes_before_a_command(
     with pytest.raises(SystemExit) as exited:
         cli_main.main()
     assert (exited.value.code, capsys.readouterr().err.startswith(expected)) == (3, True)
+
+
+def test_help_names_the_environment_variables_the_tool_reads() -> None:
+    from gitopsctl import parallel
+    from gitopsctl.render import cache, chartcache
+
+    code, stdout, stderr = invoke("--help")
+    assert (code, stderr) == (0, "")
+    epilog = stdout[stdout.index("Environment variables:") :]
+    names = [line.split()[0].split("=")[0] for line in epilog.splitlines()[1:] if line[4:5] != " "]
+    assert names == [cache.DISABLED_BY, parallel.JOBS_VARIABLE, "XDG_CACHE_HOME"]
+    assert "CI is set" in epilog
+    assert chartcache.CACHE_SUBDIR.as_posix() in epilog

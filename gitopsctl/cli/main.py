@@ -28,7 +28,17 @@ from gitopsctl.cli.running import DEBUG, report_internal_error
 from gitopsctl.errors import EXIT_INTERNAL
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+ENVIRONMENT_HELP = """\b
+Environment variables:
+  GITOPSCTL_NO_CACHE=1  never use the results cache in .gitopsctl/cache/
+                        (it is not used either when CI is set)
+  GITOPSCTL_JOBS=N      share the environments among N processes
+                        (default: the usable cores, 4 at most; 1: none forked)
+  XDG_CACHE_HOME        where the chart cache is (DIR/gitopsctl/charts)
+"""
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=ENVIRONMENT_HELP)
 @click.option(
     "--repo",
     type=click.Path(file_okay=False, path_type=Path),
