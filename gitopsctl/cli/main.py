@@ -27,7 +27,6 @@ from gitopsctl.cli import (
 from gitopsctl.cli.running import DEBUG, report_internal_error
 from gitopsctl.errors import EXIT_INTERNAL
 
-
 ENVIRONMENT_HELP = """\b
 Environment variables:
   GITOPSCTL_NO_CACHE=1  never use the results cache in .gitopsctl/cache/
