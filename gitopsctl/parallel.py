@@ -1,8 +1,9 @@
 """Independent work shared among processes forked from this one, on the machine's cores.
 
-Rendering or checking one environment needs nothing from another's, and a run over many
-environments is CPU-bound Python: `shared_out(work, items)` gives each of `jobs` processes every
-`jobs`-th item.
+Checking one environment needs nothing from another's, and a check of many environments is
+CPU-bound Python: `shared_out(work, items)` gives each of `jobs` processes every `jobs`-th item.
+(Rendering is not shared out: its workers would fill again the caches the parent's rendering
+fills, and the files must come back; measured, it gained nothing.)
 The workers are forks of this process, so they start with everything it has read and built (no
 interpreter start, nothing sent to them); each sends back its results, pickled through a pipe,
 and this process does its own share meanwhile. The results come back in the order of the items,

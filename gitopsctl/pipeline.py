@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from gitopsctl.render.digests import Inputs
     from gitopsctl.render.helm import HelmError, Release
     from gitopsctl.render.output import Plan
-    from gitopsctl.render.rendering import RenderedFiles, Rendering
+    from gitopsctl.render.rendering import Rendering
     from gitopsctl.rules.base import Rule
     from gitopsctl.sources.model import Model
     from gitopsctl.subjects.charts import ChartFacts
@@ -34,17 +34,6 @@ def load_and_render(repo: Path, envs: Sequence[str] = ()) -> Rendering:
     from gitopsctl.sources.model import build_model
 
     return render(build_model(read_sources(repo, terraform_cache.node_groups)), envs)
-
-
-def load_and_render_files(repo: Path, envs: Sequence[str] = ()) -> RenderedFiles:
-    """`load_and_render(...)`'s files alone, the environments rendered in parallel: what
-    `render` writes and `render --check` compares."""
-    from gitopsctl.render import terraform_cache
-    from gitopsctl.render.rendering import render_files
-    from gitopsctl.sources.files import read_sources
-    from gitopsctl.sources.model import build_model
-
-    return render_files(build_model(read_sources(repo, terraform_cache.node_groups)), envs)
 
 
 class OutputCheck(NamedTuple):
@@ -65,14 +54,14 @@ def remembered_check(repo: Path, envs: Sequence[str]) -> OutputCheck:
         found = uptodate.remembered(repo, inputs, envs)
         if found is not None:
             return OutputCheck(found.files)
-    rendered = load_and_render_files(repo, envs)
-    plan = output.plan(repo, rendered.files, list(envs) or None)
+    rendering = load_and_render(repo, envs)
+    plan = output.plan(repo, rendering.files, list(envs) or None)
     if not plan.clean:
-        return OutputCheck(len(rendered.files), plan)
+        return OutputCheck(len(rendering.files), plan)
     if inputs is not None:
-        verdict = uptodate.UpToDate(len(rendered.files), rendered.environments)
+        verdict = uptodate.UpToDate(len(rendering.files), len(rendering.environments))
         uptodate.remember(repo, inputs, envs, verdict)
-    return OutputCheck(len(rendered.files))
+    return OutputCheck(len(rendering.files))
 
 
 def charts_inside(repo: Path) -> None:

@@ -41,7 +41,6 @@ def _computing_is_a_bug(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr("gitopsctl.pipeline.usable_rendering", bug)
     monkeypatch.setattr("gitopsctl.pipeline.load_and_render", bug)
-    monkeypatch.setattr("gitopsctl.pipeline.load_and_render_files", bug)
 
 
 def _computed(repo: Path, *args: str) -> tuple[int, str]:

@@ -35,9 +35,7 @@ def invoke(*args: str) -> tuple[int, str, str]:
     ("target", "args"),
     [
         pytest.param("gitopsctl.pipeline.validate_repository", ["validate"], id="validate"),
-        pytest.param(
-            "gitopsctl.pipeline.load_and_render_files", ["render", "--check"], id="render"
-        ),
+        pytest.param("gitopsctl.pipeline.load_and_render", ["render", "--check"], id="render"),
         pytest.param("gitopsctl.report.catalog.listing", ["rules"], id="rules"),
     ],
 )

@@ -15,13 +15,9 @@ import pytest
 from bench import generate
 from gitopsctl import parallel
 from gitopsctl.errors import InputError
-from gitopsctl.render.rendering import render, render_files
 from gitopsctl.rules.base import Hit
-from gitopsctl.sources.files import read_sources
-from gitopsctl.sources.model import Model, build_model
 from gitopsctl.subjects.records import Environment
 from tests.conftest import run_cli
-from tests.support import copy_example, edit
 
 
 def squares(item: int) -> list[int]:
@@ -175,49 +171,6 @@ def test_a_bug_in_a_worker_is_exit_3(
         assert result.stderr == (
             "internal error: KeyError: 'spec' (rerun with --debug for the traceback)\n"
         )
-
-
-def _model(repo: Path) -> Model:
-    return build_model(read_sources(repo))
-
-
-@pytest.fixture(params=["1", "2"])
-def processes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The number of processes the environments are shared among."""
-    monkeypatch.setenv(parallel.JOBS_VARIABLE, request.param)
-    return str(request.param)
-
-
-@pytest.mark.usefixtures("processes")
-def test_rendered_files_are_the_rendering_s_files(many_environments: Path) -> None:
-    model = _model(many_environments)
-    rendering = render(model)
-    assert render_files(model) == (rendering.files, 6)
-    assert render_files(model, ["prod-2", "dev"]) == (render(model, ["prod-2", "dev"]).files, 2)
-
-
-@pytest.mark.usefixtures("processes")
-def test_rendered_files_raise_the_rendering_s_problems_in_order(tmp_path: Path) -> None:
-    repo = copy_example(tmp_path)
-    # The same problem in every environment (reported once), then one of production's alone.
-    edit(
-        repo, "sources/apps/retool.yaml", "    host: retool.${env.domain}\n", "    host: ${zone}\n"
-    )
-    edit(repo, "sources/environments/prod.yaml", "      replicaCount: 3\n", "      x: ${nope}\n")
-    model = _model(repo)
-    with pytest.raises(InputError) as serial:
-        render(model)
-    with pytest.raises(InputError) as shared:
-        render_files(model)
-    assert shared.value.problems == serial.value.problems
-    assert [(p.file, p.message[:28]) for p in serial.value.problems] == [
-        ("sources/apps/retool.yaml", "undefined variable ${zone} ("),
-        ("sources/environments/prod.yaml", "undefined variable ${nope} ("),
-    ]
-    with pytest.raises(
-        InputError, match=r"^unknown environment nope \(known: dev, prod, staging\)"
-    ):
-        render_files(model, ["nope"])
 
 
 def test_no_worker_outlives_a_killed_command(tmp_path: Path) -> None:

@@ -96,18 +96,18 @@ def check_command(repo: Path, envs: Sequence[str]) -> int:
 
 def write_command(repo: Path, envs: Sequence[str]) -> int:
     """Finish or discard what an interrupted render left, then render (holding the lock)."""
-    from gitopsctl.pipeline import load_and_render_files
+    from gitopsctl.pipeline import load_and_render
     from gitopsctl.render import journal, output
 
     for leftover in journal.recover(repo):
         print(leftover.recovered())
-    rendered = load_and_render_files(repo, envs)
-    plan = output.plan(repo, rendered.files, list(envs) or None)
+    rendering = load_and_render(repo, envs)
+    plan = output.plan(repo, rendering.files, list(envs) or None)
     for leftover in output.apply(repo, plan):
         print(leftover.recovered())
-    environments = _count(rendered.environments, "environment")
+    environments = _count(len(rendering.environments), "environment")
     print(
-        f"rendered {len(rendered.files)} files in {environments}: "
+        f"rendered {len(rendering.files)} files in {environments}: "
         f"{len(plan.writes)} written, {len(plan.prunes)} pruned"
     )
     return EXIT_OK

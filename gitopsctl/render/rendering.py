@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
-from gitopsctl import parallel
 from gitopsctl.errors import InputError, Problem
 from gitopsctl.kube.dns import host_problem, subdomain_problem
 from gitopsctl.kube.names import DATABASE_PORT, database_host
@@ -131,39 +130,6 @@ def _chosen(model: Model, only: Sequence[str]) -> list[str]:
         known = ", ".join(sorted(model.environments))
         raise InputError(f"unknown environment {', '.join(unknown)} (known: {known})")
     return names
-
-
-class RenderedFiles(NamedTuple):
-    """What `render` writes and `render --check` compares: the files, by path, and how many
-    environments they are."""
-
-    files: dict[str, str]
-    environments: int
-
-
-class _EnvironmentFiles(NamedTuple):
-    problems: list[Problem]
-    files: list[tuple[str, str]]
-
-
-def render_files(model: Model, only: Sequence[str] = ()) -> RenderedFiles:
-    """`render(model, only).files`, each environment rendered on its own, the environments
-    shared among processes (see `gitopsctl.parallel`): nothing but the files comes back. The
-    same problems, in the same order, raise InputError."""
-    names = _chosen(model, only)
-    found = parallel.shared_out(lambda name: [_environment_files(model, name)], names)
-    problems = [problem for result in found for problem in result.problems]
-    if problems:
-        raise InputError(list(dict.fromkeys(problems)))
-    files = {path: text for result in found for path, text in result.files}
-    return RenderedFiles(dict(sorted(files.items())), len(names))
-
-
-def _environment_files(model: Model, name: str) -> _EnvironmentFiles:
-    problems: list[Problem] = []
-    rendered = _render_environment(model, model.environments[name], problems)
-    files = list(_files(model, rendered)) if rendered is not None and not problems else []
-    return _EnvironmentFiles(problems, files)
 
 
 def _render_environment(
