@@ -111,3 +111,26 @@ def test_help_names_the_environment_variables_the_tool_reads() -> None:
     assert names == [cache.DISABLED_BY, parallel.JOBS_VARIABLE, "XDG_CACHE_HOME"]
     assert "CI is set" in epilog
     assert chartcache.CACHE_SUBDIR.as_posix() in epilog
+
+
+def _interrupt(*args: object, **kwargs: object) -> NoReturn:
+    raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize(
+    ("target", "args"),
+    [
+        pytest.param("gitopsctl.pipeline.validate_repository", ["validate"], id="validate"),
+        pytest.param("gitopsctl.report.catalog.listing", ["rules"], id="rules"),
+        pytest.param(
+            "gitopsctl.pipeline.load_and_render",
+            ["explain", "--env", "dev", "--app", "retool"],
+            id="explain",
+        ),
+    ],
+)
+def test_ctrl_c_is_exit_130_never_the_findings_code(
+    monkeypatch: pytest.MonkeyPatch, target: str, args: list[str]
+) -> None:
+    monkeypatch.setattr(target, _interrupt)
+    assert invoke("--repo", str(PROJECT), *args) == (130, "", "interrupted by SIGINT\n")

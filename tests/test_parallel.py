@@ -232,3 +232,49 @@ def test_without_a_process_to_fork_the_work_is_done_here(monkeypatch: pytest.Mon
     assert len(forks) == 2
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)  # the one worker forked was stopped and reaped
+
+
+def test_ctrl_c_while_workers_check_is_exit_130_and_leaves_no_process(
+    many_environments: Path, tmp_path: Path
+) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    started = tmp_path / "started"
+    program = f"""
+import os, sys, time
+from dataclasses import replace
+from gitopsctl.cli.main import main
+from gitopsctl.rules import RULES
+rule = RULES["ingress-class"]
+def slow(env, options):
+    open({str(started)!r} + str(os.getpid()), "w").close()
+    time.sleep(60)
+    return iter(())
+RULES[rule.id] = replace(rule, check=slow)
+sys.argv = ["render.py", "--repo", {str(many_environments)!r}, "validate"]
+main()
+"""
+    env = {**os.environ, "GITOPSCTL_NO_CACHE": "1", parallel.JOBS_VARIABLE: "2"}
+    command = subprocess.Popen(
+        [sys.executable, "-c", program],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(tmp_path.glob("started*"))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        workers = [int(path.name.removeprefix("started")) for path in tmp_path.glob("started*")]
+        assert command.pid in workers and len(workers) == 2  # the command and one worker
+        os.killpg(command.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group
+        stdout, stderr = command.communicate(timeout=30)
+    finally:
+        command.kill()
+    assert (command.returncode, stdout, stderr) == (130, "", "interrupted by SIGINT\n")
+    assert not any(_alive(pid) for pid in workers)

@@ -1,7 +1,8 @@
 """The one place where a command's outcome becomes the process's exit code.
 
 0 success, 1 findings, 2 unusable input or options (`InputError`), 3 an internal error: any other
-exception is a bug in this tool, shown as one line (the traceback only with `--debug`).
+exception is a bug in this tool, shown as one line (the traceback only with `--debug`). Ctrl-C
+(SIGINT) is 130, never 1: a script must not take an interrupted check for findings.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import NoReturn
 
 import click
 
-from gitopsctl.errors import EXIT_INTERNAL, EXIT_USAGE, InputError
+from gitopsctl.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, InputError
 
 ENV_HELP = "Limit to this environment (repeat for several). Default: every environment."
 DEBUG = "gitopsctl.debug"  # the key of `--debug` in click's context meta
@@ -32,6 +33,9 @@ def outcome(command: Callable[[], int], debug: bool) -> int:
         for problem in error.problems:
             click.echo(f"error: {problem}", err=True)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        click.echo("interrupted by SIGINT", err=True)
+        return EXIT_INTERRUPTED
     except (click.ClickException, click.exceptions.Exit, click.Abort):  # click handles its own
         raise
     except Exception as error:  # anything else is a bug: never a bare traceback
