@@ -1,7 +1,8 @@
 """The command group: `--repo`, and one sub-command per module of this package.
 
 Exit codes: 0 success, 1 findings (stale output, error-level findings), 2 unusable input or options,
-3 an internal error (a bug: one line, or the traceback with `--debug`).
+3 an internal error (a bug: one line, or the traceback with `--debug`), 130 interrupted by Ctrl-C
+(a render also ends with 143 on SIGTERM).
 """
 
 from __future__ import annotations
