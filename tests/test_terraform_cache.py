@@ -116,3 +116,20 @@ def test_the_parser_is_not_imported_when_the_groups_are_cached(tmp_path: Path) -
         [sys.executable, "-c", program], capture_output=True, text=True, env=env, check=True
     )
     assert found.stdout == "False\n"
+
+
+def test_an_entry_behind_a_linked_working_folder_is_never_read(tmp_path: Path) -> None:
+    """A `.gitopsctl` that links out of the repository (a hostile checkout) is not followed."""
+    repo = copy_example(tmp_path / "repo")
+    large_taints(repo)  # the real entry, written in the repository's own working folder
+    outside = tmp_path / "outside"
+    (repo / ".gitopsctl").rename(outside)
+    entry = json.loads((outside / "cache/node-groups.json").read_text())
+    payload = json.loads(entry["payload"])
+    payload[2]["taints"] = [["workload-type", "planted", "NoSchedule"]]
+    (tmp_path / "elsewhere").mkdir()
+    cache.store(tmp_path / "elsewhere", terraform_cache.ENTRY, entry["key"], payload)
+    planted = tmp_path / "elsewhere/.gitopsctl/cache/node-groups.json"
+    (outside / "cache/node-groups.json").write_bytes(planted.read_bytes())
+    (repo / ".gitopsctl").symlink_to(outside, target_is_directory=True)
+    assert large_taints(repo) == (Taint("workload-type", "large", "NoSchedule"),)

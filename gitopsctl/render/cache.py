@@ -24,7 +24,7 @@ from typing import Any
 
 from gitopsctl.errors import InputError
 from gitopsctl.render import workspace
-from gitopsctl.render.workspace import CACHE, WORKSPACE
+from gitopsctl.render.workspace import CACHE
 
 FORMAT = 1
 DISABLED_BY = "GITOPSCTL_NO_CACHE"
@@ -40,7 +40,13 @@ def load(repo: Path, name: str, key: str) -> Any:
     if not enabled():
         return None
     try:
-        entry = json.loads(_read(repo / WORKSPACE / CACHE, f"{name}.json"))
+        folder = workspace.existing(repo)  # a real folder of the repository, never a link
+    except InputError:
+        return None
+    if folder is None:
+        return None
+    try:
+        entry = json.loads(_read(folder / CACHE, f"{name}.json"))
         if not isinstance(entry, dict) or entry.get("format") != FORMAT:
             return None
         payload = entry.get("payload")
