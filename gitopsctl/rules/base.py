@@ -24,6 +24,17 @@ class Hit(NamedTuple):
 Check = Callable[[Environment, Mapping[str, Any]], Iterator[Hit]]
 
 
+def unresolved_references(env: Environment, kind: str) -> Iterator[Hit]:
+    """The hits of a reference rule: each reference of ``kind`` (a Secret, a ConfigMap...) that
+    nothing provides as it is read, at the value that names it (see
+    `subjects.references.unresolved`)."""
+    from gitopsctl.subjects.references import unresolved
+
+    for found in unresolved(env, kind):
+        reference = found.reference
+        yield Hit(reference.location, found.message, reference.app, excepted=found.excepted)
+
+
 @dataclass(frozen=True)
 class Rule:
     id: str

@@ -54,15 +54,13 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from gitopsctl.findings import Severity
-from gitopsctl.rules.base import Hit
+from gitopsctl.rules.base import Hit, unresolved_references
 from gitopsctl.subjects.records import Environment
-from gitopsctl.subjects.references import SECRET, unresolved
+from gitopsctl.subjects.references import SECRET
 
 ID = "secret-reference"
 SEVERITY = Severity.ERROR
 
 
 def check(env: Environment, options: Mapping[str, Any]) -> Iterator[Hit]:
-    for found in unresolved(env, SECRET):
-        reference = found.reference
-        yield Hit(reference.location, found.message, reference.app, excepted=found.excepted)
+    return unresolved_references(env, SECRET)

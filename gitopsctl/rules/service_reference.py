@@ -39,15 +39,13 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from gitopsctl.findings import Severity
-from gitopsctl.rules.base import Hit
+from gitopsctl.rules.base import Hit, unresolved_references
 from gitopsctl.subjects.records import Environment
-from gitopsctl.subjects.references import SERVICE, unresolved
+from gitopsctl.subjects.references import SERVICE
 
 ID = "service-reference"
 SEVERITY = Severity.ERROR
 
 
 def check(env: Environment, options: Mapping[str, Any]) -> Iterator[Hit]:
-    for found in unresolved(env, SERVICE):
-        reference = found.reference
-        yield Hit(reference.location, found.message, reference.app, excepted=found.excepted)
+    return unresolved_references(env, SERVICE)
