@@ -65,12 +65,9 @@ def test_an_answer_that_does_not_pickle_is_an_error() -> None:
 
 
 def test_a_failure_here_stops_the_workers() -> None:
-    started = []
-
     def work(item: int) -> list[int]:
         if item == 0:
             raise ValueError("here")
-        started.append(item)
         return [item]
 
     with pytest.raises(ValueError, match="here"):

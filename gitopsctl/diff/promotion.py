@@ -22,6 +22,7 @@ from gitopsctl.errors import InputError, Problem
 from gitopsctl.findings import Finding, Severity
 from gitopsctl.paths import ValuePath, lookup
 from gitopsctl.pipeline import validate_repository
+from gitopsctl.render import terraform_cache
 from gitopsctl.render.rendering import RenderedApp, RenderedEnvironment, Rendering, render
 from gitopsctl.sources.editing import Entry, set_values
 from gitopsctl.sources.files import SourceFiles, parse_source, read_sources
@@ -68,7 +69,7 @@ class Promotion:
 
 def resolve(repo: Path, request: Request) -> Route:
     """The request checked against the sources; unusable sources or names raise InputError."""
-    files = read_sources(repo)
+    files = read_sources(repo, terraform_cache.node_groups)
     model = build_model(files)
     source, target = _environments(model, request)
     return Route(files, model, source, target, _apps(model, source, target, request.apps))
