@@ -29,12 +29,14 @@ def copy_example(target: Path) -> Path:
     return target
 
 
-def edit(repo: Path, name: str, old: str, new: str) -> None:
-    """Replace exactly one occurrence of ``old`` in a file of the repository."""
+def edit(repo: Path, name: str, old: str, new: str) -> int:
+    """Replace exactly one occurrence of ``old`` in a file of the repository; the line where
+    ``new`` starts."""
     path = repo / name
     text = path.read_text(encoding="utf-8")
     assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times in {name}"
     path.write_text(text.replace(old, new), encoding="utf-8")
+    return text.count("\n", 0, text.index(old)) + 1
 
 
 PROMOTION = "promotion: ["

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import invoke_cli, output_snapshot, run_cli
+from tests.support import edit
 
 RETOOL = "sources/apps/retool.yaml"
 KEYCLOAK = "sources/apps/keycloak.yaml"
@@ -47,15 +48,6 @@ LOCAL_APP = "chart:\n  path: charts/cluster-issuer\nnamespace: keycloak\n"
 Edit = Callable[[Path], int | None]
 
 
-def _replace(repo: Path, file: str, old: str, new: str) -> int:
-    """Replace the one occurrence of ``old``; the line where ``new`` starts."""
-    path = repo / file
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"{old!r} is not in {file} exactly once"
-    path.write_text(text.replace(old, new), encoding="utf-8")
-    return text.count("\n", 0, text.index(old)) + 1
-
-
 def _append(repo: Path, file: str, added: str) -> int:
     """Append lines; the line of the first one."""
     path = repo / file
@@ -86,23 +78,23 @@ def empty_file(repo: Path) -> None:
 
 
 def unknown_key(repo: Path) -> int:
-    return _replace(repo, RETOOL, "namespace: retool\n", "namespace: retool\nreplicas: 2\n") + 1
+    return edit(repo, RETOOL, "namespace: retool\n", "namespace: retool\nreplicas: 2\n") + 1
 
 
 def unknown_nested_key(repo: Path) -> int:
-    return _replace(repo, RETOOL, "  nodeGroup: large\n", "  nodegroup: large\n")
+    return edit(repo, RETOOL, "  nodeGroup: large\n", "  nodegroup: large\n")
 
 
 def wrong_type(repo: Path) -> int:
-    return _replace(repo, RETOOL, "namespace: retool\n", "namespace: retool\nsyncWave: three\n") + 1
+    return edit(repo, RETOOL, "namespace: retool\n", "namespace: retool\nsyncWave: three\n") + 1
 
 
 def not_in_enum(repo: Path) -> int:
-    return _replace(repo, DEV, "tier: development\n", "tier: testing\n")
+    return edit(repo, DEV, "tier: development\n", "tier: testing\n")
 
 
 def missing_required_key(repo: Path) -> None:
-    _replace(repo, RETOOL, "namespace: retool\n", "")
+    edit(repo, RETOOL, "namespace: retool\n", "")
 
 
 def environment_names_unknown_app(repo: Path) -> int:
@@ -110,18 +102,18 @@ def environment_names_unknown_app(repo: Path) -> int:
 
 
 def override_names_unknown_database(repo: Path) -> int:
-    return _replace(repo, PROD, "      keycloak-db:\n", "      keycloak-database:\n")
+    return edit(repo, PROD, "      keycloak-db:\n", "      keycloak-database:\n")
 
 
 def depends_on_unknown_app(repo: Path) -> int:
     old = "dependsOn: [traefik-ingress, cluster-issuer]\n"
-    return _replace(repo, RETOOL, old, old.replace("]", ", vault]"))
+    return edit(repo, RETOOL, old, old.replace("]", ", vault]"))
 
 
 def dependency_cycle(repo: Path) -> int:
     old = "dependsOn: [traefik-ingress, cluster-issuer]\n"
-    _replace(repo, RETOOL, old, old.replace("]", ", keycloak]"))
-    return _replace(repo, KEYCLOAK, old, old.replace("]", ", retool]"))
+    edit(repo, RETOOL, old, old.replace("]", ", keycloak]"))
+    return edit(repo, KEYCLOAK, old, old.replace("]", ", retool]"))
 
 
 def dependency_cycle_through_a_database(repo: Path) -> int:
@@ -131,40 +123,40 @@ def dependency_cycle_through_a_database(repo: Path) -> int:
 
 def promotion_names_unknown_environment(repo: Path) -> int:
     old = "promotion: [dev, staging, prod]\n"
-    return _replace(repo, PLATFORM, old, old.replace("staging", "qa"))
+    return edit(repo, PLATFORM, old, old.replace("staging", "qa"))
 
 
 def promotion_names_an_environment_twice(repo: Path) -> int:
     old = "promotion: [dev, staging, prod]\n"
-    return _replace(repo, PLATFORM, old, old.replace("prod", "dev"))
+    return edit(repo, PLATFORM, old, old.replace("prod", "dev"))
 
 
 def chart_version_of_a_local_chart(repo: Path) -> int:
     old = "  cluster-issuer:\n"
-    return _replace(repo, PROD, old, old + "    chart: {version: 1.0.0}\n") + 1
+    return edit(repo, PROD, old, old + "    chart: {version: 1.0.0}\n") + 1
 
 
 def chart_override_other_than_version(repo: Path) -> int:
     old = "  retool:\n"
-    return _replace(repo, PROD, old, old + "    chart: {version: 6.7.0, name: retool}\n") + 1
+    return edit(repo, PROD, old, old + "    chart: {version: 6.7.0, name: retool}\n") + 1
 
 
 def promote_path_with_an_empty_key(repo: Path) -> int:
     old = "namespace: retool\n"
-    return _replace(repo, RETOOL, old, old + "promote: [image..tag]\n") + 1
+    return edit(repo, RETOOL, old, old + "promote: [image..tag]\n") + 1
 
 
 def unknown_node_group(repo: Path) -> int:
-    return _replace(repo, RETOOL, "  nodeGroup: large\n", "  nodeGroup: gpu\n")
+    return edit(repo, RETOOL, "  nodeGroup: large\n", "  nodeGroup: gpu\n")
 
 
 def undefined_variable_in_values(repo: Path) -> int:
     old = "    licenseKeySecretName: retool-license\n"
-    return _replace(repo, RETOOL, old, old.replace("retool-", "${env.region}-"))
+    return edit(repo, RETOOL, old, old.replace("retool-", "${env.region}-"))
 
 
 def undefined_variable_in_host(repo: Path) -> int:
-    return _replace(repo, RETOOL, "    host: retool.${env.domain}\n", "    host: retool.${zone}\n")
+    return edit(repo, RETOOL, "    host: retool.${env.domain}\n", "    host: retool.${zone}\n")
 
 
 def app_named_like_a_database(repo: Path) -> None:
@@ -186,7 +178,7 @@ def bad_environment_name(repo: Path) -> None:
 
 
 def bad_database_name(repo: Path) -> int:
-    return _replace(repo, RETOOL, "  retool-db:\n", "  Retool_DB:\n")
+    return edit(repo, RETOOL, "  retool-db:\n", "  Retool_DB:\n")
 
 
 def yml_suffix(repo: Path) -> None:

@@ -14,6 +14,7 @@ from gitopsctl.sources.interpolate import UndefinedVariable, interpolate_values,
 from gitopsctl.sources.layering import Origin, Tracked, from_node, merge_values
 from gitopsctl.yaml import reader
 from tests.conftest import invoke_cli, output_snapshot, project_rendering
+from tests.support import edit
 
 LOW = """\
 a:
@@ -185,23 +186,14 @@ PROD_VARIABLES = {
 DATABASE_VARIABLES = {"app.name": "retool-db", "app.namespace": "database"}
 
 
-def _replace_once(repo: Path, file: str, old: str, new: str) -> None:
-    path = repo / file
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"{old!r} is not in {file} exactly once"
-    path.write_text(text.replace(old, new), encoding="utf-8")
-
-
 def _probe_block(indent: str, variables: dict[str, str]) -> str:
     lines = [f"{indent}probe:"] + [f"{indent}  {name}: ${{{name}}}" for name in variables]
     return "\n".join([*lines, f"{indent}  escaped: $${{env.name}}"]) + "\n"
 
 
 def test_every_variable_resolves_in_a_rendered_app_and_database(example_repo: Path) -> None:
-    _replace_once(
-        example_repo, RETOOL, "\nvalues:\n", "\nvalues:\n" + _probe_block("  ", PROD_VARIABLES)
-    )
-    _replace_once(
+    edit(example_repo, RETOOL, "\nvalues:\n", "\nvalues:\n" + _probe_block("  ", PROD_VARIABLES))
+    edit(
         example_repo,
         RETOOL,
         "  retool-db:\n",
@@ -218,7 +210,7 @@ def test_every_variable_resolves_in_a_rendered_app_and_database(example_repo: Pa
 
 
 def test_an_environment_null_removes_values_from_the_rendered_file(example_repo: Path) -> None:
-    _replace_once(
+    edit(
         example_repo,
         "sources/environments/prod.yaml",
         "  retool:\n    values:\n",

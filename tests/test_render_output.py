@@ -13,7 +13,7 @@ import pytest
 from gitopsctl.pipeline import load_and_render
 from gitopsctl.render import journal
 from tests.conftest import OUTPUT_DIRS, invoke_cli, output_snapshot
-from tests.support import delete_environment
+from tests.support import delete_environment, edit
 
 HAND_WRITTEN = b"# Notes for the on-call engineer; not generated.\nkind: ConfigMap\n"
 HAND_WRITTEN_ERROR = (
@@ -21,13 +21,6 @@ HAND_WRITTEN_ERROR = (
     "or delete it if it is an old output\n"
 )
 NEW_APP = "chart:\n  path: charts/cluster-issuer\nnamespace: reports\nvalues:\n  name: reports\n"
-
-
-def _replace_once(repo: Path, file: str, old: str, new: str) -> None:
-    path = repo / file
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"{old!r} is not in {file} exactly once"
-    path.write_text(text.replace(old, new), encoding="utf-8")
 
 
 def _folders(repo: Path) -> list[str]:
@@ -41,7 +34,7 @@ def _folders(repo: Path) -> list[str]:
 
 def _change_revision(repo: Path) -> None:
     """Every Application of every environment names the revision."""
-    _replace_once(repo, "sources/platform.yaml", "  revision: main\n", "  revision: release-2\n")
+    edit(repo, "sources/platform.yaml", "  revision: main\n", "  revision: release-2\n")
 
 
 def _add_app_in_new_folders(repo: Path) -> None:
@@ -192,7 +185,7 @@ def test_render_prunes_exactly_the_generated_files_of_what_was_removed(
 def test_a_hand_written_file_where_the_renderer_writes_stops_everything(
     example_repo: Path, args: tuple[str, ...]
 ) -> None:
-    _replace_once(
+    edit(
         example_repo,
         "sources/environments/dev.yaml",
         "domain: dev.platform.example.com\n",

@@ -22,7 +22,7 @@ from gitopsctl.render.helm import find_helm, template
 from gitopsctl.subjects.records import Location, ProvidedSecret
 from gitopsctl.subjects.repository import declared_providers, repository_environments
 from tests.conftest import PROJECT, invoke_cli, output_snapshot, project_rendering
-from tests.support import line_of
+from tests.support import edit, line_of
 
 KEYCLOAK = "sources/apps/keycloak.yaml"
 MONITORING = "sources/apps/monitoring.yaml"
@@ -94,7 +94,7 @@ def test_each_environment_reads_its_own_remote_keys() -> None:
 
 def test_a_key_without_a_property_reads_the_whole_remote_value(example_repo: Path) -> None:
     old = '      license-key: {key: "${env.name}/retool", property: license-key}\n'
-    _replace(example_repo, RETOOL, old, "      license-key: ${env.name}/retool/license\n")
+    edit(example_repo, RETOOL, old, "      license-key: ${env.name}/retool/license\n")
 
     retool = load_and_render(example_repo, ["dev"]).environments["dev"].apps["retool-secrets"]
 
@@ -157,9 +157,9 @@ def test_without_a_secret_store_databases_keep_cloudnative_pgs_own_secret(
 ) -> None:
     for file in (PLATFORM, KEYCLOAK, MONITORING, RETOOL):
         _remove_block(example_repo, file, "secrets")
-    _replace(example_repo, "sources/environments/dev.yaml", "  secret-store:\n", "")
+    edit(example_repo, "sources/environments/dev.yaml", "  secret-store:\n", "")
     probe = "    username: ${db.keycloak-db.usernameKey}/${db.keycloak-db.secret}\n"
-    _replace(example_repo, KEYCLOAK, "    username: ${db.keycloak-db.owner}\n", probe)
+    edit(example_repo, KEYCLOAK, "    username: ${db.keycloak-db.owner}\n", probe)
 
     apps = load_and_render(example_repo, ["dev"]).environments["dev"].apps
 
@@ -367,15 +367,6 @@ def test_every_mode_is_told_the_delivered_secrets_by_the_sources() -> None:
 # --- unusable declarations: exit 2 at the line ---------------------------------------------------
 
 
-def _replace(repo: Path, file: str, old: str, new: str) -> int:
-    """Replace the one occurrence of ``old``; the line where ``new`` starts."""
-    path = repo / file
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"{old!r} is not in {file} exactly once"
-    path.write_text(text.replace(old, new), encoding="utf-8")
-    return text.count("\n", 0, text.index(old)) + 1
-
-
 def _remove_block(repo: Path, file: str, key: str) -> None:
     """Remove a top-level key and everything indented under it."""
     path = repo / file
@@ -454,7 +445,7 @@ INVALID = [
 def test_a_malformed_declaration_exits_2_at_its_line(
     example_repo: Path, old: str, new: str, column: int, message: str
 ) -> None:
-    line = _replace(example_repo, KEYCLOAK, old, new)
+    line = edit(example_repo, KEYCLOAK, old, new)
     before = output_snapshot(example_repo)
 
     result = invoke_cli(example_repo, "render")
@@ -465,7 +456,7 @@ def test_a_malformed_declaration_exits_2_at_its_line(
 
 
 def test_an_undefined_variable_in_a_remote_key_is_an_error_at_the_key(example_repo: Path) -> None:
-    line = _replace(example_repo, KEYCLOAK, ADMIN, ADMIN.replace("env.name", "env.region"))
+    line = edit(example_repo, KEYCLOAK, ADMIN, ADMIN.replace("env.name", "env.region"))
 
     result = invoke_cli(example_repo, "render", "--env", "dev")
 
