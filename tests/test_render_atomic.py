@@ -648,8 +648,10 @@ def test_without_syncfs_each_staged_file_and_each_changed_folder_is_fsynced(
 
     assert (result.exit_code, result.stderr) == (0, "")
     names = [STAGING.sub("STAGING", str(Path(path).relative_to(example_repo))) for path in synced]
+    # staged in one folder per output folder: applications/dev, applications/prod, ...staging
     assert names == [
-        *(f"STAGING/{index:06d}" for index in range(48)),
+        *(f"STAGING/{index // 16:03d}/{index:06d}" for index in range(48)),
+        *(f"STAGING/{folder:03d}" for folder in range(3)),
         "STAGING",
         ".gitopsctl",
         "STAGING/journal.json.tmp",

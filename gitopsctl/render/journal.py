@@ -1,13 +1,17 @@
 """A render's switch from the old output to the new: all of it or none of it, whatever stops it.
 
-1. Stage: each new file is written into `.gitopsctl/staging-<id>/` (flat, numbered), no fsync.
+1. Stage: each new file is written into `.gitopsctl/staging-<id>/`, numbered, one folder per
+   output folder it goes to (`rendered/dev`: all of an environment's values), no fsync. A few
+   threads write the folders side by side: a file system creates files in one folder one at a
+   time, and on a slow disk (0.5 ms a file) creating 2,000 files is most of a render.
 2. Flush: one syncfs(2) of the repository's file system makes them durable (on Linux; elsewhere
    an fsync per file). An fsync per file costs a file-system journal commit each.
 3. Commit: `journal.json` beside them lists which staged file replaces which output file and
    which files are pruned; it is fsynced, then renamed into place: its presence is the commit
    point.
-4. Switch: each staged file is renamed over its target and the pruned files are removed; a
-   second flush makes that durable before the staging folder and its journal are removed.
+4. Switch: the missing output folders are made (by the same threads, one environment each),
+   each staged file is renamed over its target and the pruned files are removed; a second flush
+   makes that durable before the staging folder and its journal are removed.
 
 Nothing outside the staging folder changes before the commit point, so a render that finds a
 staging folder (it holds the lock: the folder's writer is gone) removes it when it has no journal
@@ -20,22 +24,27 @@ from __future__ import annotations
 import json
 import os
 import posixpath
+import re
 import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from gitopsctl.errors import InputError, Problem
 from gitopsctl.render import interrupts, workspace
 from gitopsctl.render.containment import OUTPUT_DIRS, Folders, parents
 
 JOURNAL = "journal.json"
+STAGED_NAME = re.compile(r"(?:[0-9]+/)?[0-9]+")  # folder/file, or a file alone (older renders)
 STAGING = "staging-"
 VERSION = 1
+T = TypeVar("T")
+WRITERS = 4  # threads creating files and folders: they wait on the disk, not on the processor
 NOT_WRITTEN = "could not write the rendered output, nothing changed: {error}"
 NOT_FINISHED = (
     "the switch to the new output is committed but not finished ({journal}); "
@@ -154,11 +163,51 @@ def _new_staging(repo: Path) -> Path:
 
 
 def _stage(staging: Path, writes: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
-    moves = tuple((f"{index:06d}", path) for index, path in enumerate(sorted(writes)))
-    for name, path in moves:
-        _write_new(staging / name, writes[path])
-    _flush(staging, [*(staging / name for name, _ in moves), staging, staging.parent])
+    """Write each file as ``<folder number>/<file number>``; the (staged, output) pairs."""
+    groups = _grouped(sorted(writes))
+    numbered = [(f"{number:03d}", paths) for number, paths in enumerate(groups.values())]
+    moves = tuple(
+        (f"{folder}/{index:06d}", path)
+        for index, (folder, path) in enumerate(
+            (folder, path) for folder, paths in numbered for path in paths
+        )
+    )
+    for folder, _ in numbered:
+        os.mkdir(staging / folder)
+
+    def write(group: list[tuple[str, str]]) -> None:
+        for name, path in group:
+            _write_new(staging / name, writes[path])
+
+    _each(write, list(_grouped(moves, lambda move: move[1]).values()))
+    folders = [staging / folder for folder, _ in numbered]
+    _flush(staging, [*(staging / name for name, _ in moves), *folders, staging, staging.parent])
     return moves
+
+
+def _grouped(items: Iterable[T], path: Callable[[T], str] = str) -> dict[str, list[T]]:
+    """``items`` by the output folder their path is under, one per environment
+    (``rendered/dev``), in order."""
+    groups: dict[str, list[T]] = {}
+    for item in items:
+        groups.setdefault("/".join(path(item).split("/", 2)[:2]), []).append(item)
+    return groups
+
+
+def _each(work: Callable[[T], object], items: Sequence[T]) -> None:
+    """``work`` on every item, on a few threads when there are several. It returns or raises
+    once every thread has stopped: nothing is written after an interruption was raised."""
+    if len(items) < 2:
+        for item in items:
+            work(item)
+        return
+    pool = ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="gitopsctl-writer")
+    try:
+        for future in [pool.submit(work, item) for item in items]:
+            future.result()
+    finally:
+        with interrupts.held(switched=False):
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _write_new(path: Path, text: str) -> None:
@@ -190,12 +239,17 @@ def _finish(repo: Path, staging: Path, planned: Switch) -> None:
 def _roll_forward(repo: Path, staging: Path, planned: Switch) -> None:
     folders = Folders(repo)
     touched: set[str] = set()
-    for name, target in planned.moves:
-        staged = staging / name
-        if not os.path.lexists(staged):
-            continue  # renamed into place before an interruption
-        folders.make(posixpath.dirname(target))
-        os.replace(staged, repo / target)
+    # what was renamed into place before an interruption is not staged any more
+    moves = [(name, target) for name, target in planned.moves if os.path.lexists(staging / name)]
+    needed = _grouped(sorted(parents(target for _, target in moves)))
+
+    def make(group: list[str]) -> None:
+        for folder in group:
+            folders.make(folder)
+
+    _each(make, list(needed.values()))
+    for name, target in moves:
+        os.replace(staging / name, repo / target)
     for target in planned.prunes:
         folders.check(posixpath.dirname(target))
         (repo / target).unlink(missing_ok=True)
@@ -258,7 +312,7 @@ def _list(value: Any) -> list[Any]:
 def _pair(move: Any) -> tuple[str, str]:
     if not (isinstance(move, list) and len(move) == 2 and isinstance(move[0], str)):
         raise ValueError(f"not a move: {move!r}")
-    if not move[0].isdigit():
+    if not STAGED_NAME.fullmatch(move[0]):
         raise ValueError(f"not a staged file: {move[0]!r}")
     return move[0], _output_path(move[1])
 
