@@ -36,6 +36,20 @@ def load_and_render(repo: Path, envs: Sequence[str] = ()) -> Rendering:
     return render(build_model(read_sources(repo, terraform_cache.node_groups)), envs)
 
 
+def remembered_rendering(repo: Path, envs: Sequence[str], inputs: Inputs | None) -> Rendering:
+    """`load_and_render`, or the rendering an earlier command stored for the same ``inputs``
+    (see renderings); one rendered here is stored for the next command."""
+    from gitopsctl.render import renderings
+
+    if inputs is None:
+        return load_and_render(repo, envs)
+    found = renderings.load(inputs, envs)
+    if found is None:
+        found = load_and_render(repo, envs)
+        renderings.store(inputs, envs, found)
+    return found
+
+
 class OutputCheck(NamedTuple):
     """`render --check`'s outcome: how many files the sources render and, when the committed
     output is not exactly them, what a render would change."""
@@ -54,7 +68,7 @@ def remembered_check(repo: Path, envs: Sequence[str]) -> OutputCheck:
         found = uptodate.remembered(repo, inputs, envs)
         if found is not None:
             return OutputCheck(found.files)
-    rendering = load_and_render(repo, envs)
+    rendering = remembered_rendering(repo, envs, inputs)
     plan = output.plan(repo, rendering.files, list(envs) or None)
     if not plan.clean:
         return OutputCheck(len(rendering.files), plan)
@@ -174,7 +188,7 @@ def _validated_and_remembered(
     from gitopsctl.findings import as_record
     from gitopsctl.render import cache, uptodate
 
-    rendering = usable_rendering(repo, envs)
+    rendering = usable_rendering(repo, envs, inputs)
     checked = _checked_repository(repo, rendering, envs, today, usable_chart_facts(repo, None))
     if inputs.unchanged():
         cache.store(repo, VALIDATE, key, [as_record(finding) for finding in checked.findings])
@@ -184,10 +198,11 @@ def _validated_and_remembered(
     return checked.findings
 
 
-def usable_rendering(repo: Path, envs: Sequence[str]) -> Rendering:
-    """The sources rendered in memory; unusable ones raise `UnusableSources`."""
+def usable_rendering(repo: Path, envs: Sequence[str], inputs: Inputs | None = None) -> Rendering:
+    """The sources rendered in memory (or as stored for ``inputs``); unusable ones raise
+    `UnusableSources`."""
     try:
-        rendering = load_and_render(repo, envs)
+        rendering = remembered_rendering(repo, envs, inputs)
         charts_inside(repo)  # the rules read charts' values.schema.json
     except InputError as error:
         if any(p.message.startswith("unknown environment") for p in error.problems):

@@ -22,6 +22,15 @@ EXAMPLE_DIRS = ("sources", "charts", "applications", "rendered", "infrastructure
 OUTPUT_DIRS = ("applications", "rendered")
 
 
+@pytest.fixture(autouse=True)
+def _own_user_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each test its own user cache folder (the chart cache, stored renderings): nothing of the
+    machine's own is read or filled, and no test sees what another stored."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("user-cache")))
+
+
 @pytest.fixture
 def example_repo(tmp_path: Path) -> Path:
     """The example's sources, charts and committed output, copied into ``tmp_path``."""

@@ -30,11 +30,12 @@ from gitopsctl.errors import EXIT_INTERNAL
 
 ENVIRONMENT_HELP = """\b
 Environment variables:
-  GITOPSCTL_NO_CACHE=1  never use the results cache in .gitopsctl/cache/
-                        (it is not used either when CI is set)
+  GITOPSCTL_NO_CACHE=1  never use the results cache in .gitopsctl/cache/ nor
+                        the stored renderings (neither is used when CI is set)
   GITOPSCTL_JOBS=N      validate: check the environments in N processes
                         (default: the usable cores, 4 at most; 1: none forked)
-  XDG_CACHE_HOME        where the chart cache is (DIR/gitopsctl/charts)
+  XDG_CACHE_HOME        where the chart cache and the stored renderings are
+                        (DIR/gitopsctl/charts, DIR/gitopsctl/renderings)
 """
 
 

@@ -96,12 +96,13 @@ def check_command(repo: Path, envs: Sequence[str]) -> int:
 
 def write_command(repo: Path, envs: Sequence[str]) -> int:
     """Finish or discard what an interrupted render left, then render (holding the lock)."""
-    from gitopsctl.pipeline import load_and_render
-    from gitopsctl.render import journal, output
+    from gitopsctl.pipeline import remembered_rendering
+    from gitopsctl.render import cache, digests, journal, output
 
     for leftover in journal.recover(repo):
         print(leftover.recovered())
-    rendering = load_and_render(repo, envs)
+    inputs = digests.rendering_inputs(repo) if cache.enabled() else None
+    rendering = remembered_rendering(repo, envs, inputs)
     plan = output.plan(repo, rendering.files, list(envs) or None)
     for leftover in output.apply(repo, plan):
         print(leftover.recovered())

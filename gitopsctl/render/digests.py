@@ -18,7 +18,7 @@ import hashlib
 import os
 import stat
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
@@ -28,6 +28,7 @@ from gitopsctl.render.workspace import CACHE, WORKSPACE
 from gitopsctl.resources import SCHEMA_DIR
 
 FOLDERS = ("sources", "charts", "applications", "rendered", "infrastructure")
+RENDERED_FROM = ("sources", "charts", "infrastructure")  # what a rendering depends on
 TERRAFORM = "infrastructure"  # the one Terraform folder digested
 # Workspace entries that do not change any result: the lock, its .gitignore and the cache itself.
 # Anything else there (an interrupted render's staging folder) is reported by the full path.
@@ -59,6 +60,7 @@ class Inputs:
     repo: Path
     digest: str
     stamps: tuple[Stamp, ...]
+    rendering: str  # the digest of what the rendering depends on (RENDERED_FROM)
 
     def key(self, *parts: str) -> str:
         """The key of one command's result: its name and options, and these inputs."""
@@ -76,19 +78,35 @@ class Inputs:
 
 def read_inputs(repo: Path) -> Inputs | None:
     """The repository's inputs, or None when they are uncacheable or cannot be read."""
-    digest = hashlib.sha256(code_identity().encode())
-    digest.update(_framed(os.fsencode(os.path.realpath(repo))))
+    return _read_inputs(repo, FOLDERS)
+
+
+def rendering_inputs(repo: Path) -> Inputs | None:
+    """Only what a rendering depends on (its digest is also ``rendering``); None as above."""
+    return _read_inputs(repo, RENDERED_FROM)
+
+
+def _read_inputs(repo: Path, folders: Sequence[str]) -> Inputs | None:
+    identity = [code_identity(), os.path.realpath(repo)]
+    digests: dict[str, str] = {}
     stamps: list[Stamp] = []
     try:
         device = os.lstat(repo).st_dev
-        for folder in FOLDERS:
+        for folder in folders:
+            digest = hashlib.sha256()
             _digest_top(repo, folder, device, digest, stamps)
+            digests[folder] = digest.hexdigest()
         if not _workspace_at_rest(repo, device) or not _terraform_digested(repo):
             return None
-        _digest_chart_cache(digest)
+        whole = hashlib.sha256()
+        for part in [*identity, *digests.values()]:
+            whole.update(_framed(part.encode()))
+        if folders == FOLDERS:
+            _digest_chart_cache(whole)
     except (OSError, Uncacheable):
         return None
-    return Inputs(repo, digest.hexdigest(), tuple(stamps))
+    rendering = _digest([*identity, *(digests[folder] for folder in RENDERED_FROM)])
+    return Inputs(repo, whole.hexdigest(), tuple(stamps), rendering)
 
 
 def _terraform_digested(repo: Path) -> bool:
