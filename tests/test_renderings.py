@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -214,3 +216,38 @@ def test_the_newest_entries_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert invoke_cli(copies[-1], "render", "--check").exit_code == 0
 
     assert (rendered, len(_entries())) == ([copies[0]], renderings.KEEP)
+
+
+def test_what_a_killed_command_left_half_written_goes_when_it_is_old(repo: Path) -> None:
+    folder = renderings.folder()
+    folder.mkdir(parents=True, mode=0o700)
+    old, recent = folder / ".abandoned.tmp", folder / ".being-written.tmp"
+    for path in (old, recent):
+        path.write_bytes(b"\x80\x05")
+    hour_ago = time.time_ns() - 3600 * 10**9
+    os.utime(old, ns=(hour_ago, hour_ago))
+
+    assert invoke_cli(repo, "render").exit_code == 0
+
+    assert [name for name in _entries() if name.startswith(".")] == [recent.name]
+    assert len(_entries()) == 2
+
+
+def test_a_cache_folder_that_cannot_be_written_only_costs_time(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if os.geteuid() == 0:
+        monkeypatch.setattr("tempfile.mkstemp", _read_only)
+    else:
+        renderings.folder().mkdir(parents=True, mode=0o500)
+    edit(repo, "sources/platform.yaml", "  revision: main\n", "  revision: v2\n")
+
+    result = invoke_cli(repo, "render")
+
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout.endswith(" 48 written, 0 pruned\n")
+    assert [name for name in _entries() if name.endswith(renderings.SUFFIX)] == []
+
+
+def _read_only(*args: object, **kwargs: object) -> NoReturn:
+    raise OSError(30, "Read-only file system")

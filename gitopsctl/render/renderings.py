@@ -16,12 +16,14 @@ switches as the results cache turn it off: `GITOPSCTL_NO_CACHE`, and `CI`.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import os
 import pickle
 import stat
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,6 +39,8 @@ FOLDER = "renderings"
 FORMAT = 1
 KEEP = 6  # entries: a few repositories or branches of one, each a few MB for 1,000 apps
 SUFFIX = ".pickle"
+TEMPORARY = ".tmp"  # an entry being written
+ABANDONED_NS = 10 * 60 * 10**9  # a temporary file this old was left by a killed command
 
 
 def folder() -> Path:
@@ -79,17 +83,22 @@ def store(inputs: Inputs, envs: Sequence[str], rendering: Rendering) -> None:
         return
     try:
         data = pickle.dumps(rendering, protocol=pickle.HIGHEST_PROTOCOL)
-        with tempfile.NamedTemporaryFile(dir=place, prefix=".", suffix=".tmp", delete=False) as f:
-            temporary = Path(f.name)
-            try:
-                f.write(data)
-            except BaseException:
-                temporary.unlink(missing_ok=True)
-                raise
-        os.replace(temporary, place / _name(inputs, envs))
-        _prune(place)
-    except (OSError, pickle.PicklingError, RecursionError):
+    except (pickle.PicklingError, RecursionError):
+        return
+    try:
+        descriptor, name = tempfile.mkstemp(dir=place, prefix=".", suffix=TEMPORARY)
+    except OSError:
         return  # a cache that cannot be written only costs a later command its time
+    try:
+        with open(descriptor, "wb") as stream:
+            stream.write(data)
+        os.replace(name, place / _name(inputs, envs))
+        _prune(place)
+    except OSError:
+        pass
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(name)  # gone when it was renamed into place
 
 
 def _name(inputs: Inputs, envs: Sequence[str]) -> str:
@@ -118,10 +127,15 @@ def _own(info: os.stat_result) -> bool:
 
 
 def _prune(place: Path) -> None:
-    """Keep the KEEP newest entries."""
-    entries = []
+    """Keep the KEEP newest entries; remove what a killed command left half written."""
+    entries, abandoned = [], time.time_ns() - ABANDONED_NS
     for entry in os.scandir(place):
-        if entry.name.endswith(SUFFIX) and entry.is_file(follow_symlinks=False):
-            entries.append((entry.stat(follow_symlinks=False).st_mtime_ns, entry.name))
+        if not entry.is_file(follow_symlinks=False):
+            continue
+        modified = entry.stat(follow_symlinks=False).st_mtime_ns
+        if entry.name.endswith(SUFFIX):
+            entries.append((modified, entry.name))
+        elif entry.name.endswith(TEMPORARY) and modified < abandoned:
+            (place / entry.name).unlink(missing_ok=True)
     for _, name in sorted(entries, reverse=True)[KEEP:]:
         (place / name).unlink(missing_ok=True)
