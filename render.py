@@ -7,7 +7,9 @@ Exit codes: 0 success, 1 findings (stale output, error-level findings), 2 unusab
 
 from __future__ import annotations
 
-from gitopsctl.cli.main import main
+from gitopsctl.cli.main import main, main_and_exit
+
+__all__ = ["main"]
 
 if __name__ == "__main__":
-    main()
+    main_and_exit()

@@ -134,3 +134,47 @@ def test_ctrl_c_is_exit_130_never_the_findings_code(
 ) -> None:
     monkeypatch.setattr(target, _interrupt)
     assert invoke("--repo", str(PROJECT), *args) == (130, "", "interrupted by SIGINT\n")
+
+
+# `render.py` ends its process at once (os._exit) once the command has returned.
+EXITING = """
+import sys
+from gitopsctl.cli import main as cli_main
+
+def command(**kwargs):
+    print("what the command printed", end="")
+    sys.exit(EXIT)
+
+cli_main.cli = command
+cli_main.main_and_exit()
+print("never here")
+"""
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "stderr"),
+    [
+        pytest.param("1", 1, "", id="findings"),
+        pytest.param("None", 0, "", id="success"),
+        pytest.param("'a message'", 1, "a message\n", id="message"),
+    ],
+)
+def test_the_process_ends_with_the_command_s_code_and_all_of_its_output(
+    code: str, status: int, stderr: str
+) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", EXITING.replace("EXIT", code)],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert (done.returncode, done.stdout, done.stderr) == (
+        status,
+        "what the command printed",
+        stderr,
+    )

@@ -7,10 +7,12 @@ Exit codes: 0 success, 1 findings (stale output, error-level findings), 2 unusab
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -76,3 +78,26 @@ def main() -> None:
     except Exception as error:  # escaped before a command ran, where run() could catch it
         report_internal_error(error, "--debug" in sys.argv[1:])
         sys.exit(EXIT_INTERNAL)
+
+
+def main_and_exit() -> NoReturn:
+    """`main`, then the process ends at once, its output flushed: freeing the hundreds of
+    thousands of objects a repository check leaves, one by one, would take longer than some
+    commands (0.03 s after a `validate` of 1,000 Applications). Nothing is left to tear down:
+    files and folders are closed and threads joined when a command returns."""
+    try:
+        main()
+        code: object = 0
+    except SystemExit as done:
+        code = done.code
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:  # a message, as sys.exit takes one
+        print(code, file=sys.stderr)
+        status = 1
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a reader that is gone (`| head`)
+            stream.flush()
+    os._exit(status)
