@@ -178,3 +178,21 @@ def test_the_process_ends_with_the_command_s_code_and_all_of_its_output(
         "what the command printed",
         stderr,
     )
+
+
+def test_a_profiler_still_gets_to_write_its_report(tmp_path: Path) -> None:
+    import pstats
+    import subprocess
+    import sys
+
+    report = tmp_path / "profile"
+    done = subprocess.run(
+        [sys.executable, "-m", "cProfile", "-o", str(report), "render.py", "rules"],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert (done.returncode, done.stderr) == (0, "")
+    assert pstats.Stats(str(report)).total_calls > 0  # type: ignore[attr-defined]
