@@ -7,12 +7,14 @@ Every measurement is a fresh process (interpreter start included) timed from spa
 its peak memory (the child's maximum resident set size, from `os.wait4`); each case keeps its
 fastest run:
 
-1. `python render.py validate` on the shipped example (best of 5);
+1. `python render.py validate` on the shipped example, with no cache (best of 5);
 2. `render` then `validate` on generated repositories of 100, 500 and 1,000 child Applications
-   (`bench/generate.py --envs 5 --apps 11 | 68 | 140`), each run on a fresh copy (best of 3);
+   (`bench/generate.py --envs 5 --apps 11 | 68 | 140`), each run on a fresh copy with an empty
+   user cache (best of 3): `render` stores its rendering there, and `validate` takes it;
 3. the platform shape peers are measured on: 20 environments of 32 apps (1,000 child
    Applications, `bench/generate.py --envs 20 --apps 32`): `render` into an empty output, then
-   `validate`, then the two pre-commit hooks' commands, `render --check` and `validate` (best of 3);
+   `validate`, then the two pre-commit hooks' commands, `render --check` and `validate`, each run
+   on a fresh copy with an empty user cache (best of 3);
 4. `python render.py validate --manifests STREAM --format json` and
    `kubernetes-validate --strict -k VERSION STREAM` on the same 1,000-object stream
    (`bench/manifests.py`), alternating, best of 3 each; then which objects each one fails;
@@ -83,11 +85,17 @@ class Run(NamedTuple):
     stderr: str
 
 
-def measure(argv: Sequence[str], cwd: Path, expected: Sequence[int]) -> Run:
-    """Run `argv` once in a fresh process; raise Crash on an unexpected exit."""
+def measure(
+    argv: Sequence[str], cwd: Path, expected: Sequence[int], env: Mapping[str, str] | None = None
+) -> Run:
+    """Run `argv` once in a fresh process (``env`` added to this one's environment); raise
+    Crash on an unexpected exit."""
+    environment = {**os.environ, **(env or {})}
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        process = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        process = subprocess.Popen(
+            argv, cwd=cwd, env=environment, stdin=subprocess.DEVNULL, stdout=out, stderr=err
+        )
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - start
         process.returncode = code = os.waitstatus_to_exitcode(status)
@@ -145,7 +153,8 @@ def child_applications(repo: Path) -> int:
 
 def example_case(runs: int) -> Row:
     progress(f"validate on the example, {runs} runs")
-    measured = [measure(gitopsctl("validate"), PROJECT, FINDINGS) for _ in range(runs)]
+    no_cache = {"GITOPSCTL_NO_CACHE": "1"}  # a result given again would be measured
+    measured = [measure(gitopsctl("validate"), PROJECT, FINDINGS, no_cache) for _ in range(runs)]
     case, chosen = f"example: validate (best of {runs})", best(measured)
     return Row(case, child_applications(PROJECT), chosen.wall, chosen.cpu, peak_mb(measured))
 
@@ -167,6 +176,15 @@ class RepoResult(NamedTuple):
         return self.render.cpu + self.validate.cpu
 
 
+def fresh_user_cache(out: Path) -> None:
+    """An empty user cache for the next commands: no rendering an earlier run stored is taken
+    (a trial's copy has the same path and sources as the one before it)."""
+    folder = out / "user-cache"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    os.environ["XDG_CACHE_HOME"] = str(folder)
+
+
 def repo_case(target: int, out: Path, runs: int) -> RepoResult:
     """Generate once, then `runs` times: a fresh copy, `render`, then `validate`."""
     apps = generate.apps_for(target, ENVIRONMENTS)
@@ -180,6 +198,7 @@ def repo_case(target: int, out: Path, runs: int) -> RepoResult:
     for _ in range(runs):
         shutil.rmtree(trial, ignore_errors=True)
         shutil.copytree(pristine, trial)
+        fresh_user_cache(out)
         rendered = measure(gitopsctl("--repo", trial, "render"), trial, SUCCESS)
         pairs.append((rendered, measure(gitopsctl("--repo", trial, "validate"), trial, FINDINGS)))
     render, validate = min(pairs, key=lambda pair: pair[0].wall + pair[1].wall)
@@ -243,6 +262,7 @@ def wide_case(out: Path, runs: int) -> WideResult:
     for _ in range(runs):
         shutil.rmtree(trial, ignore_errors=True)
         shutil.copytree(pristine, trial)
+        fresh_user_cache(out)
         renders.append(measure(gitopsctl("--repo", trial, "render"), trial, SUCCESS))
         validates.append(measure(gitopsctl("--repo", trial, "validate"), trial, FINDINGS))
         checks.append(measure(gitopsctl("--repo", trial, "render", "--check"), trial, SUCCESS))
