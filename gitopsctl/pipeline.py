@@ -61,13 +61,15 @@ class OutputCheck(NamedTuple):
 def remembered_check(repo: Path, envs: Sequence[str]) -> OutputCheck:
     """Whether the committed output is what the sources render; a current output found for the
     same inputs before is not rendered again (a stale one always is, for its diff)."""
-    from gitopsctl.render import cache, digests, output, uptodate
+    from gitopsctl.render import cache, digests, uptodate
 
     inputs = digests.read_inputs(repo) if cache.enabled() else None
     if inputs is not None:
         found = uptodate.remembered(repo, inputs, envs)
         if found is not None:
             return OutputCheck(found.files)
+    from gitopsctl.render import output  # imports the renderer: not needed for a verdict
+
     rendering = remembered_rendering(repo, envs, inputs)
     plan = output.plan(repo, rendering.files, list(envs) or None)
     if not plan.clean:

@@ -82,6 +82,22 @@ def test_render_check_passes_again_after_validate_found_no_drift(
     assert _outcome(repo, "render", "--check") == (0, "up to date: 96 files\n")
 
 
+def test_a_remembered_verdict_does_not_load_the_renderer(repo: Path) -> None:
+    import subprocess
+    import sys
+
+    invoke_cli(repo, "validate")
+    program = (
+        "import sys; from gitopsctl.cli.main import cli\n"
+        "try: cli(['--repo', sys.argv[1], 'render', '--check'])\n"
+        "except SystemExit: print('gitopsctl.render.rendering' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program, str(repo)], capture_output=True, text=True, check=True
+    )
+    assert done.stdout == "up to date: 96 files\nFalse\n"
+
+
 def test_render_check_remembers_only_a_current_output(repo: Path) -> None:
     _append("rendered/dev/retool/values.yaml")(repo)
     assert _outcome(repo, "render", "--check")[0] == 1
