@@ -71,7 +71,8 @@ def remembered_check(repo: Path, envs: Sequence[str]) -> OutputCheck:
     from gitopsctl.render import output  # imports the renderer: not needed for a verdict
 
     rendering = remembered_rendering(repo, envs, inputs)
-    plan = output.plan(repo, rendering.files, list(envs) or None)
+    snapshot = None if inputs is None else inputs.output
+    plan = output.plan(repo, rendering.files, list(envs) or None, snapshot)
     if not plan.clean:
         return OutputCheck(len(rendering.files), plan)
     if inputs is not None:
@@ -191,7 +192,8 @@ def _validated_and_remembered(
     from gitopsctl.render import cache, uptodate
 
     rendering = usable_rendering(repo, envs, inputs)
-    checked = _checked_repository(repo, rendering, envs, today, usable_chart_facts(repo, None))
+    charts = usable_chart_facts(repo, None)
+    checked = _checked_repository(repo, rendering, envs, today, charts, snapshot=inputs.output)
     if inputs.unchanged():
         cache.store(repo, VALIDATE, key, [as_record(finding) for finding in checked.findings])
         if checked.up_to_date:
@@ -236,9 +238,11 @@ def _checked_repository(
     today: date,
     charts: ChartFacts,
     keep_subjects: bool = False,
+    snapshot: Mapping[str, bytes] | None = None,
 ) -> _Checked:
     """The findings; with ``keep_subjects``, the subjects of every environment too (else the
-    environments are checked in parallel, and their subjects are not kept)."""
+    environments are checked in parallel, and their subjects are not kept). ``snapshot``: the
+    output files as the cache's digests read them (see output.plan)."""
     from gitopsctl import parallel
     from gitopsctl.render import output
     from gitopsctl.report.catalog import CHECKS
@@ -247,7 +251,7 @@ def _checked_repository(
     from gitopsctl.rules import RULES
     from gitopsctl.subjects.repository import environment_subjects
 
-    plan = output.plan(repo, rendering.files, list(envs) or None)
+    plan = output.plan(repo, rendering.files, list(envs) or None, snapshot)
     found = list(render_drift.findings(repo, plan))
     on_disk = plan.on_disk if not envs else None  # the scan covered every environment
     subjects = environment_subjects(repo, rendering, on_disk, charts)

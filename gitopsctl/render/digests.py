@@ -18,11 +18,12 @@ import hashlib
 import os
 import stat
 import sys
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from importlib.util import find_spec
 from pathlib import Path
 
+from gitopsctl.render.containment import OUTPUT_DIRS
 from gitopsctl.render.lock import LOCK
 from gitopsctl.render.workspace import CACHE, WORKSPACE
 from gitopsctl.resources import SCHEMA_DIR
@@ -61,6 +62,9 @@ class Inputs:
     digest: str
     stamps: tuple[Stamp, ...]
     rendering: str  # the digest of what the rendering depends on (RENDERED_FROM)
+    # Every file under the output folders, by path, as digested: a scan of the output needs
+    # not read them again (see output.plan).
+    output: Mapping[str, bytes] = field(default_factory=dict)
 
     def key(self, *parts: str) -> str:
         """The key of one command's result: its name and options, and these inputs."""
@@ -90,11 +94,13 @@ def _read_inputs(repo: Path, folders: Sequence[str]) -> Inputs | None:
     identity = [code_identity(), os.path.realpath(repo)]
     digests: dict[str, str] = {}
     stamps: list[Stamp] = []
+    output: dict[str, bytes] = {}
     try:
         device = os.lstat(repo).st_dev
         for folder in folders:
             digest = hashlib.sha256()
-            _digest_top(repo, folder, device, digest, stamps)
+            read = output if folder in OUTPUT_DIRS else None
+            _digest_top(repo, folder, device, digest, stamps, read)
             digests[folder] = digest.hexdigest()
         if not _workspace_at_rest(repo, device) or not _terraform_digested(repo):
             return None
@@ -106,7 +112,7 @@ def _read_inputs(repo: Path, folders: Sequence[str]) -> Inputs | None:
     except (OSError, Uncacheable):
         return None
     rendering = _digest([*identity, *(digests[folder] for folder in RENDERED_FROM)])
-    return Inputs(repo, whole.hexdigest(), tuple(stamps), rendering)
+    return Inputs(repo, whole.hexdigest(), tuple(stamps), rendering, output)
 
 
 def _terraform_digested(repo: Path) -> bool:
@@ -141,7 +147,12 @@ def _digest_chart_cache(digest: hashlib._Hash) -> None:
 
 
 def _digest_top(
-    repo: Path, name: str, device: int, digest: hashlib._Hash, stamps: list[Stamp]
+    repo: Path,
+    name: str,
+    device: int,
+    digest: hashlib._Hash,
+    stamps: list[Stamp],
+    read: dict[str, bytes] | None = None,
 ) -> None:
     try:
         info = os.lstat(repo / name)
@@ -151,12 +162,18 @@ def _digest_top(
     _require_folder(info, device)
     stamps.append((name, info.st_size, info.st_mtime_ns, info.st_ino))
     digest.update(_framed(b"folder " + name.encode()))
-    _digest_folder(repo, name, device, digest, stamps)
+    _digest_folder(repo, name, device, digest, stamps, read)
 
 
 def _digest_folder(
-    repo: Path, name: str, device: int, digest: hashlib._Hash, stamps: list[Stamp]
+    repo: Path,
+    name: str,
+    device: int,
+    digest: hashlib._Hash,
+    stamps: list[Stamp],
+    read: dict[str, bytes] | None,
 ) -> None:
+    """Every file's name and bytes below ``name``; each file's bytes also go into ``read``."""
     # Thousands of small files: plain strings and unbuffered reads keep the walk cheap.
     with os.scandir(f"{os.fspath(repo)}/{name}") as listing:
         entries = sorted(listing, key=lambda entry: entry.name)
@@ -167,11 +184,13 @@ def _digest_folder(
         if stat.S_ISDIR(info.st_mode):
             _require_folder(info, device)
             digest.update(_framed(b"folder " + os.fsencode(relative)))
-            _digest_folder(repo, relative, device, digest, stamps)
+            _digest_folder(repo, relative, device, digest, stamps, read)
         elif stat.S_ISREG(info.st_mode):
             with open(entry.path, "rb", buffering=0) as stream:
                 content = stream.readall()
             digest.update(_framed(b"file " + os.fsencode(relative)) + _framed(content))
+            if read is not None:
+                read[relative] = content
         else:
             raise Uncacheable(relative)
 

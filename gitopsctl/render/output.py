@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import difflib
 import os
+import posixpath
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from gitopsctl.errors import InputError, Problem
@@ -47,10 +49,20 @@ class Plan:
         return not self.writes and not self.prunes and not self.leftovers
 
 
-def plan(repo: Path, files: Mapping[str, str], envs: Sequence[str] | None) -> Plan:
-    """Compare wanted files with what is on disk, within the environments' folders."""
+def plan(
+    repo: Path,
+    files: Mapping[str, str],
+    envs: Sequence[str] | None,
+    snapshot: Mapping[str, bytes] | None = None,
+) -> Plan:
+    """Compare wanted files with what is on disk, within the environments' folders.
+
+    ``snapshot``: every file under the output folders with its bytes, as the results cache's
+    digests just read them (only real files and folders: any link makes the inputs
+    uncacheable); the files are then not read again.
+    """
     check_folders(repo, parents(files))
-    scan = _scan(repo, envs)
+    scan = _scan(repo, envs, snapshot)
     _refuse_hand_written(repo, files, scan.generated)
     existing = scan.generated
     writes = {path: text for path, text in files.items() if existing.get(path) != text}
@@ -72,11 +84,17 @@ class _Scan:
     problems: list[Problem] = field(default_factory=list)
 
 
-def _scan(repo: Path, envs: Sequence[str] | None) -> _Scan:
+def _scan(
+    repo: Path, envs: Sequence[str] | None, snapshot: Mapping[str, bytes] | None = None
+) -> _Scan:
     """The output folders' files, never following a link: a link found is an input error."""
     scopes = _scopes(envs)
     scan = _Scan(problems=folder_problems(repo, scopes))
-    if not scan.problems:
+    if not scan.problems and snapshot is not None:
+        within = tuple(f"{scope}/" for scope in scopes)
+        for name in sorted(path for path in snapshot if path.startswith(within)):
+            _add(scan, name, partial(_text, snapshot[name]))
+    elif not scan.problems:
         for scope in scopes:
             if (repo / scope).is_dir():
                 _walk(repo, scope, scan)
@@ -102,23 +120,23 @@ def _walk(repo: Path, folder: str, scan: _Scan) -> None:
             scan.problems.append(Problem(SYMLINK, name))
         elif entry.is_dir(follow_symlinks=False):
             _walk(repo, name, scan)
-        elif TEMPORARY_FILE.fullmatch(entry.name) and _staged_text(entry.path):
+        else:
+            _add(scan, name, partial(_read, entry.path))
+
+
+def _add(scan: _Scan, name: str, read: Callable[[], str | None]) -> None:
+    """A file of the output folders: a temporary file of ours (empty, interrupted before
+    writing, or a generated file), a generated file, or a file the renderer leaves alone."""
+    base = posixpath.basename(name)
+    if TEMPORARY_FILE.fullmatch(base):
+        text = read()
+        if text is not None and (text == "" or text.startswith(GENERATED_MARKER)):
             scan.temporary.append(Leftover(name, TEMPORARY))
-        elif not entry.name.startswith("."):
-            text = _generated_text(entry.path)
-            if text is not None:
-                scan.generated[name] = text
-
-
-def _staged_text(path: str) -> bool:
-    """A temporary file of ours: empty (interrupted before writing) or a generated file."""
-    text = _read(path)
-    return text is not None and (text == "" or text.startswith(GENERATED_MARKER))
-
-
-def _generated_text(path: str) -> str | None:
-    text = _read(path)
-    return text if text is not None and text.startswith(GENERATED_MARKER) else None
+            return
+    if not base.startswith("."):
+        text = read()
+        if text is not None and text.startswith(GENERATED_MARKER):
+            scan.generated[name] = text
 
 
 def _read(path: str) -> str | None:
@@ -127,6 +145,15 @@ def _read(path: str) -> str | None:
             return stream.read()
     except (OSError, UnicodeDecodeError):
         return None
+
+
+def _text(content: bytes) -> str | None:
+    """Bytes as `_read` gives a file's text: UTF-8, with universal newlines."""
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def _refuse_hand_written(
