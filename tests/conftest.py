@@ -32,6 +32,15 @@ def _own_user_cache(
 
 
 @pytest.fixture
+def caches_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The caches are used wherever the test runs (CI, which turns them off, included)."""
+    from gitopsctl.render import cache
+
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv(cache.DISABLED_BY, raising=False)
+
+
+@pytest.fixture
 def example_repo(tmp_path: Path) -> Path:
     """The example's sources, charts and committed output, copied into ``tmp_path``."""
     for name in EXAMPLE_DIRS:

@@ -23,11 +23,7 @@ TODAY = date(2026, 12, 4)
 Mutate = Callable[[Path], None]
 
 
-@pytest.fixture(autouse=True)
-def _cache_on(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The cache is used wherever these tests run (CI included)."""
-    monkeypatch.delenv("CI", raising=False)
-    monkeypatch.delenv(cache.DISABLED_BY, raising=False)
+pytestmark = pytest.mark.usefixtures("caches_on")
 
 
 @pytest.fixture

@@ -19,12 +19,7 @@ from gitopsctl.render.rendering import Rendering
 from tests.conftest import invoke_cli, run_cli
 from tests.support import copy_example, edit
 
-
-@pytest.fixture(autouse=True)
-def _cache_on(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The caches are used wherever these tests run (CI included)."""
-    monkeypatch.delenv("CI", raising=False)
-    monkeypatch.delenv(cache.DISABLED_BY, raising=False)
+pytestmark = pytest.mark.usefixtures("caches_on")
 
 
 @pytest.fixture

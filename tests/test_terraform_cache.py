@@ -20,10 +20,7 @@ ENTRY = Path(".gitopsctl/cache/node-groups.json")
 LARGE_TAINT = '          value  = "large"\n'
 
 
-@pytest.fixture(autouse=True)
-def _cache_on(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CI", raising=False)
-    monkeypatch.delenv(cache.DISABLED_BY, raising=False)
+pytestmark = pytest.mark.usefixtures("caches_on")
 
 
 def large_taints(repo: Path) -> tuple[Taint, ...]:
