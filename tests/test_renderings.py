@@ -246,3 +246,21 @@ def test_a_cache_folder_that_cannot_be_written_only_costs_time(
 
 def _read_only(*args: object, **kwargs: object) -> NoReturn:
     raise OSError(30, "Read-only file system")
+
+
+def test_a_rendering_pickle_refuses_only_costs_time(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: object, **kwargs: object) -> NoReturn:
+        raise TypeError("cannot pickle '_thread.lock' object")
+
+    monkeypatch.setattr("pickle.dumps", refuse)
+
+    result = invoke_cli(repo, "render")
+
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        0,
+        "rendered 96 files in 3 environments: 0 written, 0 pruned\n",
+        "",
+    )
+    assert _entries() == []

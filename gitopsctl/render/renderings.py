@@ -83,7 +83,7 @@ def store(inputs: Inputs, envs: Sequence[str], rendering: Rendering) -> None:
         return
     try:
         data = pickle.dumps(rendering, protocol=pickle.HIGHEST_PROTOCOL)
-    except (pickle.PicklingError, RecursionError):
+    except Exception:  # an object pickle refuses (TypeError, ...): only costs a later command
         return
     try:
         descriptor, name = tempfile.mkstemp(dir=place, prefix=".", suffix=TEMPORARY)
