@@ -264,3 +264,25 @@ def test_a_rendering_pickle_refuses_only_costs_time(
         "",
     )
     assert _entries() == []
+
+
+def test_outside_the_repository_only_the_user_cache_is_written(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home, scratch = tmp_path / "home", tmp_path / "tmp"
+    home.mkdir()
+    scratch.mkdir()
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    environment = {"HOME": str(home), "TMPDIR": str(scratch)}
+    edit(repo, "sources/platform.yaml", "  revision: main\n", "  revision: v2\n")
+
+    for command in (["render"], ["validate"], ["render", "--check"]):
+        done = run_cli(repo, *command, env=environment)
+        assert (done.returncode, done.stderr) == (0, ""), command
+
+    written = sorted(
+        path.relative_to(tmp_path).as_posix() for top in (home, scratch) for path in top.rglob("*")
+    )
+    stored = "home/.cache/gitopsctl/renderings"
+    assert written[:3] == ["home/.cache", "home/.cache/gitopsctl", stored]
+    assert [name.removeprefix(stored + "/")[-7:] for name in written[3:]] == [".pickle"]
