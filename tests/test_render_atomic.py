@@ -248,6 +248,8 @@ FINISHED = "interrupted by {signal}: the switch in progress was finished first\n
 @pytest.mark.parametrize(
     ("stop", "message", "switched"),
     [
+        # the first file: threads are still being started to write the others
+        pytest.param(("journal", "_write_new", 1), UNCHANGED, False, id="staging-first-file"),
         pytest.param(("journal", "_write_new", 50), UNCHANGED, False, id="staging"),
         pytest.param(("os", "replace", 50), FINISHED, True, id="switching"),
     ],

@@ -21,6 +21,7 @@ idempotent, so an interruption of the roll forward itself is finished the same w
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import posixpath
@@ -100,7 +101,9 @@ def switch(repo: Path, writes: Mapping[str, str], prunes: Sequence[str]) -> None
     try:
         planned = Switch(_stage(staging, writes), tuple(prunes))
     except BaseException as error:
-        _discard(staging)
+        # A staging that cannot be removed stays uncommitted: the next render removes it.
+        with contextlib.suppress(OSError):
+            _discard(staging)
         if isinstance(error, OSError):
             raise InputError(NOT_WRITTEN.format(error=error)) from None
         raise
@@ -203,7 +206,12 @@ def _each(work: Callable[[T], object], items: Sequence[T]) -> None:
         return
     pool = ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="gitopsctl-writer")
     try:
-        for future in [pool.submit(work, item) for item in items]:
+        # An interruption raised while a thread starts would leave that thread out of the
+        # pool's own list, still writing after `shutdown` returned: none is raised before all
+        # the work is handed out.
+        with interrupts.held(switched=False):
+            futures = [pool.submit(work, item) for item in items]
+        for future in futures:
             future.result()
     finally:
         with interrupts.held(switched=False):
