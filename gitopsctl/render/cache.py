@@ -14,6 +14,7 @@ changes nobody reviewed yet, and files forced into `.gitopsctl/` would be among 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -27,6 +28,7 @@ from gitopsctl.render import workspace
 from gitopsctl.render.workspace import CACHE
 
 FORMAT = 1
+TEMPORARY = ".tmp"  # the suffix of an entry being written
 DISABLED_BY = "GITOPSCTL_NO_CACHE"
 NOT_SET = ("", "0", "false")
 
@@ -72,17 +74,26 @@ def store(repo: Path, name: str, key: str, payload: Any) -> None:
     text = json.dumps(payload, separators=(",", ":"))
     entry = {"format": FORMAT, "key": key, "sha256": _checksum(text), "payload": text}
     try:
-        folder = _folder(repo)
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
-        try:
-            with open(descriptor, "w", encoding="utf-8") as stream:
-                json.dump(entry, stream)
-            os.replace(temporary, folder / f"{name}.json")
-        except BaseException:
-            os.unlink(temporary)
-            raise
+        replace_file(_folder(repo) / f"{name}.json", json.dumps(entry).encode())
     except OSError:
         return  # a cache is an optimisation: not writing it is never an error
+
+
+def replace_file(target: Path, data: bytes) -> None:
+    """``target`` replaced by ``data`` in one step: written to a temporary file beside it
+    (`.<name>.<random>.tmp`), then renamed into place, so a reader sees all of it or none; the
+    temporary file never stays. Raises OSError."""
+    descriptor, temporary = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=TEMPORARY, dir=target.parent
+    )
+    try:
+        with open(descriptor, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 def _folder(repo: Path) -> Path:

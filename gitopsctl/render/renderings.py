@@ -16,13 +16,11 @@ switches as the results cache turn it off: `GITOPSCTL_NO_CACHE`, and `CI`.
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import hashlib
 import os
 import pickle
 import stat
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -39,7 +37,6 @@ FOLDER = "renderings"
 FORMAT = 1
 KEEP = 6  # entries: a few repositories or branches of one, each a few MB for 1,000 apps
 SUFFIX = ".pickle"
-TEMPORARY = ".tmp"  # an entry being written
 ABANDONED_NS = 10 * 60 * 10**9  # a temporary file this old was left by a killed command
 
 
@@ -86,19 +83,10 @@ def store(inputs: Inputs, envs: Sequence[str], rendering: Rendering) -> None:
     except Exception:  # an object pickle refuses (TypeError, ...): only costs a later command
         return
     try:
-        descriptor, name = tempfile.mkstemp(dir=place, prefix=".", suffix=TEMPORARY)
-    except OSError:
-        return  # a cache that cannot be written only costs a later command its time
-    try:
-        with open(descriptor, "wb") as stream:
-            stream.write(data)
-        os.replace(name, place / _name(inputs, envs))
+        cache.replace_file(place / _name(inputs, envs), data)
         _prune(place)
     except OSError:
-        pass
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(name)  # gone when it was renamed into place
+        return  # a cache that cannot be written only costs a later command its time
 
 
 def _name(inputs: Inputs, envs: Sequence[str]) -> str:
@@ -135,7 +123,7 @@ def _prune(place: Path) -> None:
         modified = entry.stat(follow_symlinks=False).st_mtime_ns
         if entry.name.endswith(SUFFIX):
             entries.append((modified, entry.name))
-        elif entry.name.endswith(TEMPORARY) and modified < abandoned:
+        elif entry.name.endswith(cache.TEMPORARY) and modified < abandoned:
             (place / entry.name).unlink(missing_ok=True)
     for _, name in sorted(entries, reverse=True)[KEEP:]:
         (place / name).unlink(missing_ok=True)
