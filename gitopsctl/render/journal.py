@@ -167,33 +167,30 @@ def _new_staging(repo: Path) -> Path:
 
 def _stage(staging: Path, writes: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
     """Write each file as ``<folder number>/<file number>``; the (staged, output) pairs."""
-    groups = _grouped(sorted(writes))
-    numbered = [(f"{number:03d}", paths) for number, paths in enumerate(groups.values())]
-    moves = tuple(
-        (f"{folder}/{index:06d}", path)
-        for index, (folder, path) in enumerate(
-            (folder, path) for folder, paths in numbered for path in paths
-        )
-    )
-    for folder, _ in numbered:
-        os.mkdir(staging / folder)
+    staged: list[list[tuple[str, str]]] = []  # the moves of each staging folder
+    first = 0  # files are numbered across folders, in the order of their paths
+    for folder, paths in enumerate(_grouped(sorted(writes)).values()):
+        os.mkdir(staging / f"{folder:03d}")
+        staged.append([(f"{folder:03d}/{first + n:06d}", path) for n, path in enumerate(paths)])
+        first += len(paths)
 
-    def write(group: list[tuple[str, str]]) -> None:
-        for name, path in group:
+    def write(moves: list[tuple[str, str]]) -> None:
+        for name, path in moves:
             _write_new(staging / name, writes[path])
 
-    _each(write, list(_grouped(moves, lambda move: move[1]).values()))
-    folders = [staging / folder for folder, _ in numbered]
+    _each(write, staged)
+    moves = tuple(move for folder in staged for move in folder)
+    folders = [staging / f"{folder:03d}" for folder in range(len(staged))]
     _flush(staging, [*(staging / name for name, _ in moves), *folders, staging, staging.parent])
     return moves
 
 
-def _grouped(items: Iterable[T], path: Callable[[T], str] = str) -> dict[str, list[T]]:
-    """``items`` by the output folder their path is under, one per environment
-    (``rendered/dev``), in order."""
-    groups: dict[str, list[T]] = {}
-    for item in items:
-        groups.setdefault("/".join(path(item).split("/", 2)[:2]), []).append(item)
+def _grouped(paths: Iterable[str]) -> dict[str, list[str]]:
+    """``paths`` by the output folder they are under, one per environment (``rendered/dev``),
+    in order."""
+    groups: dict[str, list[str]] = {}
+    for path in paths:
+        groups.setdefault("/".join(path.split("/", 2)[:2]), []).append(path)
     return groups
 
 
