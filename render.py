@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from gitopsctl.cli.main import main, main_and_exit
 
-__all__ = ["main"]
+__all__ = ["main", "main_and_exit"]
 
 if __name__ == "__main__":
     main_and_exit()
